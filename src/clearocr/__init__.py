@@ -1,0 +1,40 @@
+"""clearocr: local document OCR with structured results.
+
+Quick start::
+
+    import clearocr
+    doc = clearocr.read("invoice.pdf", languages="en,sv", pages="1-2")
+    print(doc.text)
+    doc.to_json(); doc.to_hocr()
+
+Heavy dependencies (onnxruntime, OpenCV, pypdfium2) are imported on first use, so importing the
+package is cheap.
+"""
+
+from __future__ import annotations
+
+from clearocr.document import Document, Line, Page, PreprocessStep, Word
+from clearocr.errors import (
+    ClearOCRError,
+    CorruptInputError,
+    EmptyInputError,
+    EncryptedPDFError,
+    EngineUnavailableError,
+    ImageTooLargeError,
+    InputError,
+    OptionsError,
+    PageRangeError,
+    UnsupportedInputError,
+    UnsupportedLanguageError,
+)
+from clearocr.options import ReadOptions
+from clearocr.pipeline import Reader, close, read
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClearOCRError", "CorruptInputError", "Document", "EmptyInputError", "EncryptedPDFError",
+    "EngineUnavailableError", "ImageTooLargeError", "InputError", "Line", "OptionsError", "Page",
+    "PageRangeError", "PreprocessStep", "ReadOptions", "Reader", "UnsupportedInputError",
+    "UnsupportedLanguageError", "Word", "__version__", "close", "read",
+]

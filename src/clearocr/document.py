@@ -1,0 +1,208 @@
+"""The one result tree every engine returns and every exporter reads.
+
+``Document -> Page -> Line -> Word``. Coordinates follow the usual OCR conventions:
+
+* ``bbox`` is ``(x0, y0, x1, y1)`` in integer pixels of the page image, origin at the top-left corner,
+  ``x1``/``y1`` exclusive. The page image is the input page after orientation correction and deskew, at
+  the resolution it was loaded or rendered at (any internal up- or down-scaling is undone), so boxes can
+  be drawn straight onto ``Page.width x Page.height``.
+* ``confidence`` is a float in ``[0, 1]`` (Tesseract's 0-100 is divided by 100).
+
+The shape is modelled on docTR's ``Document -> Page -> Block -> Line -> Word`` without blocks: reading
+order is rebuilt from boxes instead (see :mod:`clearocr.layout`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal, Sequence
+
+BBox = tuple[int, int, int, int]
+
+#: Version tag written into every JSON export; later releases add keys, never rename them.
+SCHEMA = "clearocr.document/1"
+
+
+def union_bbox(boxes: Iterable[BBox]) -> BBox:
+    """Smallest box holding every box in ``boxes`` (which must not be empty)."""
+    boxes = list(boxes)
+    if not boxes:
+        raise ValueError("union_bbox() needs at least one box")
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _is_cjk(char: str) -> bool:
+    name = unicodedata.name(char, "")
+    return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "FULLWIDTH", "IDEOGRAPHIC"))
+
+
+def join_texts(parts: Sequence[str]) -> str:
+    """Join word or segment texts with spaces, except between two CJK characters."""
+    out = ""
+    for part in parts:
+        if not part:
+            continue
+        if out and not (_is_cjk(out[-1]) and _is_cjk(part[0])):
+            out += " "
+        out += part
+    return out
+
+
+@dataclass
+class Word:
+    """One recognised word.
+
+    Attributes:
+        text: the word as read, never empty.
+        bbox: ``(x0, y0, x1, y1)`` pixels, top-left origin.
+        confidence: recognition confidence in ``[0, 1]``.
+    """
+
+    text: str
+    bbox: BBox
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "bbox": list(self.bbox), "confidence": round(self.confidence, 4)}
+
+
+@dataclass
+class Line:
+    """One line of text in reading order: the words of one visual row, left to right.
+
+    Attributes:
+        text: the words joined by single spaces (none between two CJK characters).
+        bbox: union of the word boxes.
+        confidence: character-weighted mean of the word confidences, in ``[0, 1]``.
+        words: the words, left to right.
+    """
+
+    text: str
+    bbox: BBox
+    confidence: float
+    words: list[Word] = field(default_factory=list)
+
+    @classmethod
+    def from_words(cls, words: list[Word]) -> "Line":
+        """Build a line from words already in reading order (``words`` must not be empty)."""
+        chars = sum(len(w.text) for w in words) or 1
+        confidence = sum(w.confidence * len(w.text) for w in words) / chars
+        return cls(
+            text=join_texts([w.text for w in words]),
+            bbox=union_bbox(w.bbox for w in words),
+            confidence=confidence,
+            words=list(words),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "bbox": list(self.bbox),
+            "confidence": round(self.confidence, 4),
+            "words": [w.to_dict() for w in self.words],
+        }
+
+
+@dataclass
+class PreprocessStep:
+    """A preprocessing step applied to a page image, with the parameters it used or found.
+
+    Example: ``PreprocessStep("deskew", {"angle": -1.5})`` (degrees, counter-clockwise positive).
+    """
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.params}
+
+
+@dataclass
+class Page:
+    """One page of a document.
+
+    Attributes:
+        number: 1-based page number in the source (a PDF or multi-page TIFF page index + 1).
+        width, height: size in pixels of the page image the boxes refer to.
+        dpi: resolution of the page image in dots per inch, if known (PDF render DPI or image metadata).
+        rotation: clockwise degrees (0, 90, 180, 270) the input page was turned to read upright.
+        lines: text lines in reading order.
+        preprocessing: the steps applied, in order.
+        text_source: ``"ocr"`` or ``"layer"`` (text taken from a born-digital PDF's text layer).
+        engine: name of the OCR engine that read the page (``"pdf-text-layer"`` for layer text).
+    """
+
+    number: int
+    width: int
+    height: int
+    dpi: float | None = None
+    rotation: int = 0
+    lines: list[Line] = field(default_factory=list)
+    preprocessing: list[PreprocessStep] = field(default_factory=list)
+    text_source: Literal["ocr", "layer"] = "ocr"
+    engine: str = ""
+
+    @property
+    def text(self) -> str:
+        """The page's lines joined with ``"\\n"``."""
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def words(self) -> list[Word]:
+        """All words of the page in reading order."""
+        return [w for line in self.lines for w in line.words]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "width": self.width,
+            "height": self.height,
+            "rotation": self.rotation,
+            "dpi": self.dpi,
+            "text_source": self.text_source,
+            "engine": self.engine,
+            "preprocessing": [s.to_dict() for s in self.preprocessing],
+            "lines": [line.to_dict() for line in self.lines],
+        }
+
+
+@dataclass
+class Document:
+    """A read document: its source name and its pages in order.
+
+    Attributes:
+        source: the input's name (a path as given, or ``<bytes>`` / ``<PIL image>`` / ``<array>``).
+        pages: the selected pages, in the order they appear in the source.
+    """
+
+    source: str
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Plain text: lines joined with ``"\\n"``, pages with ``"\\f"`` (form feed)."""
+        return "\f".join(page.text for page in self.pages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready dict of schema ``clearocr.document/1`` (see README for the shape)."""
+        from clearocr.export import to_dict
+
+        return to_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """JSON text of :meth:`to_dict` (UTF-8 characters kept, not escaped)."""
+        from clearocr.export import to_json
+
+        return to_json(self, indent=indent)
+
+    def to_hocr(self) -> str:
+        """An hOCR 1.2 XHTML document with ``ocr_page``, ``ocr_line`` and ``ocrx_word`` elements."""
+        from clearocr.export import to_hocr
+
+        return to_hocr(self)

@@ -1,0 +1,154 @@
+"""OCR engines behind one small protocol, chosen by name through one registry.
+
+An engine turns an RGB page image into text *segments*: :class:`~clearocr.document.Line` objects as
+the engine found them (a detected text box for PP-OCR, a text line for Tesseract), with word boxes in
+pixels of that image and confidences in ``[0, 1]``. Reading order is rebuilt afterwards by
+:func:`clearocr.layout.reading_order`, the same way for every engine.
+
+Add an engine by subclassing :class:`OcrEngine` and decorating it with :func:`register_engine`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Sequence, TypeVar
+
+import numpy as np
+
+from clearocr.document import Line
+from clearocr.errors import EngineUnavailableError, UnsupportedLanguageError
+
+
+@dataclass
+class EngineInfo:
+    """What ``clearocr engines`` shows: name, version, languages and whether it can run here."""
+
+    name: str
+    version: str | None
+    languages: list[str] = field(default_factory=list)
+    available: bool = True
+    reason: str = ""
+    default: bool = False
+
+
+class OcrEngine:
+    """Protocol (and base class) of OCR engines.
+
+    Subclasses set :attr:`name` and :attr:`LANGUAGES` (ISO 639-1 code -> engine code) and implement
+    :meth:`recognize`, :meth:`info` and, if they hold resources, :meth:`close`.
+    """
+
+    name: ClassVar[str] = ""
+    #: ISO 639-1 code -> the engine's own language code.
+    LANGUAGES: ClassVar[dict[str, str]] = {}
+
+    def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
+        """Read ``image`` (RGB ``uint8``, ``HxWx3``) and return text segments with word boxes.
+
+        Args:
+            image: the page image.
+            languages: ISO 639-1 codes, already checked by :meth:`resolve_languages`.
+
+        Returns:
+            Segments in any order; bboxes in pixels of ``image``; confidences in ``[0, 1]``.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def info(cls) -> EngineInfo:
+        """Describe the engine without loading models."""
+        raise NotImplementedError
+
+    @classmethod
+    def supported_languages(cls) -> list[str]:
+        """ISO codes this engine can read here (installed data only)."""
+        return sorted(cls.LANGUAGES)
+
+    @classmethod
+    def resolve_languages(cls, languages: Sequence[str]) -> list[str]:
+        """Map ISO codes to engine codes.
+
+        Raises:
+            UnsupportedLanguageError: naming the codes this engine cannot read and those it can.
+        """
+        supported = cls.supported_languages()
+        unknown = [code for code in languages if code not in supported]
+        if unknown:
+            raise UnsupportedLanguageError(
+                f"engine {cls.name!r} cannot read language(s) {', '.join(unknown)}; "
+                f"supported here: {', '.join(supported)}"
+            )
+        return [cls.LANGUAGES[code] for code in languages]
+
+    def close(self) -> None:
+        """Free models and native handles. Safe to call twice."""
+
+    def __enter__(self) -> "OcrEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+EngineType = TypeVar("EngineType", bound=type[OcrEngine])
+
+#: name -> "module:Class" (imported on first use, so ``import clearocr`` stays fast).
+_REGISTRY: dict[str, str | type[OcrEngine]] = {
+    "rapidocr": "clearocr.engines.rapidocr:RapidOcrEngine",
+    "tesseract": "clearocr.engines.tesseract:TesseractEngine",
+}
+DEFAULT_ENGINE = "rapidocr"
+
+
+def register_engine(name: str) -> Callable[[EngineType], EngineType]:
+    """Class decorator that makes an engine available by ``name`` (overrides an existing one)."""
+
+    def decorate(cls: EngineType) -> EngineType:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def engine_class(name: str) -> type[OcrEngine]:
+    """The engine class registered as ``name``.
+
+    Raises:
+        EngineUnavailableError: unknown name, or its module cannot be imported.
+    """
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise EngineUnavailableError(
+            f"unknown OCR engine {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+        )
+    if isinstance(entry, str):
+        module_name, _, class_name = entry.partition(":")
+        module = importlib.import_module(module_name)
+        entry = getattr(module, class_name)
+        _REGISTRY[name] = entry
+    return entry
+
+
+def engine_names() -> list[str]:
+    """Registered engine names, the default first."""
+    return sorted(_REGISTRY, key=lambda n: (n != DEFAULT_ENGINE, n))
+
+
+def create_engine(name: str = DEFAULT_ENGINE, **options: object) -> OcrEngine:
+    """Instantiate the engine registered as ``name`` with engine-specific ``options``."""
+    return engine_class(name)(**options)
+
+
+def list_engines() -> list[EngineInfo]:
+    """:class:`EngineInfo` for every registered engine (available or not)."""
+    infos = []
+    for name in engine_names():
+        try:
+            info = engine_class(name).info()
+        except EngineUnavailableError as exc:
+            info = EngineInfo(name=name, version=None, available=False, reason=str(exc))
+        info.default = name == DEFAULT_ENGINE
+        infos.append(info)
+    return infos

@@ -1,0 +1,163 @@
+"""The default engine: PP-OCRv6 (small) detection + recognition through RapidOCR and onnxruntime.
+
+rapidocr 3.10.0 ships ``PP-OCRv6_det_small.onnx``, ``PP-OCRv6_rec_small.onnx`` (one multilingual
+recogniser: Chinese, English, Latin-script languages with diacritics, Japanese) and the PP-OCR text-line
+orientation classifier inside its wheel. We pass those files explicitly so RapidOCR never resolves a
+model by name, which is what triggers its run-time downloads. Models: PaddleOCR's PP-OCR family
+(Du et al., "PP-OCR: A Practical Ultra Lightweight OCR System", 2020, and later releases).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from clearocr.document import Line, Word
+from clearocr.engines import EngineInfo, OcrEngine, register_engine
+from clearocr.errors import EngineUnavailableError
+from clearocr.layout import quad_to_bbox, words_from_text
+
+MODEL_FILES = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+}
+PINNED_VERSION = "3.10.0"
+
+# ISO 639-1 -> rapidocr language name; all served by the one bundled PP-OCRv6 multilingual recogniser.
+_ISO_TO_RAPIDOCR = {
+    "zh": "ch", "en": "en", "ja": "japan", "af": "af", "az": "az", "bs": "bs", "ca": "ca", "cs": "cs",
+    "cy": "cy", "da": "da", "de": "de", "es": "es", "et": "et", "eu": "eu", "fi": "fi", "fr": "fr",
+    "ga": "ga", "gl": "gl", "hr": "hr", "hu": "hu", "id": "id", "is": "is", "it": "it", "ku": "ku",
+    "la": "la", "lb": "lb", "lt": "lt", "lv": "lv", "mi": "mi", "ms": "ms", "mt": "mt", "nl": "nl",
+    "no": "no", "nb": "no", "nn": "no", "oc": "oc", "pl": "pl", "pt": "pt", "qu": "qu", "rm": "rm",
+    "ro": "ro", "sk": "sk", "sl": "sl", "sq": "sq", "sv": "sv", "sw": "sw", "tl": "tl", "tr": "tr",
+    "uz": "uz", "vi": "vi",
+}
+
+
+def _model_dir() -> Path:
+    try:
+        import rapidocr
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            f"rapidocr is not installed ({exc}); pip install 'rapidocr=={PINNED_VERSION}' onnxruntime"
+        ) from None
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
+def bundled_model_paths() -> dict[str, Path]:
+    """Paths of the ONNX models inside the rapidocr wheel.
+
+    Raises:
+        EngineUnavailableError: rapidocr missing, or a model file missing (another rapidocr version).
+    """
+    directory = _model_dir()
+    paths = {task: directory / filename for task, filename in MODEL_FILES.items()}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise EngineUnavailableError(
+            f"rapidocr's bundled models are missing: {', '.join(missing)}. clearocr needs "
+            f"rapidocr=={PINNED_VERSION}, which ships them (other versions download models at run time)."
+        )
+    return paths
+
+
+@register_engine("rapidocr")
+class RapidOcrEngine(OcrEngine):
+    """PP-OCRv6 small through RapidOCR on onnxruntime (CPU).
+
+    Args:
+        threads: onnxruntime intra-op threads (default: all cores, at most 8).
+        det_limit_side: the detector sees the image with its longer side at most this many pixels.
+        text_score: drop segments whose recognition score is below this (0-1).
+        use_line_classifier: run PP-OCR's 0/180 text-line classifier (page orientation is handled
+            by preprocessing, so it is off by default).
+    """
+
+    LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_RAPIDOCR
+
+    def __init__(
+        self,
+        threads: int | None = None,
+        det_limit_side: int = 1600,
+        text_score: float = 0.5,
+        use_line_classifier: bool = False,
+    ) -> None:
+        paths = bundled_model_paths()
+        from rapidocr import RapidOCR
+
+        threads = threads or min(os.cpu_count() or 1, 8)
+        params: dict[str, Any] = {
+            "Global.log_level": "error",
+            "Global.text_score": text_score,
+            "Global.use_cls": use_line_classifier,
+            "Global.max_side_len": 4000,
+            "Det.model_path": str(paths["Det"]),
+            "Det.limit_type": "max",
+            "Det.limit_side_len": det_limit_side,
+            "Rec.model_path": str(paths["Rec"]),
+            "Cls.model_path": str(paths["Cls"]),
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        self._ocr: Any = RapidOCR(params=params)
+
+    @classmethod
+    def info(cls) -> EngineInfo:
+        try:
+            bundled_model_paths()
+            from rapidocr import __version__ as version
+        except EngineUnavailableError as exc:
+            return EngineInfo(cls.name, None, sorted(cls.LANGUAGES), available=False, reason=str(exc))
+        return EngineInfo(cls.name, f"rapidocr {version} (PP-OCRv6 small, onnxruntime)", sorted(cls.LANGUAGES))
+
+    def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
+        if self._ocr is None:
+            raise EngineUnavailableError("rapidocr engine was closed")
+        # RapidOCR expects OpenCV's BGR order for arrays.
+        result = self._ocr(np.ascontiguousarray(image[:, :, ::-1]), return_word_box=True)
+        texts = getattr(result, "txts", None)
+        if not texts:
+            return []
+        word_groups = _align_word_results(texts, getattr(result, "word_results", None) or ())
+        segments = []
+        for text, score, quad, words in zip(texts, result.scores, result.boxes, word_groups):
+            text = text.strip()
+            if not text:
+                continue
+            bbox = quad_to_bbox(quad)
+            if words:
+                word_objects = [Word(t, quad_to_bbox(q), float(s)) for t, s, q in words if t.strip()]
+            else:
+                word_objects = words_from_text(text, bbox, float(score))
+            if not word_objects:
+                continue
+            segments.append(Line(text=text, bbox=bbox, confidence=float(score), words=word_objects))
+        return segments
+
+    def close(self) -> None:
+        self._ocr = None
+
+
+def _align_word_results(texts: Sequence[str], word_results: Sequence[Any]) -> list[list[Any]]:
+    """Pair each recognised segment with its word boxes.
+
+    RapidOCR drops segments without word boxes from ``word_results``, which shifts the indices; we
+    match groups to segments by their characters and leave unmatched segments empty (the caller then
+    splits the segment box proportionally).
+    """
+    groups: list[list[Any]] = [[] for _ in texts]
+    pointer = 0
+    for index, text in enumerate(texts):
+        target = "".join(text.split())
+        if pointer < len(word_results):
+            candidate = [w for w in word_results[pointer] if w[2] is not None]
+            joined = "".join("".join(str(w[0]).split()) for w in candidate)
+            if joined == target:
+                groups[index] = candidate
+                pointer += 1
+    return groups

@@ -1,0 +1,78 @@
+"""Typed errors. Each carries the CLI exit code (and HTTP status) it maps to, as OCRmyPDF's do.
+
+Every error about an input names the file (or ``<bytes>``, ``<PIL image>`` ...) and the cause, so a
+user can act on it without reading a traceback from deep inside Pillow or PDFium.
+"""
+
+from __future__ import annotations
+
+
+class ClearOCRError(Exception):
+    """Base class of every error clearocr raises on purpose."""
+
+    exit_code = 1
+    http_status = 500
+
+
+class InputError(ClearOCRError):
+    """The input document cannot be read.
+
+    Args:
+        source: a printable name of the input (a path, ``<bytes>``, ``<PIL image>``).
+        cause: what is wrong, in words a user can act on.
+    """
+
+    exit_code = 2
+    http_status = 422
+
+    def __init__(self, source: str, cause: str) -> None:
+        self.source = source
+        self.cause = cause
+        super().__init__(f"{source}: {cause}")
+
+
+class EmptyInputError(InputError):
+    """Zero-byte file or a document with no pages."""
+
+
+class CorruptInputError(InputError):
+    """Truncated or damaged file, or bytes that are not an image or PDF."""
+
+
+class UnsupportedInputError(InputError):
+    """A file type or Python object clearocr cannot read."""
+
+
+class EncryptedPDFError(InputError):
+    """A password-protected PDF."""
+
+
+class ImageTooLargeError(InputError):
+    """An image over the pixel limit (a possible decompression bomb)."""
+
+    http_status = 413
+
+
+class PageRangeError(InputError):
+    """A page selection that is malformed or outside the document."""
+
+
+class UnsupportedLanguageError(ClearOCRError):
+    """A language the chosen engine cannot read (or whose data is not installed)."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class EngineUnavailableError(ClearOCRError):
+    """An OCR engine is unknown, not installed, or its model files are missing."""
+
+    exit_code = 4
+    http_status = 503
+
+
+class OptionsError(ClearOCRError):
+    """Options that fail validation (wrong type, out of range)."""
+
+    exit_code = 2
+    http_status = 422

@@ -1,0 +1,129 @@
+"""Geometry helpers and reading order.
+
+:func:`reading_order` rebuilds rows from boxes so that a receipt's ``TOTAL ........ 9.00`` or an invoice
+table row reads left to right as one line, whatever order the engine returned its segments in
+(PP-OCR returns them in detection order; Tesseract reads table columns as separate blocks).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from clearocr.document import BBox, Line, Word, join_texts, union_bbox
+
+
+def quad_to_bbox(quad: Any) -> BBox:
+    """Axis-aligned ``(x0, y0, x1, y1)`` around a polygon given as ``[[x, y], ...]`` points."""
+    xs = [float(p[0]) for p in quad]
+    ys = [float(p[1]) for p in quad]
+    return (int(min(xs)), int(min(ys)), int(round(max(xs))), int(round(max(ys))))
+
+
+def scale_bbox(bbox: BBox, factor_x: float, factor_y: float, width: int, height: int) -> BBox:
+    """Scale a box by per-axis factors and clip it to a ``width x height`` image."""
+    x0, y0, x1, y1 = bbox
+    return (
+        max(0, min(width, int(x0 * factor_x))),
+        max(0, min(height, int(y0 * factor_y))),
+        max(0, min(width, int(round(x1 * factor_x)))),
+        max(0, min(height, int(round(y1 * factor_y)))),
+    )
+
+
+def words_from_text(text: str, bbox: BBox, confidence: float) -> list[Word]:
+    """Split a segment's text into words with boxes proportional to character counts.
+
+    Used when an engine gives a segment box but no word boxes: an estimate, exact at both ends.
+    """
+    tokens = text.split()
+    if not tokens:
+        return []
+    x0, y0, x1, y1 = bbox
+    total = len(text) or 1
+    width = max(1, x1 - x0)
+    words = []
+    cursor = 0
+    for token in tokens:
+        start = text.index(token, cursor)
+        end = start + len(token)
+        cursor = end
+        words.append(
+            Word(
+                token,
+                (x0 + int(width * start / total), y0, x0 + int(round(width * end / total)), y1),
+                confidence,
+            )
+        )
+    return words
+
+
+def _vertical_overlap(a: BBox, b: BBox) -> float:
+    """Overlap of the two boxes' vertical spans, as a fraction of the shorter height."""
+    top = max(a[1], b[1])
+    bottom = min(a[3], b[3])
+    shorter = max(1, min(a[3] - a[1], b[3] - b[1]))
+    return max(0, bottom - top) / shorter
+
+
+def _horizontal_overlap(a: BBox, b: BBox) -> float:
+    left = max(a[0], b[0])
+    right = min(a[2], b[2])
+    narrower = max(1, min(a[2] - a[0], b[2] - b[0]))
+    return max(0, right - left) / narrower
+
+
+def merge_segments(segments: Iterable[Line]) -> Line:
+    """One line from segments of the same row, sorted left to right."""
+    ordered = sorted(segments, key=lambda s: s.bbox[0])
+    words = [w for s in ordered for w in s.words]
+    chars = sum(len(s.text) for s in ordered) or 1
+    return Line(
+        text=join_texts([s.text for s in ordered]),
+        bbox=union_bbox(s.bbox for s in ordered),
+        confidence=sum(s.confidence * len(s.text) for s in ordered) / chars,
+        words=words,
+    )
+
+
+def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5) -> list[Line]:
+    """Group segments into visual rows and return one line per row, top to bottom.
+
+    A segment joins the row whose vertical span it overlaps most (at least ``min_row_overlap`` of the
+    shorter height) provided it does not sit horizontally on top of a segment already in that row;
+    otherwise it starts a new row. Rows are then read left to right and sorted by their vertical
+    centre. Segments taller than three times the median height (vertical text, logos) keep their own
+    row.
+
+    Args:
+        segments: engine segments with bboxes in one page's pixel space.
+        min_row_overlap: fraction of the shorter height two segments must share to be one row.
+
+    Returns:
+        Lines in reading order; each line's words are left to right.
+    """
+    items = [s for s in segments if s.words and s.text.strip()]
+    if not items:
+        return []
+    heights = sorted(s.bbox[3] - s.bbox[1] for s in items)
+    median_height = max(1, heights[len(heights) // 2])
+    rows: list[list[Line]] = []
+    for segment in sorted(items, key=lambda s: ((s.bbox[1] + s.bbox[3]) / 2, s.bbox[0])):
+        height = segment.bbox[3] - segment.bbox[1]
+        best, best_overlap = None, min_row_overlap
+        if height <= 3 * median_height:
+            for row in rows[-8:]:  # only recent rows can share a vertical span with this one
+                row_box = union_bbox(s.bbox for s in row)
+                overlap = min(_vertical_overlap(segment.bbox, s.bbox) for s in row)
+                overlap = min(overlap, _vertical_overlap(segment.bbox, row_box) + 0.25)
+                if overlap < best_overlap:
+                    continue
+                if any(_horizontal_overlap(segment.bbox, s.bbox) > 0.3 for s in row):
+                    continue
+                best, best_overlap = row, overlap
+        if best is None:
+            rows.append([segment])
+        else:
+            best.append(segment)
+    lines = [merge_segments(row) for row in rows]
+    lines.sort(key=lambda line: ((line.bbox[1] + line.bbox[3]) / 2, line.bbox[0]))
+    return lines

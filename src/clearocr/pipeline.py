@@ -1,0 +1,180 @@
+"""The read pipeline: load -> preprocess -> OCR engine (or PDF text layer) -> reading order -> Document.
+
+:class:`Reader` holds loaded engines and the orientation model, so they are loaded once and reused
+across calls; ``close()`` (or ``with``) frees them. :func:`clearocr.read` uses a shared default reader.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from clearocr.document import Document, Line, Page, PreprocessStep, Word
+from clearocr.engines import OcrEngine, create_engine, engine_class
+from clearocr.io import LayerWord, PageImage, Source, open_source
+from clearocr.layout import reading_order, scale_bbox
+from clearocr.options import ReadOptions
+from clearocr.preprocess import OrientationDetector, preprocess
+
+#: A PDF page's text layer is used in ``pdf_text="auto"`` mode when it has at least this many
+#: letters and digits; fewer (a stamp, a page number on a scanned page) means the page still needs OCR.
+MIN_LAYER_CHARS = 30
+
+
+def layer_has_text(words: list[LayerWord]) -> bool:
+    """Whether a text layer carries enough text to stand for the page (see :data:`MIN_LAYER_CHARS`)."""
+    return sum(ch.isalnum() for w in words for ch in w.text) >= MIN_LAYER_CHARS
+
+
+def layer_lines(words: list[LayerWord]) -> list[Line]:
+    """Lines in reading order from text-layer words (confidence 1.0: the text is exact)."""
+    segments: list[Line] = []
+    current: list[Word] = []
+    for word in words:
+        if word.line_break_before and current:
+            segments.append(Line.from_words(current))
+            current = []
+        current.append(Word(word.text, word.bbox, 1.0))
+    if current:
+        segments.append(Line.from_words(current))
+    return reading_order(segments)
+
+
+class Reader:
+    """Reads documents into :class:`~clearocr.document.Document` trees.
+
+    Args:
+        options: default :class:`~clearocr.options.ReadOptions`; keyword ``overrides`` are applied on
+            top (e.g. ``Reader(engine="tesseract", languages="en,sv")``).
+
+    Raises:
+        OptionsError: invalid options.
+    """
+
+    def __init__(self, options: ReadOptions | None = None, **overrides: Any) -> None:
+        self.options = ReadOptions.build(options, **overrides)
+        self._engines: dict[str, OcrEngine] = {}
+        self._orientation: OrientationDetector | None = None
+        self._lock = threading.RLock()
+
+    def engine(self, name: str) -> OcrEngine:
+        """The loaded engine called ``name`` (loaded on first use)."""
+        with self._lock:
+            if name not in self._engines:
+                self._engines[name] = create_engine(name)
+            return self._engines[name]
+
+    def _orientation_detector(self) -> OrientationDetector:
+        with self._lock:
+            if self._orientation is None:
+                self._orientation = OrientationDetector()
+            return self._orientation
+
+    def read(self, source: Source, options: ReadOptions | None = None, **overrides: Any) -> Document:
+        """Read every selected page of ``source``.
+
+        Args:
+            source: a path, bytes, binary file object, PIL image or numpy array.
+            options: options for this call (default: the reader's); ``overrides`` apply on top.
+
+        Returns:
+            The :class:`~clearocr.document.Document`, pages in source order.
+
+        Raises:
+            InputError (and subclasses): the input cannot be read; names the source and the cause.
+            UnsupportedLanguageError, EngineUnavailableError, OptionsError.
+        """
+        opts = ReadOptions.build(options or self.options, **overrides)
+        languages = list(opts.languages)
+        needs_ocr = opts.pdf_text != "layer"
+        if needs_ocr:
+            engine_class(opts.engine).resolve_languages(languages)  # fail before touching the file
+        with open_source(
+            source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr"
+        ) as document_source:
+            document = Document(source=document_source.name)
+            for page_image in document_source.iter_pages(opts.pages):
+                document.pages.append(self._read_page(page_image, opts))
+        return document
+
+    def _read_page(self, page_image: PageImage, opts: ReadOptions) -> Page:
+        height, width = page_image.image.shape[:2]
+        steps = [PreprocessStep(name, params) for name, params in page_image.steps]
+        words = page_image.layer_words
+        if opts.pdf_text == "layer" or (opts.pdf_text == "auto" and layer_has_text(words)):
+            steps.append(PreprocessStep("pdf_text_layer", {"words": len(words)}))
+            return Page(
+                number=page_image.number, width=width, height=height, dpi=page_image.dpi,
+                lines=layer_lines(words), preprocessing=steps, text_source="layer", engine="pdf-text-layer",
+            )
+        with self._lock:
+            prepared = preprocess(
+                page_image.image,
+                dpi=page_image.dpi,
+                orientation=self._orientation_detector() if opts.orientation else None,
+                deskew=opts.deskew,
+                upscale=opts.upscale,
+                max_side=opts.max_side,
+                denoise=opts.denoise,
+                binarize=opts.binarize,
+            )
+            segments = self.engine(opts.engine).recognize(prepared.image, opts.languages)
+        page_width, page_height = prepared.page_image_size
+        if prepared.scale != 1.0:
+            back = 1.0 / prepared.scale
+            for segment in segments:
+                segment.bbox = scale_bbox(segment.bbox, back, back, page_width, page_height)
+                for word in segment.words:
+                    word.bbox = scale_bbox(word.bbox, back, back, page_width, page_height)
+        return Page(
+            number=page_image.number,
+            width=page_width,
+            height=page_height,
+            dpi=page_image.dpi,
+            rotation=prepared.rotation,
+            lines=reading_order(segments),
+            preprocessing=steps + prepared.steps,
+            text_source="ocr",
+            engine=opts.engine,
+        )
+
+    def close(self) -> None:
+        """Free every loaded engine and model. The reader can be used again (it reloads)."""
+        with self._lock:
+            for engine in self._engines.values():
+                engine.close()
+            self._engines.clear()
+            self._orientation = None
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_default_reader: Reader | None = None
+_default_lock = threading.Lock()
+
+
+def default_reader() -> Reader:
+    """The process-wide reader behind :func:`clearocr.read` (engines shared across calls)."""
+    global _default_reader
+    with _default_lock:
+        if _default_reader is None:
+            _default_reader = Reader()
+        return _default_reader
+
+
+def read(source: Source, **options: Any) -> Document:
+    """Read ``source`` with the shared default reader; see :meth:`Reader.read` and ReadOptions."""
+    return default_reader().read(source, **options)
+
+
+def close() -> None:
+    """Free the shared default reader's engines and models."""
+    global _default_reader
+    with _default_lock:
+        if _default_reader is not None:
+            _default_reader.close()
+            _default_reader = None
