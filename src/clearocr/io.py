@@ -223,6 +223,9 @@ class PdfSource(SourceDocument):
             self._pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             code = getattr(exc, "err_code", None)
+            if code == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" not in data:
+                # PDFium also says "password" for some unencrypted files it cannot open (an empty page tree).
+                raise CorruptInputError(name, "PDFium cannot open it: no pages or a damaged page tree") from None
             if code == pdfium.raw.FPDF_ERR_PASSWORD:
                 raise EncryptedPDFError(name, "PDF is password-protected; decrypt it first (e.g. qpdf --decrypt)") from None
             if code == pdfium.raw.FPDF_ERR_SECURITY:

@@ -74,7 +74,7 @@ class ReadOptions(BaseModel):
     deskew: bool = Field(True, description="Straighten slightly rotated scans.")
     upscale: bool = Field(True, description="Upscale small or low-DPI images before OCR.")
     max_side: int = Field(
-        4000, ge=500, le=20000, description="Shrink images whose longer side exceeds this (pixels)."
+        3000, ge=500, le=20000, description="Shrink images whose longer side exceeds this (pixels)."
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")

@@ -46,13 +46,21 @@ class Reader:
     Args:
         options: default :class:`~clearocr.options.ReadOptions`; keyword ``overrides`` are applied on
             top (e.g. ``Reader(engine="tesseract", languages="en,sv")``).
+        engine_options: per-engine constructor arguments, e.g. ``{"rapidocr": {"threads": 1}}``.
 
     Raises:
         OptionsError: invalid options.
     """
 
-    def __init__(self, options: ReadOptions | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        options: ReadOptions | None = None,
+        *,
+        engine_options: dict[str, dict[str, Any]] | None = None,
+        **overrides: Any,
+    ) -> None:
         self.options = ReadOptions.build(options, **overrides)
+        self.engine_options = dict(engine_options or {})
         self._engines: dict[str, OcrEngine] = {}
         self._orientation: OrientationDetector | None = None
         self._lock = threading.RLock()
@@ -61,7 +69,7 @@ class Reader:
         """The loaded engine called ``name`` (loaded on first use)."""
         with self._lock:
             if name not in self._engines:
-                self._engines[name] = create_engine(name)
+                self._engines[name] = create_engine(name, **self.engine_options.get(name, {}))
             return self._engines[name]
 
     def _orientation_detector(self) -> OrientationDetector:

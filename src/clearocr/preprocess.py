@@ -15,8 +15,6 @@ found and did, so a result always says how its page image was made.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
 from clearocr.document import PreprocessStep
@@ -111,6 +109,17 @@ class OrientationDetector:
         return clockwise, confidence
 
 
+def is_inverted(image: np.ndarray) -> bool:
+    """Whether the page is light text on a dark background (e.g. IAM crops as FSDL ships them).
+
+    A page is paper-coloured for most of its area: a median grey level below 100 (of 255) means the
+    background is dark.
+    """
+    grey = image.mean(axis=2) if image.ndim == 3 else image
+    step = max(1, int(np.sqrt(grey.size / 250_000)))  # subsample big pages; the median is robust
+    return float(np.median(grey[::step, ::step])) < 100
+
+
 def estimate_skew(image: np.ndarray, max_angle: float = 15.0) -> float:
     """Skew angle in degrees (counter-clockwise positive, as OpenCV's rotation) by projection profiles.
 
@@ -179,7 +188,8 @@ def preprocess(
     denoise: bool = False,
     binarize: bool = False,
 ) -> Prepared:
-    """Run the enabled steps on an RGB page image.
+    """Run the enabled steps on an RGB page image: invert (if dark), orientation, deskew, rescale,
+    denoise, binarize.
 
     Args:
         image: RGB ``uint8`` array ``(height, width, 3)``.
@@ -195,6 +205,9 @@ def preprocess(
 
     steps: list[PreprocessStep] = []
     rotation = 0
+    if is_inverted(image):
+        image = 255 - image
+        steps.append(PreprocessStep("invert", {"reason": "light text on a dark background"}))
     if orientation is not None:
         rotation, confidence = orientation.detect(image)
         steps.append(PreprocessStep("orientation", {"rotation": rotation, "confidence": round(confidence, 3)}))
@@ -224,8 +237,3 @@ def preprocess(
         engine_image = cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB)
         steps.append(PreprocessStep("binarize", {"method": "adaptive gaussian", "block": block, "c": 10}))
     return Prepared(image=engine_image, page_image_size=page_size, scale=factor, rotation=rotation, steps=steps)
-
-
-def describe(steps: list[PreprocessStep]) -> list[dict[str, Any]]:
-    """Steps as plain dicts (for logs and JSON)."""
-    return [step.to_dict() for step in steps]

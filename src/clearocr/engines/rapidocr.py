@@ -76,6 +76,7 @@ class RapidOcrEngine(OcrEngine):
         text_score: drop segments whose recognition score is below this (0-1).
         use_line_classifier: run PP-OCR's 0/180 text-line classifier (page orientation is handled
             by preprocessing, so it is off by default).
+        max_side: RapidOCR shrinks images whose longer side exceeds this before cropping text lines.
     """
 
     LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_RAPIDOCR
@@ -83,9 +84,10 @@ class RapidOcrEngine(OcrEngine):
     def __init__(
         self,
         threads: int | None = None,
-        det_limit_side: int = 1600,
+        det_limit_side: int = 1280,
         text_score: float = 0.5,
         use_line_classifier: bool = False,
+        max_side: int = 3000,
     ) -> None:
         paths = bundled_model_paths()
         from rapidocr import RapidOCR
@@ -95,7 +97,7 @@ class RapidOcrEngine(OcrEngine):
             "Global.log_level": "error",
             "Global.text_score": text_score,
             "Global.use_cls": use_line_classifier,
-            "Global.max_side_len": 4000,
+            "Global.max_side_len": max_side,
             "Det.model_path": str(paths["Det"]),
             "Det.limit_type": "max",
             "Det.limit_side_len": det_limit_side,
@@ -110,7 +112,9 @@ class RapidOcrEngine(OcrEngine):
     def info(cls) -> EngineInfo:
         try:
             bundled_model_paths()
-            from rapidocr import __version__ as version
+            from importlib.metadata import version as package_version
+
+            version = package_version("rapidocr")
         except EngineUnavailableError as exc:
             return EngineInfo(cls.name, None, sorted(cls.LANGUAGES), available=False, reason=str(exc))
         return EngineInfo(cls.name, f"rapidocr {version} (PP-OCRv6 small, onnxruntime)", sorted(cls.LANGUAGES))

@@ -1,0 +1,240 @@
+"""OCR accuracy and speed on the real evaluation sets in ../shared/data (not a test).
+
+    python benchmarks/ocr_accuracy.py                       # everything, both engines
+    python benchmarks/ocr_accuracy.py --engines rapidocr --datasets sroie --limit 20
+
+Each engine runs in its own child process (so its peak RSS is its own), over the datasets:
+
+* sroie: the 90 SROIE 2019 receipts (ground truth: the line transcripts of ``box/NNN.csv``).
+* scribeocr: 10 printed English pages (``gt_text_derived``; its line order is not verified, so a
+  bag-of-words F1 is reported beside CER/WER).
+* omnidoc-zh: the Chinese OmniDocBench pages (text blocks of ``OmniDocBench_demo.json`` in their
+  annotated reading order; tables, formulas and figures excluded); CER without whitespace.
+* iam: the IAM handwritten paragraphs (white-on-black as shipped; the pipeline inverts them).
+* rotation: the first 10 SROIE receipts turned by 90, 180 and 270 degrees, vs the same upright.
+
+Text normalisation (clearocr.metrics.normalize_text): NFKC; every whitespace run, line breaks included,
+becomes one space, so CER/WER measure the page read as one string in reading order. SROIE is compared
+upper-cased (its ground truth is upper case); Chinese with all whitespace removed.
+Outputs: a Markdown table (stdout and --markdown) and the raw per-document numbers (--json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("CLEAROCR_DATA", ROOT.parent / "shared" / "data"))
+
+
+def sroie_items(limit: int | None) -> list[dict]:
+    """SROIE receipts; the ground-truth segments are put in reading order from their own boxes (the
+    CSV order is arbitrary in places) with the same row grouping the pipeline uses."""
+    from clearocr.document import Line, Word
+    from clearocr.layout import quad_to_bbox, reading_order
+
+    folder = DATA / "sroie2019"
+    ids = (folder / "ids.txt").read_text().split()
+    items = []
+    for doc_id in ids[:limit]:
+        segments = []
+        for row in (folder / "box" / f"{doc_id}.csv").read_text(encoding="utf-8").splitlines():
+            parts = row.split(",", 8)
+            if len(parts) == 9 and parts[8].strip():
+                coords = [int(v) for v in parts[:8]]
+                bbox = quad_to_bbox(list(zip(coords[0::2], coords[1::2])))
+                text = parts[8].strip()
+                segments.append(Line(text, bbox, 1.0, [Word(text, bbox, 1.0)]))
+        reference = "\n".join(line.text for line in reading_order(segments))
+        items.append({"id": doc_id, "path": str(folder / "img" / f"{doc_id}.jpg"), "reference": reference})
+    return items
+
+
+def scribe_items(limit: int | None) -> list[dict]:
+    folder = DATA / "scribeocr-benchmark"
+    items = []
+    for image in sorted((folder / "img").iterdir())[:limit]:
+        reference = (folder / "gt_text_derived" / f"{image.stem}.txt").read_text(encoding="utf-8")
+        items.append({"id": image.stem, "path": str(image), "reference": reference})
+    return items
+
+
+def omnidoc_items(limit: int | None) -> list[dict]:
+    folder = DATA / "omnidocbench-demo"
+    pages = json.loads((folder / "OmniDocBench_demo.json").read_text(encoding="utf-8"))
+    items = []
+    for page in pages:
+        info = page["page_info"]
+        if info["page_attribute"].get("language") != "simplified_chinese":
+            continue
+        blocks = [
+            b for b in page["layout_dets"]
+            if not b.get("ignore") and b.get("text") and b.get("category_type") not in ("table", "equation_isolated", "figure")
+        ]
+        blocks.sort(key=lambda b: b.get("order") if b.get("order") is not None else 10**6)
+        reference = "\n".join(b["text"] for b in blocks)
+        items.append({"id": info["image_path"][:40], "path": str(folder / "images" / info["image_path"]), "reference": reference})
+    return items[:limit]
+
+
+def iam_items(limit: int | None) -> list[dict]:
+    folder = DATA / "iam-paragraphs-fsdl"
+    truth = json.loads((folder / "data_by_file_id.json").read_text())
+    items = []
+    for image in sorted((folder / "images").glob("*.png"))[:limit]:
+        items.append({"id": image.stem, "path": str(image), "reference": truth[image.stem]["ground_truth_text"]})
+    return items
+
+
+DATASETS = {
+    "sroie": (sroie_items, {"languages": "en,zh"}, {"casefold": True}),
+    "scribeocr": (scribe_items, {"languages": "en"}, {}),
+    "omnidoc-zh": (omnidoc_items, {"languages": "zh,en"}, {"drop_spaces": True}),
+    "iam": (iam_items, {"languages": "en"}, {}),
+}
+
+
+def run_engine(engine: str, datasets: list[str], limit: int | None, queue: mp.Queue) -> None:
+    """Child process: read every document with one engine; put the per-document rows on ``queue``."""
+    import numpy as np
+    from PIL import Image
+
+    import clearocr
+    from clearocr.metrics import bag_of_words_f1, cer, normalize_text, wer
+
+    rows = []
+    engine_options = json.loads(os.environ.get("CLEAROCR_ENGINE_OPTIONS", "{}"))
+    reader = clearocr.Reader(engine=engine, engine_options={engine: engine_options})
+    for dataset in datasets:
+        if dataset == "rotation":
+            continue
+        loader, options, norm = DATASETS[dataset]
+        options = {**options, **json.loads(os.environ.get("CLEAROCR_READ_OPTIONS", "{}"))}
+        if engine == "tesseract" and "zh" in options["languages"] and dataset == "sroie":
+            options = {"languages": "en"}
+        for item in loader(limit):
+            started = time.perf_counter()
+            error = None
+            try:
+                text = reader.read(item["path"], **options).text
+            except clearocr.ClearOCRError as exc:
+                text, error = "", str(exc)
+            seconds = time.perf_counter() - started
+            ref, hyp = normalize_text(item["reference"], **norm), normalize_text(text, **norm)
+            rows.append({
+                "engine": engine, "dataset": dataset, "id": item["id"], "seconds": seconds,
+                "cer": cer(ref, hyp), "wer": wer(ref, hyp) if not norm.get("drop_spaces") else None,
+                "bow_f1": bag_of_words_f1(ref, hyp), "ref_chars": len(ref), "error": error,
+            })
+    if "rotation" in datasets:
+        rotation_limit = min(limit or 10, 10)
+        for item in sroie_items(rotation_limit):
+            upright = np.asarray(Image.open(item["path"]).convert("RGB"))
+            for angle in (0, 90, 180, 270):
+                image = np.rot90(upright, k=angle // 90).copy()  # counter-clockwise turns
+                started = time.perf_counter()
+                document = reader.read(image, languages="en" if engine == "tesseract" else "en,zh")
+                seconds = time.perf_counter() - started
+                ref = normalize_text(item["reference"], casefold=True)
+                hyp = normalize_text(document.text, casefold=True)
+                rows.append({
+                    "engine": engine, "dataset": f"rotation-{angle}", "id": item["id"], "seconds": seconds,
+                    "cer": cer(ref, hyp), "wer": wer(ref, hyp), "bow_f1": bag_of_words_f1(ref, hyp),
+                    "ref_chars": len(ref), "detected_rotation": document.pages[0].rotation, "error": None,
+                })
+    reader.close()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put({"rows": rows, "peak_rss_mb": peak_kb / 1024.0})
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["dataset"], row["engine"]), []).append(row)
+    table = []
+    for (dataset, engine), items in groups.items():
+        chars = sum(r["ref_chars"] for r in items) or 1
+        pooled = sum(r["cer"] * r["ref_chars"] for r in items) / chars
+        wers = [r["wer"] for r in items if r["wer"] is not None]
+        table.append({
+            "dataset": dataset, "engine": engine, "documents": len(items),
+            "cer_mean": sum(r["cer"] for r in items) / len(items),
+            "cer_pooled": pooled,
+            "wer_mean": (sum(wers) / len(wers)) if wers else None,
+            "bow_f1": sum(r["bow_f1"] for r in items) / len(items),
+            "seconds_per_page": sum(r["seconds"] for r in items) / len(items),
+            "errors": sum(1 for r in items if r["error"]),
+        })
+    order = ["sroie", "scribeocr", "omnidoc-zh", "iam", "rotation-0", "rotation-90", "rotation-180", "rotation-270"]
+    table.sort(key=lambda r: (order.index(r["dataset"]) if r["dataset"] in order else 99, r["engine"]))
+    return table
+
+
+def markdown(table: list[dict], peaks: dict[str, float], meta: dict) -> str:
+    out = [
+        "| dataset | engine | docs | CER (mean) | CER (pooled) | WER (mean) | bag-of-words F1 | s/page | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in table:
+        wer_text = f"{r['wer_mean']:.1%}" if r["wer_mean"] is not None else "n/a"
+        out.append(
+            f"| {r['dataset']} | {r['engine']} | {r['documents']} | {r['cer_mean']:.1%} | {r['cer_pooled']:.1%} | "
+            f"{wer_text} | {r['bow_f1']:.3f} | {r['seconds_per_page']:.2f} | {r['errors']} |"
+        )
+    out.append("")
+    out.append("Peak RSS per engine process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
+    out.append("")
+    out.append(f"Machine: {meta['machine']}; command: `{meta['command']}`; date {meta['date']}.")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="rapidocr,tesseract")
+    parser.add_argument("--datasets", default="sroie,scribeocr,omnidoc-zh,iam,rotation")
+    parser.add_argument("--limit", type=int, default=None, help="at most N documents per dataset")
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "ocr_accuracy.json"))
+    parser.add_argument("--markdown", default=None, help="also write the table to this file")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"data folder {DATA} not found (set CLEAROCR_DATA)", file=sys.stderr)
+        return 2
+    datasets = args.datasets.split(",")
+    rows, peaks = [], {}
+    context = mp.get_context("spawn")
+    for engine in args.engines.split(","):
+        queue = context.Queue()
+        process = context.Process(target=run_engine, args=(engine, datasets, args.limit, queue))
+        process.start()
+        result = queue.get()
+        process.join()
+        rows += result["rows"]
+        peaks[engine] = result["peak_rss_mb"]
+    table = summarize(rows)
+    meta = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "command": "python " + " ".join(sys.argv),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    text = markdown(table, peaks, meta)
+    print(text)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(args.json + ".tmp")
+    tmp.write_text(json.dumps({"meta": meta, "summary": table, "peak_rss_mb": peaks, "documents": rows}, indent=1))
+    tmp.replace(args.json)
+    if args.markdown:
+        Path(args.markdown).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Command line: ``clearocr read`` and ``clearocr engines`` (typer + rich).
+
+A thin layer: flags map one-to-one onto :class:`~clearocr.options.ReadOptions` fields, whose defaults
+and descriptions they take; errors are :class:`~clearocr.errors.ClearOCRError` objects that carry their
+exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clearocr.errors import ClearOCRError
+from clearocr.export import FORMATS, export
+from clearocr.options import ReadOptions
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="clearocr: read scanned documents and images into text, JSON or hOCR, offline.",
+)
+stderr = Console(stderr=True)
+_FIELDS = ReadOptions.model_fields
+
+
+def _help(name: str) -> str:
+    return _FIELDS[name].description or ""
+
+
+def _default(name: str) -> Any:
+    return _FIELDS[name].default
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    hocr = "hocr"
+
+
+class PdfText(str, Enum):
+    auto = "auto"
+    ocr = "ocr"
+    layer = "layer"
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` through a temp file in the same folder and a rename, so a reader
+    never sees a half-written file and a crash leaves no partial output."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def output_names(files: list[Path], suffix: str) -> list[str]:
+    """Output file names: the input's stem + suffix, or the full name + suffix when stems collide."""
+    stems = [f.stem for f in files]
+    return [f"{f.stem}{suffix}" if stems.count(f.stem) == 1 else f"{f.name}{suffix}" for f in files]
+
+
+@app.command()
+def read(
+    files: List[Path] = typer.Argument(..., help="Images or PDFs to read.", show_default=False),
+    output_dir: Optional[Path] = typer.Option(
+        None, "--output-dir", "-o", help="Write one output per input here (named after the input's stem)."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
+    engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
+    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    dpi: int = typer.Option(_default("dpi"), "--dpi", help=_help("dpi")),
+    pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
+    orientation: bool = typer.Option(_default("orientation"), "--orientation/--no-orientation", help=_help("orientation")),
+    deskew: bool = typer.Option(_default("deskew"), "--deskew/--no-deskew", help=_help("deskew")),
+    upscale: bool = typer.Option(_default("upscale"), "--upscale/--no-upscale", help=_help("upscale")),
+    max_side: int = typer.Option(_default("max_side"), "--max-side", help=_help("max_side")),
+    binarize: bool = typer.Option(_default("binarize"), "--binarize/--no-binarize", help=_help("binarize")),
+    denoise: bool = typer.Option(_default("denoise"), "--denoise/--no-denoise", help=_help("denoise")),
+) -> None:
+    """Read FILES and print or write their text, JSON (clearocr.document/1) or hOCR."""
+    from clearocr.pipeline import Reader
+
+    try:
+        options = ReadOptions.build(
+            engine=engine, languages=lang, pages=pages, dpi=dpi, pdf_text=pdf_text.value,
+            orientation=orientation, deskew=deskew, upscale=upscale, max_side=max_side,
+            binarize=binarize, denoise=denoise,
+        )
+    except ClearOCRError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    if output_dir is None and len(files) > 1 and fmt is OutputFormat.hocr:
+        stderr.print("[red]error:[/red] several files in hOCR need --output-dir/-o")
+        raise typer.Exit(2)
+
+    failures: list[tuple[Path, ClearOCRError]] = []
+    with Reader(options) as reader:
+        try:
+            from clearocr.engines import engine_class
+
+            engine_class(options.engine).resolve_languages(options.languages)
+        except ClearOCRError as exc:
+            stderr.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        if output_dir is None:
+            for path in files:
+                try:
+                    document = reader.read(path)
+                except ClearOCRError as exc:
+                    failures.append((path, exc))
+                    stderr.print(f"[red]error:[/red] {exc}")
+                    continue
+                if len(files) > 1 and fmt is OutputFormat.text:
+                    sys.stdout.write(f"==> {path} <==\n")
+                if fmt is OutputFormat.json and len(files) > 1:
+                    sys.stdout.write(document.to_json(indent=None))  # JSON Lines: one document per line
+                else:
+                    sys.stdout.write(export(document, fmt.value))
+                sys.stdout.flush()
+        else:
+            names = output_names(files, FORMATS[fmt.value])
+            progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=stderr, transient=True, disable=len(files) < 2,
+            )
+            with progress:
+                task = progress.add_task("reading", total=len(files))
+                for path, name in zip(files, names):
+                    progress.update(task, description=f"reading {path.name}")
+                    try:
+                        document = reader.read(path)
+                        write_atomic(output_dir / name, export(document, fmt.value))
+                    except ClearOCRError as exc:
+                        failures.append((path, exc))
+                        progress.console.print(f"[red]error:[/red] {exc}")
+                    progress.advance(task)
+            done = len(files) - len(failures)
+            stderr.print(
+                f"{done} of {len(files)} file(s) read into {output_dir}"
+                + (f", [red]{len(failures)} failed[/red]" if failures else "")
+            )
+    if failures:
+        raise typer.Exit(failures[0][1].exit_code if len(files) == 1 else 1)
+
+
+@app.command()
+def engines(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """List OCR engines, their versions, languages (ISO 639-1) and whether they can run here."""
+    from clearocr.engines import list_engines
+
+    infos = list_engines()
+    if as_json:
+        print(json.dumps([info.__dict__ for info in infos], indent=2))
+        return
+    table = Table(title="OCR engines")
+    for column in ("engine", "version", "languages", "status"):
+        table.add_column(column)
+    for info in infos:
+        name = info.name + (" (default)" if info.default else "")
+        status = "[green]available[/green]" if info.available else f"[red]unavailable[/red]: {info.reason}"
+        table.add_row(name, info.version or "-", ",".join(info.languages) or "-", status)
+    Console().print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point helper
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,103 @@
+"""The default engine on real pages (the sample invoice shipped in samples/). A few seconds each."""
+
+import json
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import clearocr
+from clearocr.cli import app
+from clearocr.metrics import cer, normalize_text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def reader():
+    with clearocr.Reader() as shared:
+        yield shared
+
+
+@pytest.fixture(scope="module")
+def upright(reader, samples):
+    return reader.read(samples / "invoice.png")
+
+
+def test_invoice_reads_with_boxes_and_confidences(upright):
+    text = upright.text
+    for expected in ["Nordic Paper Supplies AB", "INV-2024-00172", "Invoice date", "Café Solrosen HB"]:
+        assert expected in text, text
+    page = upright.pages[0]
+    assert (page.width, page.height) == (1240, 1754) and page.dpi == 150
+    for line in page.lines:
+        for word in line.words:
+            x0, y0, x1, y1 = word.bbox
+            assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height
+            assert 0.0 <= word.confidence <= 1.0
+
+
+def test_table_row_reads_as_one_line(upright):
+    lines = upright.pages[0].text.splitlines()
+    row = next(line for line in lines if line.startswith("A4 copy paper"))
+    assert row.endswith("20 4.95 99.00"), row
+
+
+def test_word_box_covers_the_printed_word(upright, samples):
+    image = np.asarray(Image.open(samples / "invoice.png").convert("L"))
+    word = next(w for w in upright.pages[0].words if w.text == "INV-2024-00172")
+    x0, y0, x1, y1 = word.bbox
+    assert image[y0:y1, x0:x1].min() < 90  # dark ink inside the box
+    assert 100 < (x1 - x0) < 220 and 10 < (y1 - y0) < 40
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_rotated_page_reads_like_upright(reader, samples, upright, turns):
+    image = np.rot90(np.asarray(Image.open(samples / "invoice.png").convert("RGB")), k=turns).copy()
+    document = reader.read(image)
+    assert document.pages[0].rotation == 90 * turns
+    reference = normalize_text(upright.text)
+    assert cer(reference, normalize_text(document.text)) < 0.02
+
+
+def test_scanned_pdf_pages_and_selection(reader, samples):
+    document = reader.read(samples / "invoice-3pages-scanned.pdf", pages="2-3", dpi=150)
+    assert [p.number for p in document.pages] == [2, 3]
+    assert all(p.text_source == "ocr" for p in document.pages)
+    assert "Subtotal" in document.pages[0].text and "Thank you for your order" in document.pages[1].text
+    assert document.text.count("\f") == 1
+
+
+def test_swedish_and_spanish_diacritics(reader):
+    from PIL import ImageDraw, ImageFont
+
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 36)
+    except OSError:
+        pytest.skip("DejaVu fonts not installed")
+    image = Image.new("RGB", (1100, 220), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((30, 30), "Kvitto för köp: smörgås 45,00 kr", fill="black", font=font)
+    draw.text((30, 120), "Año: señal, canción y niño", fill="black", font=font)
+    text = reader.read(image, languages="sv,es").text
+    assert "smörgås" in text and "niño" in text, text
+
+
+def test_engine_never_touches_the_network(samples, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    with clearocr.Reader() as fresh:
+        assert "INVOICE" in fresh.read(samples / "invoice.png").text
+
+
+def test_cli_json_on_sample(samples):
+    result = CliRunner().invoke(app, ["read", str(samples / "invoice.png"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["pages"][0]["lines"][0]["words"][0]["bbox"]
+    assert "INV-2024-00172" in data["text"]

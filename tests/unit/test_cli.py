@@ -1,0 +1,80 @@
+"""CLI with the fake engine: stdout, output folders, atomic writes, failures and exit codes."""
+
+import json
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from clearocr.cli import app, output_names
+
+runner = CliRunner()
+
+
+def make_image(path):
+    Image.fromarray(np.full((300, 400, 3), 255, np.uint8)).save(path)
+    return path
+
+
+def test_single_file_prints_text(tmp_path):
+    image = make_image(tmp_path / "receipt.png")
+    result = runner.invoke(app, ["read", str(image), "--engine", "fake", "--no-orientation"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == ["TOTAL 9.00", "Thanks"]
+
+
+def test_json_format_shape(tmp_path):
+    image = make_image(tmp_path / "receipt.png")
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["schema"] == "clearocr.document/1" and data["pages"][0]["lines"][0]["words"]
+
+
+def test_batch_to_folder_with_one_corrupt_file(tmp_path):
+    good = [make_image(tmp_path / f"scan{i}.png") for i in range(2)]
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["read", str(good[0]), str(bad), str(good[1]), "-o", str(out), "-f", "json", "-e", "fake"])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["scan0.json", "scan1.json"]  # no temp files left
+    assert "broken.jpg" in result.output and "2 of 3" in result.output
+    assert json.loads((out / "scan1.json").read_text())["source"].endswith("scan1.png")
+
+
+def test_single_failure_exit_code_is_the_errors(tmp_path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["read", str(empty), "-e", "fake"])
+    assert result.exit_code == 2 and "0 bytes" in result.output
+
+
+def test_bad_options_and_languages(tmp_path):
+    image = make_image(tmp_path / "a.png")
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "--dpi", "5"])
+    assert result.exit_code == 2 and "dpi" in result.output
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "--lang", "klingon"])
+    assert result.exit_code == 3 and "klingon" in result.output
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "--pages", "3"])
+    assert result.exit_code == 2 and "1 page" in result.output
+
+
+def test_hocr_output_file(tmp_path):
+    image = make_image(tmp_path / "a.png")
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "hocr", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert "ocrx_word" in (tmp_path / "o" / "a.hocr").read_text()
+
+
+def test_output_names_disambiguate_same_stem(tmp_path):
+    from pathlib import Path
+
+    assert output_names([Path("a/x.png"), Path("b/y.pdf")], ".json") == ["x.json", "y.json"]
+    assert output_names([Path("x.png"), Path("x.pdf")], ".txt") == ["x.png.txt", "x.pdf.txt"]
+
+
+def test_engines_command_lists_engines():
+    result = runner.invoke(app, ["engines", "--json"])
+    assert result.exit_code == 0
+    names = [e["name"] for e in json.loads(result.stdout)]
+    assert names[0] == "rapidocr" and "tesseract" in names

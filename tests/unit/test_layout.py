@@ -1,0 +1,52 @@
+import random
+
+from clearocr.document import Line, Word
+from clearocr.layout import quad_to_bbox, reading_order, scale_bbox, words_from_text
+
+
+def seg(text, x0, y0, x1, y1):
+    return Line(text, (x0, y0, x1, y1), 0.9, [Word(text, (x0, y0, x1, y1), 0.9)])
+
+
+def test_receipt_row_reads_left_to_right_as_one_line():
+    segments = [
+        seg("9.00", 300, 102, 340, 120),
+        seg("SHOP NAME", 100, 10, 250, 30),
+        seg("TOTAL", 20, 100, 80, 118),
+        seg("CASH", 20, 130, 70, 148),
+        seg("10.00", 290, 131, 340, 149),
+    ]
+    random.Random(1).shuffle(segments)
+    lines = reading_order(segments)
+    assert [line.text for line in lines] == ["SHOP NAME", "TOTAL 9.00", "CASH 10.00"]
+    assert [w.text for w in lines[1].words] == ["TOTAL", "9.00"]
+    assert lines[1].bbox == (20, 100, 340, 120)
+
+
+def test_table_columns_become_rows():
+    # Tesseract-style: each column returned as a block, top to bottom.
+    column_a = [seg(f"item{i}", 10, 50 + i * 30, 80, 70 + i * 30) for i in range(4)]
+    column_b = [seg(f"{i}.00", 200, 51 + i * 30, 240, 71 + i * 30) for i in range(4)]
+    lines = reading_order(column_a + column_b)
+    assert [line.text for line in lines] == [f"item{i} {i}.00" for i in range(4)]
+
+
+def test_overlapping_boxes_stay_on_separate_rows():
+    lines = reading_order([seg("upper", 10, 10, 100, 30), seg("lower", 20, 22, 90, 42)])
+    assert len(lines) == 2
+
+
+def test_skewed_row_still_merges():
+    lines = reading_order([seg("left", 10, 100, 60, 120), seg("right", 400, 108, 450, 128)])
+    assert [line.text for line in lines] == ["left right"]
+
+
+def test_words_from_text_splits_box_proportionally():
+    words = words_from_text("ab cd", (0, 0, 50, 10), 0.8)
+    assert [w.text for w in words] == ["ab", "cd"]
+    assert words[0].bbox == (0, 0, 20, 10) and words[1].bbox == (30, 0, 50, 10)
+
+
+def test_quad_and_scale_helpers():
+    assert quad_to_bbox([[10.2, 5.0], [50.7, 6.0], [50.0, 20.4], [9.9, 19.0]]) == (9, 5, 51, 20)
+    assert scale_bbox((10, 10, 100, 100), 0.5, 0.5, 40, 40) == (5, 5, 40, 40)
