@@ -177,6 +177,18 @@ def rescale_factor(width: int, height: int, dpi: float | None, upscale: bool, ma
     return factor if factor > 1.0 else 1.0
 
 
+def _analysis_copy(image: np.ndarray, longest: int = 1000) -> np.ndarray:
+    """A downscaled copy for measuring (orientation, skew, inversion): cheap on 35-Mpx scans."""
+    import cv2
+
+    height, width = image.shape[:2]
+    factor = longest / max(height, width)
+    if factor >= 1.0:
+        return image
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def preprocess(
     image: np.ndarray,
     *,
@@ -190,6 +202,10 @@ def preprocess(
 ) -> Prepared:
     """Run the enabled steps on an RGB page image: invert (if dark), orientation, deskew, rescale,
     denoise, binarize.
+
+    Orientation, skew and inversion are measured on a copy at most 1000 px long; the deskew rotation
+    and the rescaling are then applied to the full image in one affine warp, so a 600-dpi scan is
+    never rotated at full resolution only to be shrunk afterwards.
 
     Args:
         image: RGB ``uint8`` array ``(height, width, 3)``.
@@ -205,35 +221,52 @@ def preprocess(
 
     steps: list[PreprocessStep] = []
     rotation = 0
-    if is_inverted(image):
-        image = 255 - image
+    small = _analysis_copy(image)
+    inverted = is_inverted(small)
+    if inverted:
+        small = 255 - small
         steps.append(PreprocessStep("invert", {"reason": "light text on a dark background"}))
     if orientation is not None:
-        rotation, confidence = orientation.detect(image)
+        rotation, confidence = orientation.detect(small)
         steps.append(PreprocessStep("orientation", {"rotation": rotation, "confidence": round(confidence, 3)}))
-        image = rotate_right_angle(image, rotation)
+        if rotation:
+            image = rotate_right_angle(image, rotation)
+            small = rotate_right_angle(small, rotation)
+    angle = 0.0
     if deskew:
-        angle = estimate_skew(image)
-        applied = abs(angle) >= 0.3
-        steps.append(PreprocessStep("deskew", {"angle": angle if applied else 0.0, "measured": angle}))
-        if applied:
-            image = rotate_by(image, angle)
+        measured = estimate_skew(small)
+        angle = measured if abs(measured) >= 0.3 else 0.0
+        steps.append(PreprocessStep("deskew", {"angle": angle, "measured": measured}))
     height, width = image.shape[:2]
     page_size = (width, height)
     factor = rescale_factor(width, height, dpi, upscale, max_side)
-    engine_image = image
     if factor != 1.0:
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        interpolation = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
-        engine_image = cv2.resize(image, size, interpolation=interpolation)
         steps.append(PreprocessStep("upscale" if factor > 1 else "shrink", {"factor": round(factor, 4), "width": size[0], "height": size[1]}))
+    else:
+        size = (width, height)
+    if angle or factor != 1.0:
+        # One warp: rotate about the page centre, scale, land in the output size.
+        matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, factor)
+        matrix[0, 2] += size[0] / 2.0 - width / 2.0
+        matrix[1, 2] += size[1] / 2.0 - height / 2.0
+        if angle:
+            # warpAffine has no area interpolation; linear is adequate for the modest shrinks here.
+            image = cv2.warpAffine(
+                image, matrix, size, flags=cv2.INTER_CUBIC if factor >= 1 else cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0) if inverted else (255, 255, 255),
+            )
+        else:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
+    if inverted:
+        image = 255 - image
     if denoise:
-        engine_image = cv2.fastNlMeansDenoisingColored(engine_image, None, 7, 7, 7, 21)
+        image = cv2.fastNlMeansDenoisingColored(image, None, 7, 7, 7, 21)
         steps.append(PreprocessStep("denoise", {"method": "non-local means", "h": 7}))
     if binarize:
-        grey = cv2.cvtColor(engine_image, cv2.COLOR_RGB2GRAY)
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         block = 31
         binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 10)
-        engine_image = cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB)
+        image = cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB)
         steps.append(PreprocessStep("binarize", {"method": "adaptive gaussian", "block": block, "c": 10}))
-    return Prepared(image=engine_image, page_image_size=page_size, scale=factor, rotation=rotation, steps=steps)
+    return Prepared(image=np.ascontiguousarray(image), page_image_size=page_size, scale=factor, rotation=rotation, steps=steps)

@@ -77,6 +77,11 @@ class RapidOcrEngine(OcrEngine):
         use_line_classifier: run PP-OCR's 0/180 text-line classifier (page orientation is handled
             by preprocessing, so it is off by default).
         max_side: RapidOCR shrinks images whose longer side exceeds this before cropping text lines.
+        rec_min_width: narrowest input (pixels, at height 48) the recogniser pads a text crop to.
+            PaddleOCR pads every crop to 320; on 30 SROIE receipts padding only to the crop's own
+            width (48) with one crop per batch read 1.4x faster and lowered CER from 4.8% to 4.5%
+            (benchmarks/ocr_accuracy.py).
+        rec_batch_size: text crops per recogniser call (crops in a batch are padded to the widest).
     """
 
     LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_RAPIDOCR
@@ -88,6 +93,8 @@ class RapidOcrEngine(OcrEngine):
         text_score: float = 0.5,
         use_line_classifier: bool = False,
         max_side: int = 3000,
+        rec_min_width: int = 48,
+        rec_batch_size: int = 1,
     ) -> None:
         paths = bundled_model_paths()
         from rapidocr import RapidOCR
@@ -102,6 +109,8 @@ class RapidOcrEngine(OcrEngine):
             "Det.limit_type": "max",
             "Det.limit_side_len": det_limit_side,
             "Rec.model_path": str(paths["Rec"]),
+            "Rec.rec_img_shape": [3, 48, rec_min_width],
+            "Rec.rec_batch_num": rec_batch_size,
             "Cls.model_path": str(paths["Cls"]),
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
