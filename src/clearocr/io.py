@@ -11,6 +11,7 @@ from __future__ import annotations
 import io as _stdio
 import os
 import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator, Union
@@ -94,7 +95,7 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image))
 
 
-class SourceDocument:
+class SourceDocument(ABC):
     """An opened source: its name, page count, and pages rendered on demand.
 
     Use :func:`open_source` to make one; close it (or use ``with``) to free the file handle.
@@ -103,9 +104,9 @@ class SourceDocument:
     name: str
     page_count: int
 
-    def page(self, number: int) -> PageImage:  # pragma: no cover - interface
+    @abstractmethod
+    def page(self, number: int) -> PageImage:
         """Load or render page ``number`` (1-based)."""
-        raise NotImplementedError
 
     def iter_pages(self, spec: str | None = None) -> Iterator[PageImage]:
         """Yield the selected pages one by one (``spec`` as in :func:`parse_page_spec`)."""

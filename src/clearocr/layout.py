@@ -85,25 +85,8 @@ def merge_segments(segments: Iterable[Line]) -> Line:
     )
 
 
-def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5) -> list[Line]:
-    """Group segments into visual rows and return one line per row, top to bottom.
-
-    A segment joins the row whose vertical span it overlaps most (at least ``min_row_overlap`` of the
-    shorter height) provided it does not sit horizontally on top of a segment already in that row;
-    otherwise it starts a new row. Rows are then read left to right and sorted by their vertical
-    centre. Segments taller than three times the median height (vertical text, logos) keep their own
-    row.
-
-    Args:
-        segments: engine segments with bboxes in one page's pixel space.
-        min_row_overlap: fraction of the shorter height two segments must share to be one row.
-
-    Returns:
-        Lines in reading order; each line's words are left to right.
-    """
-    items = [s for s in segments if s.words and s.text.strip()]
-    if not items:
-        return []
+def _rows(items: Sequence[Line], min_row_overlap: float) -> list[Line]:
+    """Group segments into visual rows (see :func:`reading_order`), top to bottom."""
     heights = sorted(s.bbox[3] - s.bbox[1] for s in items)
     median_height = max(1, heights[len(heights) // 2])
     rows: list[list[Line]] = []
@@ -127,3 +110,114 @@ def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5) -> lis
     lines = [merge_segments(row) for row in rows]
     lines.sort(key=lambda line: ((line.bbox[1] + line.bbox[3]) / 2, line.bbox[0]))
     return lines
+
+
+def _bands(items: Sequence[Line]) -> list[list[Line]]:
+    """Split segments into horizontal bands at vertical whitespace at least one median line height
+    tall (narrower gaps are ordinary line spacing), top to bottom."""
+    bands: list[list[Line]] = []
+    bottom = None
+    min_gap = _median([s.bbox[3] - s.bbox[1] for s in items])
+    for segment in sorted(items, key=lambda s: s.bbox[1]):
+        if bottom is None or segment.bbox[1] >= bottom + min_gap:
+            bands.append([segment])
+            bottom = segment.bbox[3]
+        else:
+            bands[-1].append(segment)
+            bottom = max(bottom, segment.bbox[3])
+    return bands
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    return float(ordered[len(ordered) // 2]) if ordered else 0.0
+
+
+def _same_row(a: BBox, b: BBox) -> bool:
+    """Vertical centres within a quarter of the taller box's height."""
+    tolerance = 0.25 * max(a[3] - a[1], b[3] - b[1])
+    return abs((a[1] + a[3]) - (b[1] + b[3])) / 2 <= tolerance
+
+
+def _aligned_fraction(side: Sequence[Line], other: Sequence[Line]) -> float:
+    """Fraction of ``side``'s segments that sit on the same row as a segment of ``other``."""
+    shared = sum(1 for s in side if any(_same_row(s.bbox, o.bbox) for o in other))
+    return shared / max(1, len(side))
+
+
+def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
+    """Split a band at a vertical gutter when the two sides are separate columns.
+
+    A side is *running text* when its median segment width is at least a quarter of the band's
+    width (lines that fill a column). The band splits when both sides are running text, or when one
+    is and the two sides' rows do not line up (a sidebar beside body text). A receipt's or table's
+    amounts sit on the same rows as their descriptions, so tables and key/value rows stay whole.
+    Each side needs at least three segments.
+    """
+    if len(band) < 6:
+        return None
+    left_edge = min(s.bbox[0] for s in band)
+    right_edge = max(s.bbox[2] for s in band)
+    band_width = right_edge - left_edge
+    heights = [s.bbox[3] - s.bbox[1] for s in band]
+    min_gap = max(4, int(0.5 * _median(heights)))
+    spans = sorted((s.bbox[0], s.bbox[2]) for s in band)
+    best = None
+    reach = spans[0][1]
+    for start, end in spans[1:]:
+        if start - reach >= min_gap:
+            gutter = (reach + start) / 2
+            left = [s for s in band if s.bbox[2] <= gutter]
+            right = [s for s in band if s.bbox[0] >= gutter]
+            if len(left) >= 3 and len(right) >= 3:
+                left_text = _median([s.bbox[2] - s.bbox[0] for s in left]) >= 0.25 * band_width
+                right_text = _median([s.bbox[2] - s.bbox[0] for s in right]) >= 0.25 * band_width
+                smaller, larger = (left, right) if len(left) <= len(right) else (right, left)
+                if (left_text and right_text) or (
+                    (left_text or right_text) and _aligned_fraction(smaller, larger) < 0.5
+                ):
+                    width = start - reach
+                    if best is None or width > best[0]:
+                        best = (width, left, right)
+        reach = max(reach, end)
+    return (best[1], best[2]) if best else None
+
+
+def _order(items: Sequence[Line], min_row_overlap: float, columns: bool, depth: int = 0) -> list[Line]:
+    lines: list[Line] = []
+    for band in _bands(items):
+        split = _column_split(band) if columns and depth < 6 else None
+        if split is None:
+            lines.extend(_rows(band, min_row_overlap))
+        else:
+            for column in split:
+                lines.extend(_order(column, min_row_overlap, columns, depth + 1))
+    return lines
+
+
+def reading_order(
+    segments: Sequence[Line], min_row_overlap: float = 0.5, columns: bool = True
+) -> list[Line]:
+    """Rebuild reading order: text columns top to bottom, left column first; rows left to right.
+
+    A simplified recursive XY-cut (Nagy & Seth, "Hierarchical representation of optically scanned
+    documents", 1984): the page is cut into horizontal bands at vertical whitespace; a band is cut
+    into columns at a vertical gutter only when both sides are running text (see
+    :func:`_column_split`), so receipts and table rows stay whole. Inside a band or column, a segment
+    joins the row whose vertical span it overlaps most (at least ``min_row_overlap`` of the shorter
+    height) unless it sits horizontally on top of a segment already in that row; rows read left to
+    right. Segments taller than three times the median height (vertical text, logos) keep their own
+    row.
+
+    Args:
+        segments: engine segments with bboxes in one page's pixel space.
+        min_row_overlap: fraction of the shorter height two segments must share to be one row.
+        columns: detect text columns; False reads every band as rows across the whole page.
+
+    Returns:
+        Lines in reading order; each line's words are left to right.
+    """
+    items = [s for s in segments if s.words and s.text.strip()]
+    if not items:
+        return []
+    return _order(items, min_row_overlap, columns)

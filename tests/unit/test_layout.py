@@ -50,3 +50,25 @@ def test_words_from_text_splits_box_proportionally():
 def test_quad_and_scale_helpers():
     assert quad_to_bbox([[10.2, 5.0], [50.7, 6.0], [50.0, 20.4], [9.9, 19.0]]) == (9, 5, 51, 20)
     assert scale_bbox((10, 10, 100, 100), 0.5, 0.5, 40, 40) == (5, 5, 40, 40)
+
+
+def test_two_text_columns_read_one_after_the_other():
+    title = seg("A TITLE ACROSS THE PAGE", 100, 10, 900, 40)
+    left = [seg(f"left line {i} of running text", 50, 60 + i * 30, 470, 80 + i * 30) for i in range(6)]
+    right = [seg(f"right line {i} of running text", 530, 65 + i * 30, 950, 85 + i * 30) for i in range(6)]
+    lines = reading_order(right + left + [title])
+    assert [line.text for line in lines] == ["A TITLE ACROSS THE PAGE"] + [s.text for s in left] + [s.text for s in right]
+
+
+def test_table_with_narrow_amount_column_is_not_split_into_columns():
+    items = [seg(f"item description number {i}", 20, 50 + i * 30, 400, 70 + i * 30) for i in range(6)]
+    amounts = [seg(f"{i}.00", 800, 51 + i * 30, 850, 71 + i * 30) for i in range(6)]
+    lines = reading_order(amounts + items)
+    assert [line.text for line in lines] == [f"item description number {i} {i}.00" for i in range(6)]
+
+
+def test_sidebar_beside_body_text_is_its_own_column():
+    sidebar = [seg(f"key {i}", 20, 60 + i * 47, 120, 80 + i * 47) for i in range(5)]
+    body = [seg(f"body text line {i} that runs across the column", 300, 60 + i * 25, 950, 80 + i * 25) for i in range(9)]
+    lines = reading_order(body + sidebar)
+    assert [line.text for line in lines] == [s.text for s in sidebar] + [s.text for s in body]

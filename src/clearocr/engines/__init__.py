@@ -11,6 +11,7 @@ Add an engine by subclassing :class:`OcrEngine` and decorating it with :func:`re
 from __future__ import annotations
 
 import importlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Sequence, TypeVar
 
@@ -32,7 +33,7 @@ class EngineInfo:
     default: bool = False
 
 
-class OcrEngine:
+class OcrEngine(ABC):
     """Protocol (and base class) of OCR engines.
 
     Subclasses set :attr:`name` and :attr:`LANGUAGES` (ISO 639-1 code -> engine code) and implement
@@ -43,6 +44,7 @@ class OcrEngine:
     #: ISO 639-1 code -> the engine's own language code.
     LANGUAGES: ClassVar[dict[str, str]] = {}
 
+    @abstractmethod
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         """Read ``image`` (RGB ``uint8``, ``HxWx3``) and return text segments with word boxes.
 
@@ -53,12 +55,11 @@ class OcrEngine:
         Returns:
             Segments in any order; bboxes in pixels of ``image``; confidences in ``[0, 1]``.
         """
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def info(cls) -> EngineInfo:
         """Describe the engine without loading models."""
-        raise NotImplementedError
 
     @classmethod
     def supported_languages(cls) -> list[str]:

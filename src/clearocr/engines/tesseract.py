@@ -150,7 +150,10 @@ class TesseractEngine(OcrEngine):
         while True:
             if iterator.IsAtBeginningOf(RIL.TEXTLINE):
                 flush()
-            text = iterator.GetUTF8Text(RIL.WORD)
+            try:
+                text = iterator.GetUTF8Text(RIL.WORD)
+            except RuntimeError:  # tesserocr raises for an empty word instead of returning ""
+                text = ""
             box = iterator.BoundingBox(RIL.WORD)
             if text and text.strip() and box:
                 confidence = max(0.0, min(1.0, iterator.Confidence(RIL.WORD) / 100.0))
