@@ -133,26 +133,13 @@ def _median(values: list[int]) -> float:
     return float(ordered[len(ordered) // 2]) if ordered else 0.0
 
 
-def _same_row(a: BBox, b: BBox) -> bool:
-    """Vertical centres within a quarter of the taller box's height."""
-    tolerance = 0.25 * max(a[3] - a[1], b[3] - b[1])
-    return abs((a[1] + a[3]) - (b[1] + b[3])) / 2 <= tolerance
-
-
-def _aligned_fraction(side: Sequence[Line], other: Sequence[Line]) -> float:
-    """Fraction of ``side``'s segments that sit on the same row as a segment of ``other``."""
-    shared = sum(1 for s in side if any(_same_row(s.bbox, o.bbox) for o in other))
-    return shared / max(1, len(side))
-
-
 def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
-    """Split a band at a vertical gutter when the two sides are separate columns.
+    """Split a band at a vertical gutter when both sides are columns of running text.
 
-    A side is *running text* when its median segment width is at least a quarter of the band's
-    width (lines that fill a column). The band splits when both sides are running text, or when one
-    is and the two sides' rows do not line up (a sidebar beside body text). A receipt's or table's
-    amounts sit on the same rows as their descriptions, so tables and key/value rows stay whole.
-    Each side needs at least three segments.
+    A side is running text when its median segment width is at least 30% of the band's width
+    (lines that fill a column) and it holds at least four segments. A receipt's or table's amounts
+    are narrow, so tables and key/value rows stay whole. A narrow sidebar (a key/value box beside
+    body text) is not detected as a column and is read row by row with the body.
     """
     if len(band) < 6:
         return None
@@ -169,13 +156,10 @@ def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
             gutter = (reach + start) / 2
             left = [s for s in band if s.bbox[2] <= gutter]
             right = [s for s in band if s.bbox[0] >= gutter]
-            if len(left) >= 3 and len(right) >= 3:
-                left_text = _median([s.bbox[2] - s.bbox[0] for s in left]) >= 0.25 * band_width
-                right_text = _median([s.bbox[2] - s.bbox[0] for s in right]) >= 0.25 * band_width
-                smaller, larger = (left, right) if len(left) <= len(right) else (right, left)
-                if (left_text and right_text) or (
-                    (left_text or right_text) and _aligned_fraction(smaller, larger) < 0.5
-                ):
+            if len(left) >= 4 and len(right) >= 4:
+                left_width = _median([s.bbox[2] - s.bbox[0] for s in left]) / band_width
+                right_width = _median([s.bbox[2] - s.bbox[0] for s in right]) / band_width
+                if left_width >= 0.3 and right_width >= 0.3:
                     width = start - reach
                     if best is None or width > best[0]:
                         best = (width, left, right)

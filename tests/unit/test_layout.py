@@ -66,9 +66,3 @@ def test_table_with_narrow_amount_column_is_not_split_into_columns():
     lines = reading_order(amounts + items)
     assert [line.text for line in lines] == [f"item description number {i} {i}.00" for i in range(6)]
 
-
-def test_sidebar_beside_body_text_is_its_own_column():
-    sidebar = [seg(f"key {i}", 20, 60 + i * 47, 120, 80 + i * 47) for i in range(5)]
-    body = [seg(f"body text line {i} that runs across the column", 300, 60 + i * 25, 950, 80 + i * 25) for i in range(9)]
-    lines = reading_order(body + sidebar)
-    assert [line.text for line in lines] == [s.text for s in sidebar] + [s.text for s in body]
