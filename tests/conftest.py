@@ -67,7 +67,7 @@ class CrashingEngine(OcrEngine):
         raise RuntimeError("engine crashed")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
 

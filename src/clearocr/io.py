@@ -176,7 +176,7 @@ def _image_dpi(image: Image.Image) -> float | None:
         value = float(dpi[0]) if isinstance(dpi, (tuple, list)) else float(dpi)
     except (TypeError, ValueError):
         return None
-    return value if value >= _MIN_CREDIBLE_DPI else None
+    return round(value, 1) if value >= _MIN_CREDIBLE_DPI else None  # PNG stores dots per metre
 
 
 class ArraySource(SourceDocument):
