@@ -87,8 +87,7 @@ def merge_segments(segments: Iterable[Line]) -> Line:
 
 def _rows(items: Sequence[Line], min_row_overlap: float) -> list[Line]:
     """Group segments into visual rows (see :func:`reading_order`), top to bottom."""
-    heights = sorted(s.bbox[3] - s.bbox[1] for s in items)
-    median_height = max(1, heights[len(heights) // 2])
+    median_height = max(1.0, _median([s.bbox[3] - s.bbox[1] for s in items]))
     rows: list[list[Line]] = []
     for segment in sorted(items, key=lambda s: ((s.bbox[1] + s.bbox[3]) / 2, s.bbox[0])):
         height = segment.bbox[3] - segment.bbox[1]
