@@ -16,8 +16,9 @@ FORMATS: dict[str, str] = {"text": ".txt", "json": ".json", "hocr": ".hocr"}
 
 
 def to_text(document: Document) -> str:
-    """Lines joined with ``"\\n"``, pages with ``"\\f"``, and a final newline."""
-    return document.text + "\n"
+    """Plain text as pdftotext writes it: every line ends with ``"\\n"``, pages are separated by
+    ``"\\f"`` at the start of the next page. (``Document.text`` joins with bare ``"\\f"``.)"""
+    return "\n\f".join(page.text for page in document.pages) + "\n"
 
 
 def to_dict(document: Document) -> dict[str, Any]:
