@@ -67,6 +67,13 @@ def write_atomic(path: Path, content: str) -> None:
         raise
 
 
+def _as_error(path: Path, exc: Exception) -> ClearOCRError:
+    """Any failure while reading one file as a ClearOCRError naming the file (the batch goes on)."""
+    if isinstance(exc, ClearOCRError):
+        return exc
+    return ClearOCRError(f"{path}: unexpected {type(exc).__name__} while reading: {exc}")
+
+
 def output_names(files: list[Path], suffix: str) -> list[str]:
     """Output file names: the input's stem + suffix, or the full name + suffix when stems collide."""
     stems = [f.stem for f in files]
@@ -121,9 +128,10 @@ def read(
             for path in files:
                 try:
                     document = reader.read(path)
-                except ClearOCRError as exc:
-                    failures.append((path, exc))
-                    stderr.print(f"[red]error:[/red] {exc}")
+                except Exception as exc:  # one bad file must not stop the others
+                    error = _as_error(path, exc)
+                    failures.append((path, error))
+                    stderr.print(f"[red]error:[/red] {error}")
                     continue
                 if len(files) > 1 and fmt is OutputFormat.text:
                     sys.stdout.write(f"==> {path} <==\n")
@@ -145,9 +153,10 @@ def read(
                     try:
                         document = reader.read(path)
                         write_atomic(output_dir / name, export(document, fmt.value))
-                    except ClearOCRError as exc:
-                        failures.append((path, exc))
-                        progress.console.print(f"[red]error:[/red] {exc}")
+                    except Exception as exc:  # one bad file must not stop the others
+                        error = _as_error(path, exc)
+                        failures.append((path, error))
+                        progress.console.print(f"[red]error:[/red] {error}")
                     progress.advance(task)
             done = len(files) - len(failures)
             stderr.print(

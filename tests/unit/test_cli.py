@@ -78,3 +78,11 @@ def test_engines_command_lists_engines():
     assert result.exit_code == 0
     names = [e["name"] for e in json.loads(result.stdout)]
     assert names[0] == "rapidocr" and "tesseract" in names
+
+
+def test_engine_crash_is_reported_per_file_and_batch_goes_on(tmp_path):
+    images = [make_image(tmp_path / f"p{i}.png") for i in range(2)]
+    result = runner.invoke(app, ["read", *map(str, images), "-e", "crashing", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.count("unexpected RuntimeError") == 2 and "p1.png" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
