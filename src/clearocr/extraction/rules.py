@@ -1,0 +1,404 @@
+"""Rule-and-layout key information extraction: keyword lexicons + row geometry, zero-shot.
+
+Each field is found by a keyword in one of the supported languages (English, Swedish, Spanish,
+German, French, Dutch, Chinese) and a value of the right type on the same row to its right, or on
+the row below; vendors come from the header region (legal-form suffixes, text size). Everything is
+deterministic and fast (no model). Values keep provenance: page, line index and the bbox of the words
+that print them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Iterable, Sequence
+
+from clearocr.document import BBox, Document, Line, union_bbox
+from clearocr.extraction.schema import ExtractedField, InvoiceFields
+from clearocr.extraction.values import (
+    Match,
+    find_amounts,
+    find_currencies,
+    find_dates,
+    find_percentages,
+    numeric_date_order,
+)
+
+
+def _keywords(*words: str) -> re.Pattern[str]:
+    escaped = sorted((re.escape(w).replace(r"\ ", r"\s*") for w in words), key=len, reverse=True)
+    return re.compile(r"(?<![A-Za-z])(" + "|".join(escaped) + r")(?![A-Za-z])", re.IGNORECASE)
+
+
+# Grand-total wording: these beat a bare "total".
+TOTAL_STRONG = _keywords(
+    "grand total", "total amount payable", "amount payable", "total payable", "amount due", "total due",
+    "balance due", "nett total", "net total", "rounded total", "round total", "total incl", "total inclusive",
+    "inclusive of gst", "incl. gst", "total amount", "total to pay", "total (rm)", "totalt", "att betala",
+    "summa att betala", "total a pagar", "importe total", "total factura", "gesamtbetrag", "rechnungsbetrag",
+    "zu zahlen", "montant ttc", "total ttc", "net à payer", "totaal", "te betalen", "totaalbedrag",
+    "合计", "总计", "价税合计", "应付金额", "總計",
+)
+TOTAL_WEAK = _keywords("total", "summa", "importe", "gesamt", "montant", "amount")
+TOTAL_EXCLUDE = _keywords(
+    "subtotal", "sub total", "sub-total", "total qty", "total quantity", "total items", "total item",
+    "excluding", "excl", "exkl", "total gst", "total tax", "gst summary", "total discount", "savings",
+    "total sales (excluding", "rounding", "change", "cash", "tendered", "total ht", "netto", "no. of items",
+    "total ex", "tax amount", "vat amount", "points", "point", "qty", "quantity",
+)
+SUBTOTAL = _keywords(
+    "subtotal", "sub total", "sub-total", "total excluding gst", "total sales (excluding gst)", "excluding gst",
+    "total excl", "net amount", "summa exkl", "exkl. moms", "base imponible", "nettobetrag", "netto",
+    "total ht", "montant ht", "subtotaal", "totaal excl", "合计金额", "不含税",
+)
+TAX = _keywords(
+    "gst", "vat", "tax", "moms", "iva", "mwst", "ust", "tva", "btw", "税额", "增值税", "sales tax",
+)
+TAX_EXCLUDE = _keywords("gst id", "gst reg", "gst no", "vat no", "vat reg", "tax invoice", "tax id", "excluding",
+                        "inclusive", "incl", "exkl", "excl", "tax code", "gst summary", "summary", "reg")
+INVOICE_NUMBER = _keywords(
+    "invoice no", "invoice number", "invoice #", "invoice nr", "inv no", "inv. no", "invoice", "bill no",
+    "receipt no", "receipt #", "doc no", "document no", "slip no", "fakturanummer", "fakturanr", "faktura nr",
+    "factura nº", "factura no", "nº factura", "número de factura", "numero de factura", "rechnungsnummer",
+    "rechnung nr", "rechnungs-nr", "numéro de facture", "facture n°", "facture no", "n° de facture",
+    "factuurnummer", "factuur nr", "发票号码", "发票号", "單號",
+)
+DUE_DATE = _keywords(
+    "due date", "payment due", "due", "förfallodag", "förfallodatum", "att betala senast", "fecha de vencimiento",
+    "vencimiento", "fällig", "fälligkeit", "zahlbar bis", "échéance", "date d'échéance", "vervaldatum", "到期日",
+)
+INVOICE_DATE = _keywords(
+    "invoice date", "date of issue", "issue date", "date", "datum", "fakturadatum", "fecha", "fecha de factura",
+    "rechnungsdatum", "date de facture", "factuurdatum", "日期", "开票日期",
+)
+TAX_ID = _keywords("vat no", "vat reg", "vat number", "gst reg no", "gst id", "gst no", "gst reg", "tax id",
+                   "org.nr", "org nr", "organisationsnummer", "momsreg", "nif", "cif", "ust-idnr", "ust-id",
+                   "steuernummer", "n° tva", "tva intracom", "btw-nummer", "btw nr", "税号", "纳税人识别号")
+BUYER = _keywords("bill to", "billed to", "invoice to", "sold to", "customer", "kund", "faktureras till",
+                  "cliente", "facturar a", "rechnungsempfänger", "kunde", "facturé à", "client", "klant", "购买方")
+LEGAL_SUFFIX = re.compile(
+    r"(?<![A-Za-z])(SDN\.?\s*BHD\.?|BHD|S/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
+    r"AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|"
+    r"PLC|OY|A/S|AS|CO\.|COMPANY|PTE|有限公司|公司)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+NOT_VENDOR = _keywords("invoice", "tax invoice", "receipt", "official receipt", "cash bill", "bill", "faktura",
+                       "factura", "rechnung", "facture", "factuur", "kvitto", "quittung", "date", "tel", "fax",
+                       "welcome", "page", "copy", "发票", "收据")
+ADDRESS_STOP = re.compile(
+    r"(?i)(tel|phone|fax|gst|reg\.?\s*no|co\.?\s*reg|vat|e-?mail|@|www\.|http|invoice|receipt|date|"
+    r"doc(ument)?\s*no|cashier|tax|org\.?\s*nr|\(\s*\d{4,}|^\s*\(?\d{5,}-?[A-Z]\)?\s*$)"
+)
+
+
+@dataclass
+class LineRef:
+    """A line of the document with its page number and index on that page."""
+
+    page: int
+    index: int
+    line: Line
+    page_height: int
+
+    @property
+    def text(self) -> str:
+        return self.line.text
+
+
+def _word_spans(line: Line) -> list[tuple[int, int]]:
+    """Character span of each word inside ``line.text`` (searched left to right)."""
+    spans, cursor = [], 0
+    for word in line.words:
+        start = line.text.find(word.text, cursor)
+        if start < 0:
+            spans.append((-1, -1))
+            continue
+        spans.append((start, start + len(word.text)))
+        cursor = start + len(word.text)
+    return spans
+
+
+def locate(ref: LineRef, start: int, end: int) -> tuple[BBox, float]:
+    """Bbox and mean OCR confidence of the words printing ``line.text[start:end]``."""
+    words = [w for w, (s, e) in zip(ref.line.words, _word_spans(ref.line)) if s >= 0 and s < end and e > start]
+    if not words:
+        return ref.line.bbox, ref.line.confidence
+    return union_bbox(w.bbox for w in words), sum(w.confidence for w in words) / len(words)
+
+
+def make_field(ref: LineRef, match: Match, certainty: float, rule: str, value: str | None = None) -> ExtractedField:
+    bbox, ocr_confidence = locate(ref, match.start, match.end)
+    return ExtractedField(
+        value=match.value if value is None else value, text=match.text,
+        confidence=max(0.0, min(1.0, ocr_confidence * certainty)), page=ref.page, bbox=bbox,
+        line_index=ref.index, source=f"rules:{rule}",
+    )
+
+
+def _after_keyword(
+    refs: Sequence[LineRef], position: int, keyword_end: int, finder: Callable[[str], list[Match]]
+) -> tuple[LineRef, Match] | None:
+    """The first value right of a keyword on its row, else the first value on the next row."""
+    ref = refs[position]
+    found = [m for m in finder(ref.text) if m.start >= keyword_end]
+    if found:
+        return ref, found[0]
+    if position + 1 < len(refs) and refs[position + 1].page == ref.page:
+        below = refs[position + 1]
+        found = finder(below.text)
+        if found:
+            return below, found[0]
+    return None
+
+
+class RuleExtractor:
+    """Keyword-and-layout extractor. Stateless; :meth:`extract` is thread-safe.
+
+    Args:
+        languages: ISO 639-1 codes of the document (they settle ``kr`` and, with the dates on the page,
+            whether ``03/04/2018`` is day first).
+    """
+
+    name = "rules"
+
+    def __init__(self, languages: Iterable[str] = ("en",)) -> None:
+        self.languages = tuple(languages)
+
+    def extract(self, document: Document) -> InvoiceFields:
+        """Fields of ``document`` (an OCR'd or text-layer Document); absent fields are None."""
+        refs = [
+            LineRef(page.number, index, line, page.height)
+            for page in document.pages for index, line in enumerate(page.lines)
+        ]
+        fields = InvoiceFields()
+        if not refs:
+            return fields
+        order = numeric_date_order([r.text for r in refs])
+        day_first = order if order is not None else not ("en-us" in self.languages)
+        fields.total, cash_change = self._total(refs)
+        fields.subtotal = self._keyword_amount(refs, SUBTOTAL, exclude=None, rule="subtotal")
+        fields.tax_amount, fields.tax_rate = self._tax(refs)
+        fields.invoice_number = self._invoice_number(refs)
+        fields.due_date = self._date(refs, DUE_DATE, day_first, rule="due_date")
+        fields.invoice_date = self._date(refs, INVOICE_DATE, day_first, rule="invoice_date", exclude=DUE_DATE)
+        if fields.invoice_date is None:
+            fields.invoice_date = self._first_date(refs, day_first, fields.due_date)
+        fields.vendor_name, vendor_index = self._vendor(refs)
+        fields.vendor_address = self._address(refs, vendor_index)
+        fields.vendor_tax_id = self._tax_id(refs)
+        fields.buyer_name = self._buyer(refs)
+        fields.currency = self._currency(refs)
+        self._reconcile(fields, cash_change)
+        return fields
+
+    # -- amounts -----------------------------------------------------------------------------
+    def _total(self, refs: Sequence[LineRef]) -> tuple[ExtractedField | None, Decimal | None]:
+        candidates: list[tuple[int, Decimal, int, ExtractedField]] = []
+        cash = change = None
+        for position, ref in enumerate(refs):
+            lowered = ref.text.lower()
+            amounts = find_amounts(ref.text)
+            if amounts and re.search(r"(?i)\b(cash|tunai|tendered|paid)\b", lowered) and cash is None:
+                cash = Decimal(amounts[-1].value)
+            if amounts and re.search(r"(?i)\bchange\b", lowered) and change is None:
+                change = Decimal(amounts[-1].value)
+            if TOTAL_EXCLUDE.search(ref.text) and not TOTAL_STRONG.search(ref.text):
+                continue
+            strong = TOTAL_STRONG.search(ref.text)
+            keyword = strong or TOTAL_WEAK.search(ref.text)
+            if not keyword:
+                continue
+            found = [m for m in amounts if m.start >= keyword.end()]
+            hit = (ref, found[-1]) if found else _after_keyword(refs, position, len(ref.text), find_amounts)
+            if hit is None:
+                continue
+            tier = 2 if strong else 1
+            value = Decimal(hit[1].value)
+            field = make_field(hit[0], hit[1], 0.95 if strong else 0.8, "total_strong" if strong else "total")
+            candidates.append((tier, value, position, field))
+        cash_change = (cash - change) if cash is not None and change is not None else None
+        if not candidates:
+            return None, cash_change
+        if cash_change is not None:
+            matching = [c for c in candidates if c[1] == cash_change]
+            if matching:
+                best = max(matching, key=lambda c: (c[0], c[2]))
+                return best[3], cash_change
+        best_tier = max(c[0] for c in candidates)
+        best = max((c for c in candidates if c[0] == best_tier), key=lambda c: (c[1], c[2]))
+        return best[3], cash_change
+
+    def _keyword_amount(self, refs, pattern, exclude, rule: str) -> ExtractedField | None:
+        for position, ref in enumerate(refs):
+            keyword = pattern.search(ref.text)
+            if not keyword or (exclude is not None and exclude.search(ref.text)):
+                continue
+            hit = _after_keyword(refs, position, keyword.end(), find_amounts)
+            if hit:
+                return make_field(hit[0], hit[1], 0.85, rule)
+        return None
+
+    def _tax(self, refs: Sequence[LineRef]) -> tuple[ExtractedField | None, ExtractedField | None]:
+        amount = rate = None
+        for position, ref in enumerate(refs):
+            keyword = TAX.search(ref.text)
+            if not keyword or TAX_EXCLUDE.search(ref.text):
+                continue
+            if rate is None:
+                percents = find_percentages(ref.text)
+                if percents:
+                    rate = make_field(ref, percents[0], 0.9, "tax_rate")
+            if amount is None:
+                found = [m for m in find_amounts(ref.text) if m.start >= keyword.end()]
+                if found:
+                    amount = make_field(ref, found[-1], 0.85, "tax_amount")
+        return amount, rate
+
+    # -- identifiers and dates -----------------------------------------------------------------
+    def _invoice_number(self, refs: Sequence[LineRef]) -> ExtractedField | None:
+        token = re.compile(r"[#:]?\s*([A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*)", re.IGNORECASE)
+        for ref in refs:
+            keyword = INVOICE_NUMBER.search(ref.text)
+            if not keyword:
+                continue
+            rest = ref.text[keyword.end():]
+            match = token.search(rest)
+            if match and not find_dates(match.group(1)) and len(match.group(1)) >= 3:
+                start = keyword.end() + match.start(1)
+                value = match.group(1).rstrip(".")
+                return make_field(ref, Match(value, value, start, start + len(value)), 0.85, "invoice_number")
+        return None
+
+    def _date(self, refs, pattern, day_first: bool, rule: str, exclude=None) -> ExtractedField | None:
+        for position, ref in enumerate(refs):
+            keyword = pattern.search(ref.text)
+            if not keyword or (exclude is not None and exclude.search(ref.text)):
+                continue
+            hit = _after_keyword(refs, position, keyword.end(), lambda t: find_dates(t, day_first))
+            if hit:
+                return make_field(hit[0], hit[1], 0.9, rule)
+        return None
+
+    def _first_date(self, refs, day_first: bool, due: ExtractedField | None) -> ExtractedField | None:
+        for ref in refs:
+            for match in find_dates(ref.text, day_first):
+                if due is None or match.value != due.value:
+                    return make_field(ref, match, 0.7, "first_date")
+        return None
+
+    # -- parties -------------------------------------------------------------------------------
+    def _vendor(self, refs: Sequence[LineRef]) -> tuple[ExtractedField | None, int | None]:
+        first_page = [r for r in refs if r.page == refs[0].page]
+        header = first_page[:8]
+        heights = sorted(r.line.bbox[3] - r.line.bbox[1] for r in first_page)
+        median = max(1, heights[len(heights) // 2])
+        best = None
+        for position, ref in enumerate(header):
+            text = ref.text.strip()
+            letters = sum(ch.isalpha() for ch in text)
+            if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
+                continue
+            score = (ref.line.bbox[3] - ref.line.bbox[1]) / median - 0.15 * position
+            if LEGAL_SUFFIX.search(text):
+                score += 2.0
+            if NOT_VENDOR.search(text) and not LEGAL_SUFFIX.search(text):
+                score -= 2.0
+            if best is None or score > best[0]:
+                best = (score, position, ref)
+        if best is None:
+            return None, None
+        ref = best[2]
+        text = ref.text.strip()
+        # Drop a document title merged into the same row ("Nordic Paper Supplies AB    INVOICE").
+        suffix = None
+        for suffix in LEGAL_SUFFIX.finditer(text):
+            pass
+        if suffix is not None and NOT_VENDOR.search(text[suffix.end():]):
+            text = text[: suffix.end()].strip()
+        certainty = 0.9 if LEGAL_SUFFIX.search(text) else 0.6
+        field = make_field(ref, Match(text, text, 0, len(text)), certainty, "vendor_header")
+        return field, refs.index(ref)
+
+    def _address(self, refs: Sequence[LineRef], vendor_index: int | None) -> ExtractedField | None:
+        if vendor_index is None:
+            return None
+        parts: list[LineRef] = []
+        for ref in refs[vendor_index + 1: vendor_index + 7]:
+            if ref.page != refs[vendor_index].page:
+                break
+            if ADDRESS_STOP.search(ref.text):
+                if parts:
+                    break
+                continue  # a registration number right under the name
+            parts.append(ref)
+        if not parts:
+            return None
+        text = " ".join(p.text.strip() for p in parts)
+        bbox = union_bbox(p.line.bbox for p in parts)
+        confidence = sum(p.line.confidence for p in parts) / len(parts) * 0.7
+        return ExtractedField(value=text, text=text, confidence=confidence, page=parts[0].page, bbox=bbox,
+                              line_index=parts[0].index, source="rules:address_block")
+
+    def _tax_id(self, refs: Sequence[LineRef]) -> ExtractedField | None:
+        token = re.compile(r"[:#]?\s*([A-Z]{0,3}[0-9][0-9A-Z\-. ]{5,}[0-9A-Z])", re.IGNORECASE)
+        for ref in refs:
+            keyword = TAX_ID.search(ref.text)
+            if keyword:
+                match = token.search(ref.text, keyword.end())
+                if match:
+                    value = match.group(1).strip()
+                    return make_field(ref, Match(value.replace(" ", ""), value, match.start(1), match.end(1)), 0.85, "tax_id")
+        return None
+
+    def _buyer(self, refs: Sequence[LineRef]) -> ExtractedField | None:
+        for position, ref in enumerate(refs):
+            keyword = BUYER.search(ref.text)
+            if not keyword or re.match(r"(?i)\s*(no|nr|number|id|#|nummer|número)\b", ref.text[keyword.end():]):
+                continue
+            rest = ref.text[keyword.end():].strip(" :")
+            if len(rest) >= 3 and sum(ch.isalpha() for ch in rest) >= 3:
+                start = ref.text.index(rest, keyword.end())
+                return make_field(ref, Match(rest, rest, start, start + len(rest)), 0.75, "buyer")
+            if position + 1 < len(refs):
+                below = refs[position + 1]
+                name = below.text.strip()
+                if sum(ch.isalpha() for ch in name) >= 3:
+                    return make_field(below, Match(name, name, 0, len(name)), 0.7, "buyer_below")
+        return None
+
+    def _currency(self, refs: Sequence[LineRef]) -> ExtractedField | None:
+        counts: dict[str, list[tuple[LineRef, Match]]] = {}
+        for ref in refs:
+            for match in find_currencies(ref.text, self.languages):
+                counts.setdefault(match.value, []).append((ref, match))
+        if not counts:
+            return None
+        code, hits = max(counts.items(), key=lambda item: len(item[1]))
+        certainty = 0.95 if len(counts) == 1 else 0.7
+        return make_field(hits[0][0], hits[0][1], certainty, "currency")
+
+    # -- arithmetic ------------------------------------------------------------------------------
+    @staticmethod
+    def _reconcile(fields: InvoiceFields, cash_change: Decimal | None) -> None:
+        """Arithmetic checks; a passed check raises the confidence of the fields in it, a failed one
+        lowers it."""
+        def adjust(field: ExtractedField | None, factor: float) -> None:
+            if field is not None:
+                field.confidence = max(0.0, min(1.0, field.confidence * factor))
+
+        total = Decimal(fields.total.value) if fields.total else None
+        if total is not None and fields.subtotal and fields.tax_amount:
+            ok = abs(Decimal(fields.subtotal.value) + Decimal(fields.tax_amount.value) - total) <= Decimal("0.02")
+            fields.checks["subtotal_plus_tax_equals_total"] = ok
+            for field in (fields.total, fields.subtotal, fields.tax_amount):
+                adjust(field, 1.1 if ok else 0.8)
+        if fields.subtotal and fields.tax_amount and fields.tax_rate:
+            expected = Decimal(fields.subtotal.value) * Decimal(fields.tax_rate.value) / 100
+            ok = abs(expected - Decimal(fields.tax_amount.value)) <= Decimal("0.05")
+            fields.checks["tax_rate_matches_tax_amount"] = ok
+            adjust(fields.tax_rate, 1.1 if ok else 0.8)
+        if total is not None and cash_change is not None:
+            ok = cash_change == total
+            fields.checks["cash_minus_change_equals_total"] = ok
+            adjust(fields.total, 1.1 if ok else 0.9)

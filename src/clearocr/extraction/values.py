@@ -1,0 +1,169 @@
+"""Finding and normalising amounts, dates, percentages and currencies in OCR text.
+
+Amounts are located with a regular expression and normalised with price-parser (which resolves
+``1.234,56`` vs ``1,234.56``); dates are located with patterns for numeric, month-name and CJK forms
+and parsed with :mod:`datetime` (numeric) or dateparser (month names in any language it knows).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+# 1,234.56 / 1.234,56 / 1 234,56 / 9.00 / -0.02, optionally after a currency sign or code.
+AMOUNT_PATTERN = re.compile(
+    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|[$€£¥₹])?\s?"
+    r"(?P<num>-?\d{1,3}(?:[ .,]\d{3})*[.,]\d{2}|-?\d+[.,]\d{2})(?![\d])"
+)
+PERCENT_PATTERN = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+
+_MONTHS = (
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|januari|februari|mars|april|maj|juni|juli|"
+    r"augusti|september|oktober|november|december|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+    r"septiembre|setiembre|octubre|noviembre|diciembre|januar|februar|märz|mai|oktober|dezember|"
+    r"janvier|février|fevrier|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
+    r"januari|maart|mei|augustus|okt|dez|ene|abr|ago|dic|janv|févr|avr|juil|déc|mrt"
+)
+DATE_PATTERNS = [
+    ("ymd", re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")),
+    ("num", re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")),
+    ("cjk", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")),
+    ("text", re.compile(rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*({_MONTHS})[a-zé]*\.?[\s\-/,]*(\d{{4}}|\d{{2}})(?!\d)", re.I)),
+    ("text_mdy", re.compile(rf"(?<![\w])({_MONTHS})[a-zé]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.I)),
+]
+
+
+@dataclass
+class Match:
+    """A value found in a line's text: normalised value, printed text, and its character span."""
+
+    value: str
+    text: str
+    start: int
+    end: int
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """``"1.234,56"`` -> ``Decimal("1234.56")``; None when ``text`` holds no amount."""
+    from price_parser import Price
+
+    price = Price.fromstring(text)
+    return price.amount
+
+
+def find_amounts(text: str) -> list[Match]:
+    """Amounts with two decimals in ``text``, left to right, normalised to ``"1234.56"``."""
+    found = []
+    for match in AMOUNT_PATTERN.finditer(text):
+        number = match.group("num")
+        amount = parse_amount(number.replace(" ", ""))
+        if amount is None:
+            continue
+        try:
+            value = f"{Decimal(amount).quantize(Decimal('0.01'))}"
+        except InvalidOperation:
+            continue
+        if number.startswith("-") and not value.startswith("-"):
+            value = "-" + value
+        found.append(Match(value, match.group(0).strip(), match.start("num"), match.end("num")))
+    return found
+
+
+def find_percentages(text: str) -> list[Match]:
+    """Percentages such as ``25%`` or ``6 %``, normalised to ``"25"`` / ``"6"`` / ``"7.5"``."""
+    out = []
+    for match in PERCENT_PATTERN.finditer(text):
+        number = match.group(1).replace(",", ".")
+        value = number.rstrip("0").rstrip(".") if "." in number else number
+        out.append(Match(value, match.group(0), match.start(), match.end()))
+    return out
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 70 else (year + 1900 if year < 100 else year)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None
+    return value.isoformat() if 1990 <= year <= 2100 else None
+
+
+def find_dates(text: str, day_first: bool = True) -> list[Match]:
+    """Dates in ``text`` as ISO ``YYYY-MM-DD``, left to right.
+
+    Args:
+        day_first: reading of ambiguous numeric dates such as ``03/04/2018`` (day/month when True).
+            Dates whose first or second number is over 12 are read the only way they can be.
+    """
+    found: list[Match] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(start < match.end() and match.start() < end for start, end in taken):
+                continue
+            iso = None
+            if kind in ("ymd", "cjk"):
+                iso = _iso(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            elif kind == "num":
+                first, second, year = int(match.group(1)), int(match.group(2)), _year(match.group(3))
+                if first > 12 or (day_first and second <= 12):
+                    iso = _iso(year, second, first)
+                else:
+                    iso = _iso(year, first, second)
+            else:
+                import dateparser
+
+                settings = {"DATE_ORDER": "DMY" if kind == "text" else "MDY", "PREFER_DAY_OF_MONTH": "first"}
+                parsed = dateparser.parse(match.group(0), settings=settings)
+                iso = _iso(parsed.year, parsed.month, parsed.day) if parsed else None
+            if iso:
+                found.append(Match(iso, match.group(0), match.start(), match.end()))
+                taken.append((match.start(), match.end()))
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def numeric_date_order(texts: list[str]) -> bool | None:
+    """Whether a document writes numeric dates day first (True), month first (False), or None when
+    none of its dates is unambiguous (a first number over 12 means day first, a second one month first)."""
+    pattern = DATE_PATTERNS[1][1]
+    votes = 0
+    for text in texts:
+        for match in pattern.finditer(text):
+            first, second = int(match.group(1)), int(match.group(2))
+            if first > 12 >= second:
+                votes += 1
+            elif second > 12 >= first:
+                votes -= 1
+    return None if votes == 0 else votes > 0
+
+
+CURRENCY_CODES = {"USD", "EUR", "SEK", "GBP", "MYR", "INR", "CHF", "PLN", "NOK", "DKK", "CNY", "JPY", "CAD", "AUD", "SGD"}
+CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "CNY", "元": "CNY", "RM": "MYR",
+                  "Rs.": "INR", "zł": "PLN", "Fr.": "CHF"}
+_CURRENCY_PATTERN = re.compile(
+    r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
+    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
+)
+
+
+def find_currencies(text: str, languages: tuple[str, ...] = ()) -> list[Match]:
+    """Currency codes and signs in ``text`` as ISO 4217 codes; ``kr`` is SEK, NOK or DKK by language."""
+    out = []
+    for match in _CURRENCY_PATTERN.finditer(text):
+        token = next(group for group in match.groups() if group)
+        if token in CURRENCY_CODES:
+            code = token
+        elif token.lower() == "kr":
+            code = "NOK" if "no" in languages or "nb" in languages else ("DKK" if "da" in languages else "SEK")
+        else:
+            code = CURRENCY_SIGNS.get(token, "")
+        if code:
+            out.append(Match(code, token, match.start(), match.end()))
+    return out
