@@ -32,9 +32,18 @@ from clearocr.pipeline import Reader, close, read
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # Extraction pulls in its lexicons and schema: imported on first use.
+    if name in ("extract", "InvoiceFields"):
+        import clearocr.extraction as extraction
+
+        return getattr(extraction, name)
+    raise AttributeError(f"module 'clearocr' has no attribute {name!r}")
+
 __all__ = [
     "ClearOCRError", "CorruptInputError", "Document", "EmptyInputError", "EncryptedPDFError",
     "EngineUnavailableError", "ImageTooLargeError", "InputError", "Line", "OptionsError", "Page",
     "PageRangeError", "PreprocessStep", "ReadOptions", "Reader", "UnsupportedInputError",
-    "UnsupportedLanguageError", "Word", "__version__", "close", "read",
+    "UnsupportedLanguageError", "Word", "__version__", "close", "read", "extract", "InvoiceFields",
 ]

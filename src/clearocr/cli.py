@@ -47,6 +47,17 @@ class OutputFormat(str, Enum):
     hocr = "hocr"
 
 
+class ExtractKind(str, Enum):
+    none = "none"
+    invoice = "invoice"
+
+
+class ExtractFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 class PdfText(str, Enum):
     auto = "auto"
     ocr = "ocr"
@@ -98,6 +109,9 @@ def read(
     max_side: int = typer.Option(_default("max_side"), "--max-side", help=_help("max_side")),
     binarize: bool = typer.Option(_default("binarize"), "--binarize/--no-binarize", help=_help("binarize")),
     denoise: bool = typer.Option(_default("denoise"), "--denoise/--no-denoise", help=_help("denoise")),
+    extract_kind: ExtractKind = typer.Option(
+        ExtractKind.none, "--extract", help="Also extract key fields (adds \"fields\" to the JSON)."
+    ),
 ) -> None:
     """Read FILES and print or write their text, JSON (clearocr.document/1) or hOCR."""
     from clearocr.pipeline import Reader
@@ -124,10 +138,18 @@ def read(
         except ClearOCRError as exc:
             stderr.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(exc.exit_code) from None
+        def read_one(path: Path):
+            document = reader.read(path)
+            if extract_kind is ExtractKind.invoice:
+                from clearocr.extraction import RuleExtractor
+
+                document.fields = RuleExtractor(options.languages).extract(document).to_dict()
+            return document
+
         if output_dir is None:
             for path in files:
                 try:
-                    document = reader.read(path)
+                    document = read_one(path)
                 except Exception as exc:  # one bad file must not stop the others
                     error = _as_error(path, exc)
                     failures.append((path, error))
@@ -151,7 +173,7 @@ def read(
                 for path, name in zip(files, names):
                     progress.update(task, description=f"reading {path.name}")
                     try:
-                        document = reader.read(path)
+                        document = read_one(path)
                         write_atomic(output_dir / name, export(document, fmt.value))
                     except Exception as exc:  # one bad file must not stop the others
                         error = _as_error(path, exc)
@@ -165,6 +187,65 @@ def read(
             )
     if failures:
         raise typer.Exit(failures[0][1].exit_code if len(files) == 1 else 1)
+
+
+@app.command()
+def extract(
+    files: List[Path] = typer.Argument(..., help="Invoices or receipts (images or PDFs).", show_default=False),
+    fmt: ExtractFormat = typer.Option(ExtractFormat.table, "--format", "-f", help="Output format."),
+    engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
+    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
+) -> None:
+    """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency) from FILES."""
+    import csv
+
+    from clearocr.extraction import FIELD_NAMES, RuleExtractor
+    from clearocr.pipeline import Reader
+
+    try:
+        options = ReadOptions.build(engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value)
+    except ClearOCRError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    results: list[tuple[Path, dict]] = []
+    failures = 0
+    with Reader(options) as reader:
+        for path in files:
+            try:
+                fields = RuleExtractor(options.languages).extract(reader.read(path)).to_dict()
+            except Exception as exc:  # one bad file must not stop the others
+                failures += 1
+                stderr.print(f"[red]error:[/red] {_as_error(path, exc)}")
+                continue
+            results.append((path, fields))
+    if fmt is ExtractFormat.json:
+        payload = [{"source": str(path), "fields": fields} for path, fields in results]
+        print(json.dumps(payload if len(files) > 1 else (payload[0] if payload else None), ensure_ascii=False, indent=2))
+    elif fmt is ExtractFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["source", *FIELD_NAMES])
+        for path, fields in results:
+            writer.writerow([str(path), *[(fields[n] or {}).get("value", "") for n in FIELD_NAMES]])
+    else:
+        for path, fields in results:
+            table = Table(title=str(path))
+            for column in ("field", "value", "as printed", "confidence", "page", "bbox"):
+                table.add_column(column)
+            for name in FIELD_NAMES:
+                field = fields[name]
+                if field is None:
+                    table.add_row(name, "-", "", "", "", "")
+                else:
+                    table.add_row(name, field["value"], field["text"], f"{field['confidence']:.2f}",
+                                  str(field["page"]), ",".join(map(str, field["bbox"])))
+            checks = ", ".join(f"{k}: {'ok' if v else 'FAILED'}" for k, v in fields["checks"].items())
+            Console().print(table)
+            if checks:
+                Console().print(f"checks: {checks}")
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()

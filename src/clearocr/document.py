@@ -179,10 +179,13 @@ class Document:
     Attributes:
         source: the input's name (a path as given, or ``<bytes>`` / ``<PIL image>`` / ``<array>``).
         pages: the selected pages, in the order they appear in the source.
+        fields: key fields from :func:`clearocr.extract`, when asked for (JSON key ``"fields"``).
     """
 
     source: str
     pages: list[Page] = field(default_factory=list)
+    #: Extracted key fields (``InvoiceFields.to_dict()``) when extraction was asked for, else None.
+    fields: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:

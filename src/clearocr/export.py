@@ -23,12 +23,15 @@ def to_text(document: Document) -> str:
 
 def to_dict(document: Document) -> dict[str, Any]:
     """``{"schema", "source", "pages": [...], "text"}``; see :class:`~clearocr.document.Page` for pages."""
-    return {
+    data = {
         "schema": SCHEMA,
         "source": document.source,
         "pages": [page.to_dict() for page in document.pages],
         "text": document.text,
     }
+    if document.fields is not None:
+        data["fields"] = document.fields
+    return data
 
 
 def to_json(document: Document, indent: int | None = 2) -> str:

@@ -86,9 +86,21 @@ LEGAL_SUFFIX = re.compile(
 NOT_VENDOR = _keywords("invoice", "tax invoice", "receipt", "official receipt", "cash bill", "bill", "faktura",
                        "factura", "rechnung", "facture", "factuur", "kvitto", "quittung", "date", "tel", "fax",
                        "welcome", "page", "copy", "发票", "收据")
+# Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
+REGISTRATION = re.compile(r"\s*(?:\(\s*)?(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]?\b\)?", re.I)
+
+
+def _name_like(text: str) -> bool:
+    """A row that can be part of a company name: mostly letters, no long numbers, not a title."""
+    text = text.strip()
+    letters = sum(ch.isalpha() for ch in text)
+    return letters >= 3 and letters >= 0.7 * len(text.replace(" ", "")) and not NOT_VENDOR.search(text)
+
+
 ADDRESS_STOP = re.compile(
     r"(?i)(tel|phone|fax|gst|reg\.?\s*no|co\.?\s*reg|vat|e-?mail|@|www\.|http|invoice|receipt|date|"
-    r"doc(ument)?\s*no|cashier|tax|org\.?\s*nr|\(\s*\d{4,}|^\s*\(?\d{5,}-?[A-Z]\)?\s*$)"
+    r"doc(ument)?\s*no|cashier|tax|org\.?\s*nr|\(\s*\d{4,}|^\s*\(?\d{5,}-?[A-Z]\)?\s*$|"
+    r"\b\d{2,4}[- ]\d{6,8}\b|\b\d{2,4}-\d{3,4}\s?\d{4}\b)"
 )
 
 
@@ -309,16 +321,35 @@ class RuleExtractor:
         if best is None:
             return None, None
         ref = best[2]
-        text = ref.text.strip()
+        position = refs.index(ref)
+        text = REGISTRATION.split(ref.text.strip(), maxsplit=1)[0].strip(" ,-")
         # Drop a document title merged into the same row ("Nordic Paper Supplies AB    INVOICE").
         suffix = None
         for suffix in LEGAL_SUFFIX.finditer(text):
             pass
         if suffix is not None and NOT_VENDOR.search(text[suffix.end():]):
             text = text[: suffix.end()].strip()
+        used = [ref]
+        # A name printed over two rows: "POPULAR BOOK" / "CO. (M) SDN BHD", or "HOME MASTER HARDWARE &" / "ELECTRICAL".
+        head = LEGAL_SUFFIX.search(text)
+        if head is not None and len(text[: head.start()].split()) < 2 and position > 0:
+            above = refs[position - 1]
+            if above.page == ref.page and _name_like(above.text):
+                text = f"{above.text.strip()} {text}"
+                used.insert(0, above)
+        elif text.endswith("&") and position + 1 < len(refs) and _name_like(refs[position + 1].text):
+            below = refs[position + 1]
+            text = f"{text} {REGISTRATION.split(below.text.strip(), maxsplit=1)[0].strip(' ,-')}"
+            used.append(below)
         certainty = 0.9 if LEGAL_SUFFIX.search(text) else 0.6
-        field = make_field(ref, Match(text, text, 0, len(text)), certainty, "vendor_header")
-        return field, refs.index(ref)
+        if len(used) == 1:
+            field = make_field(ref, Match(text, text, 0, len(text)), certainty, "vendor_header")
+        else:
+            confidence = sum(u.line.confidence for u in used) / len(used) * certainty
+            field = ExtractedField(value=text, text=text, confidence=confidence, page=ref.page,
+                                   bbox=union_bbox(u.line.bbox for u in used), line_index=used[0].index,
+                                   source="rules:vendor_header")
+        return field, refs.index(used[-1])
 
     def _address(self, refs: Sequence[LineRef], vendor_index: int | None) -> ExtractedField | None:
         if vendor_index is None:
@@ -341,13 +372,14 @@ class RuleExtractor:
                               line_index=parts[0].index, source="rules:address_block")
 
     def _tax_id(self, refs: Sequence[LineRef]) -> ExtractedField | None:
-        token = re.compile(r"[:#]?\s*([A-Z]{0,3}[0-9][0-9A-Z\-. ]{5,}[0-9A-Z])", re.IGNORECASE)
+        # Upper-case letters and digits; spaces only between digit groups ("SE 5566 7788").
+        token = re.compile(r"[:#.]?\s*([A-Z]{0,3}\s?\d[\dA-Z\-.]*(?:\s\d[\dA-Z\-.]*)*)")
         for ref in refs:
             keyword = TAX_ID.search(ref.text)
             if keyword:
                 match = token.search(ref.text, keyword.end())
-                if match:
-                    value = match.group(1).strip()
+                if match and sum(ch.isdigit() for ch in match.group(1)) >= 6:
+                    value = match.group(1).strip().rstrip(".")
                     return make_field(ref, Match(value.replace(" ", ""), value, match.start(1), match.end(1)), 0.85, "tax_id")
         return None
 

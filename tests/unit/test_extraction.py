@@ -1,0 +1,102 @@
+"""Rule extractor on hand-built documents (no OCR): values, provenance, absence, arithmetic checks."""
+
+import pytest
+
+from clearocr.document import Document, Line, Page, Word
+from clearocr.extraction import RuleExtractor, extract
+from clearocr.extraction.values import find_amounts, find_currencies, find_dates, find_percentages
+
+
+def doc(rows, width=800, height=1200):
+    """A one-page document: each row is a list of (text, x0) cells at 40 px line pitch."""
+    lines = []
+    for i, cells in enumerate(rows):
+        y = 40 + i * 40
+        words = []
+        for text, x in cells:
+            for j, token in enumerate(text.split()):
+                x0 = x + j * 60
+                words.append(Word(token, (x0, y, x0 + 50, y + 20), 0.95))
+        lines.append(Line.from_words(words))
+    return Document("test", [Page(number=1, width=width, height=height, lines=lines)])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Total 1,234.56", ["1234.56"]), ("Summa 1.234,56 kr", ["1234.56"]), ("1 234,56", ["1234.56"]),
+    ("RM9.00 and $1,250.00", ["9.00", "1250.00"]), ("Qty 3 items", []), ("Rounding -0.02", ["-0.02"]),
+])
+def test_amounts(text, expected):
+    assert [m.value for m in find_amounts(text)] == expected
+
+
+@pytest.mark.parametrize("text, day_first, expected", [
+    ("25/12/2018", True, "2018-12-25"), ("03/04/2018", True, "2018-04-03"), ("03/04/2018", False, "2018-03-04"),
+    ("12/25/2018", True, "2018-12-25"), ("2024-03-14", True, "2024-03-14"), ("14 mars 2024", True, "2024-03-14"),
+    ("25 May 2017 09:41am", True, "2017-05-25"), ("Jan 5, 2014", True, "2014-01-05"), ("2023年08月25日", True, "2023-08-25"),
+    ("11.01.19", True, "2019-01-11"),
+])
+def test_dates(text, day_first, expected):
+    assert find_dates(text, day_first)[0].value == expected
+
+
+def test_no_date_in_amounts_or_phone_numbers():
+    assert find_dates("TOTAL 9.00 TEL 07-2614733") == []
+
+
+def test_percent_and_currency():
+    assert [m.value for m in find_percentages("VAT 25% and GST 6 % and 7,5%")] == ["25", "6", "7.5"]
+    assert [m.value for m in find_currencies("Summa 100 kr", ("sv",))] == ["SEK"]
+    assert [m.value for m in find_currencies("Total RM 9.00 ($)")] == ["MYR", "USD"]
+
+
+def test_invoice_fields_with_provenance_and_checks():
+    document = doc([
+        [("Nordic Paper Supplies AB", 40), ("INVOICE", 600)],
+        [("Sveavägen 42, Stockholm", 40), ("Invoice no:", 450), ("INV-2024-00172", 620)],
+        [("VAT no. SE556677889901", 40), ("Invoice date:", 450), ("2024-03-14", 620)],
+        [("Due date:", 450), ("2024-04-13", 620)],
+        [("Subtotal", 450), ("692.90", 650)],
+        [("VAT 25%", 450), ("173.22", 650)],
+        [("Total due (SEK)", 450), ("866.12", 650)],
+    ])
+    fields = RuleExtractor(["en", "sv"]).extract(document)
+    values = fields.values()
+    assert values["invoice_number"] == "INV-2024-00172"
+    assert values["invoice_date"] == "2024-03-14" and values["due_date"] == "2024-04-13"
+    assert values["vendor_name"] == "Nordic Paper Supplies AB"
+    assert values["total"] == "866.12" and values["subtotal"] == "692.90" and values["tax_amount"] == "173.22"
+    assert values["tax_rate"] == "25" and values["currency"] == "SEK" and values["vendor_tax_id"] == "SE556677889901"
+    assert fields.checks == {"subtotal_plus_tax_equals_total": True, "tax_rate_matches_tax_amount": True}
+    total = fields.total
+    assert total.page == 1 and total.line_index == 6 and total.bbox == (650, 280, 700, 300)
+    assert 0.0 <= total.confidence <= 1.0
+
+
+def test_receipt_total_prefers_grand_total_over_subtotal_and_cash():
+    document = doc([
+        [("KEDAI MAJU SDN BHD", 100)],
+        [("Date: 25/12/2018", 40)],
+        [("SUBTOTAL", 40), ("8.98", 400)],
+        [("Rounding", 40), ("0.02", 400)],
+        [("Grand Total", 40), ("9.00", 400)],
+        [("CASH", 40), ("10.00", 400)],
+        [("CHANGE", 40), ("1.00", 400)],
+    ])
+    fields = RuleExtractor().extract(document)
+    assert fields.total.value == "9.00" and fields.checks["cash_minus_change_equals_total"]
+    assert fields.vendor_name.value == "KEDAI MAJU SDN BHD" and fields.invoice_date.value == "2018-12-25"
+
+
+def test_absent_fields_are_none_not_guessed():
+    fields = RuleExtractor().extract(doc([[("Meeting notes", 40)], [("bring the charts", 40)]]))
+    values = fields.values()
+    assert values["total"] is None and values["invoice_date"] is None and values["invoice_number"] is None
+    assert values["currency"] is None and fields.checks == {}
+    assert RuleExtractor().extract(Document("empty", [])).values()["total"] is None
+
+
+def test_extract_accepts_a_document_and_dict_shape():
+    fields = extract(doc([[("TOTAL", 40), ("12.50", 400)]]))
+    data = fields.to_dict()
+    assert data["total"]["value"] == "12.50" and set(data["total"]) >= {"value", "text", "confidence", "page", "bbox", "source"}
+    assert data["invoice_date"] is None
