@@ -78,7 +78,7 @@ TAX_ID = _keywords("vat no", "vat reg", "vat number", "gst reg no", "gst id", "g
 BUYER = _keywords("bill to", "billed to", "invoice to", "sold to", "customer", "kund", "faktureras till",
                   "cliente", "facturar a", "rechnungsempfänger", "kunde", "facturé à", "client", "klant", "购买方")
 LEGAL_SUFFIX = re.compile(
-    r"(?<![A-Za-z])(SDN\.?\s*BHD\.?|BHD|S/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
+    r"(?<![A-Za-z])(SDN\.?\s*BHD\.?|BHD|[S5]/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
     r"AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|"
     r"PLC|OY|A/S|AS|CO\.|COMPANY|PTE|有限公司|公司)(?![A-Za-z])",
     re.IGNORECASE,
@@ -87,7 +87,11 @@ NOT_VENDOR = _keywords("invoice", "tax invoice", "receipt", "official receipt", 
                        "factura", "rechnung", "facture", "factuur", "kvitto", "quittung", "date", "tel", "fax",
                        "welcome", "page", "copy", "发票", "收据")
 # Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
-REGISTRATION = re.compile(r"\s*(?:\(\s*)?(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]?\b\)?", re.I)
+REGISTRATION = re.compile(
+    r"\s*(?:\(\s*)?(?:(?:co|company)\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]?\b\)?"
+    r"|\s*\(?(?:co|company)\.?\s*(?:reg\.?\s*)?no\b.*$",
+    re.I,
+)
 
 
 def _name_like(text: str) -> bool:
@@ -239,7 +243,21 @@ class RuleExtractor:
                 return best[3], cash_change
         best_tier = max(c[0] for c in candidates)
         best = max((c for c in candidates if c[0] == best_tier), key=lambda c: (c[1], c[2]))
-        return best[3], cash_change
+        rounded = self._rounded_total(refs, best[2], best[1])
+        return (rounded or best[3]), cash_change
+
+    @staticmethod
+    def _rounded_total(refs: Sequence[LineRef], after: int, total: Decimal) -> ExtractedField | None:
+        """A "Rounding ... 45.35" row after a 45.34 total: the amount actually due (cash rounding to
+        0.05, as Malaysian and Swedish receipts print it)."""
+        for ref in refs[after + 1: after + 5]:
+            if not re.search(r"(?i)round", ref.text):
+                continue
+            for match in find_amounts(ref.text):
+                value = Decimal(match.value)
+                if value != total and abs(value - total) <= Decimal("0.05") and value >= 1:
+                    return make_field(ref, match, 0.9, "rounded_total")
+        return None
 
     def _keyword_amount(self, refs, pattern, exclude, rule: str) -> ExtractedField | None:
         for position, ref in enumerate(refs):
