@@ -100,3 +100,11 @@ def test_extract_accepts_a_document_and_dict_shape():
     data = fields.to_dict()
     assert data["total"]["value"] == "12.50" and set(data["total"]) >= {"value", "text", "confidence", "page", "bbox", "source"}
     assert data["invoice_date"] is None
+
+
+def test_vendor_name_without_registration_and_with_canonical_legal_form():
+    document = doc([[("99 SPEED MART 5/B (519537-X)", 40)], [("LOT P.T. 2811, JALAN ANGSA,", 40)], [("TOTAL", 40), ("9.00", 500)]])
+    vendor = RuleExtractor().extract(document).vendor_name
+    assert vendor.value == "99 SPEED MART S/B" and vendor.text == "99 SPEED MART 5/B"
+    two_rows = doc([[("POPULAR BOOK", 40)], [("CO. (M) SDN BHD", 40)], [("(113825-W)", 40)]])
+    assert RuleExtractor().extract(two_rows).vendor_name.value == "POPULAR BOOK CO. (M) SDN BHD"

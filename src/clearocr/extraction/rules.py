@@ -78,7 +78,7 @@ TAX_ID = _keywords("vat no", "vat reg", "vat number", "gst reg no", "gst id", "g
 BUYER = _keywords("bill to", "billed to", "invoice to", "sold to", "customer", "kund", "faktureras till",
                   "cliente", "facturar a", "rechnungsempfänger", "kunde", "facturé à", "client", "klant", "购买方")
 LEGAL_SUFFIX = re.compile(
-    r"(?<![A-Za-z])(SDN\.?\s*BHD\.?|BHD|[S5]/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
+    r"(?<![A-Za-z])(S[DIl1]N\.?\s*BHD\.?|BHD|[S5]/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
     r"AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|"
     r"PLC|OY|A/S|AS|CO\.|COMPANY|PTE|有限公司|公司)(?![A-Za-z])",
     re.IGNORECASE,
@@ -89,9 +89,22 @@ NOT_VENDOR = _keywords("invoice", "tax invoice", "receipt", "official receipt", 
 # Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
 REGISTRATION = re.compile(
     r"\s*(?:\(\s*)?(?:(?:co|company)\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]?\b\)?"
-    r"|\s*\(?(?:co|company)\.?\s*(?:reg\.?\s*)?no\b.*$",
+    r"|\s*\(?\b(?:co|company)\.?\s*(?:reg\.?\s*)?no\b.*$",
     re.I,
 )
+
+
+def _strip_registration(text: str) -> str:
+    """A name without the registration number printed after it (the whole text if nothing is left)."""
+    stripped = REGISTRATION.split(text.strip(), maxsplit=1)[0].strip(" ,-")
+    return stripped or text.strip()
+
+
+def _canonical_legal_form(text: str) -> str:
+    """Legal forms are a closed vocabulary: undo the OCR confusions seen in them ("5/B" -> "S/B",
+    "SIN BHD" -> "SDN BHD"); the printed text is kept separately."""
+    text = re.sub(r"(?<![A-Za-z])5/B(?![A-Za-z])", "S/B", text)
+    return re.sub(r"(?<![A-Za-z])S[Il1]N(\.?\s*BHD)", r"SDN\1", text, flags=re.I)
 
 
 def _name_like(text: str) -> bool:
@@ -325,7 +338,7 @@ class RuleExtractor:
         median = max(1, heights[len(heights) // 2])
         best = None
         for position, ref in enumerate(header):
-            text = ref.text.strip()
+            text = REGISTRATION.split(ref.text.strip(), maxsplit=1)[0].strip(" ,-")
             letters = sum(ch.isalpha() for ch in text)
             if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
                 continue
@@ -340,7 +353,7 @@ class RuleExtractor:
             return None, None
         ref = best[2]
         position = refs.index(ref)
-        text = REGISTRATION.split(ref.text.strip(), maxsplit=1)[0].strip(" ,-")
+        text = _strip_registration(ref.text)
         # Drop a document title merged into the same row ("Nordic Paper Supplies AB    INVOICE").
         suffix = None
         for suffix in LEGAL_SUFFIX.finditer(text):
@@ -357,14 +370,15 @@ class RuleExtractor:
                 used.insert(0, above)
         elif text.endswith("&") and position + 1 < len(refs) and _name_like(refs[position + 1].text):
             below = refs[position + 1]
-            text = f"{text} {REGISTRATION.split(below.text.strip(), maxsplit=1)[0].strip(' ,-')}"
+            text = f"{text} {_strip_registration(below.text)}"
             used.append(below)
         certainty = 0.9 if LEGAL_SUFFIX.search(text) else 0.6
+        printed, text = text, _canonical_legal_form(text)
         if len(used) == 1:
-            field = make_field(ref, Match(text, text, 0, len(text)), certainty, "vendor_header")
+            field = make_field(ref, Match(text, printed, 0, len(printed)), certainty, "vendor_header")
         else:
             confidence = sum(u.line.confidence for u in used) / len(used) * certainty
-            field = ExtractedField(value=text, text=text, confidence=confidence, page=ref.page,
+            field = ExtractedField(value=text, text=printed, confidence=confidence, page=ref.page,
                                    bbox=union_bbox(u.line.bbox for u in used), line_index=used[0].index,
                                    source="rules:vendor_header")
         return field, refs.index(used[-1])
