@@ -108,3 +108,16 @@ def test_vendor_name_without_registration_and_with_canonical_legal_form():
     assert vendor.value == "99 SPEED MART S/B" and vendor.text == "99 SPEED MART 5/B"
     two_rows = doc([[("POPULAR BOOK", 40)], [("CO. (M) SDN BHD", 40)], [("(113825-W)", 40)]])
     assert RuleExtractor().extract(two_rows).vendor_name.value == "POPULAR BOOK CO. (M) SDN BHD"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Grand Total Rs 1939", ["1939.00"]), ("Total $144", ["144.00"]), ("RM 45.35", ["45.35"]),
+    ("Rs 1,939.50 paid", ["1939.50"]), ("Qty 12 pcs", []),
+])
+def test_whole_amounts_only_after_currency(text, expected):
+    assert [m.value for m in find_amounts(text)] == expected
+
+
+def test_month_name_dates_with_spaces_and_no_two_digit_year_from_ranges():
+    assert [m.value for m in find_dates("Invoice Date: August 3 , 2014")] == ["2014-08-03"]
+    assert "2031-07-01" not in [m.value for m in find_dates("period July 1 - July 31 , 2014")]

@@ -65,13 +65,16 @@ INVOICE_NUMBER = _keywords(
     "factuurnummer", "factuur nr", "发票号码", "发票号", "單號",
 )
 DUE_DATE = _keywords(
-    "due date", "payment due", "due", "förfallodag", "förfallodatum", "att betala senast", "fecha de vencimiento",
+    "due date", "payment due", "due", "date limite", "date limite de paiement", "à payer avant", "förfallodag", "förfallodatum", "att betala senast", "fecha de vencimiento",
     "vencimiento", "fällig", "fälligkeit", "zahlbar bis", "échéance", "date d'échéance", "vervaldatum", "到期日",
 )
 INVOICE_DATE = _keywords(
-    "invoice date", "date of issue", "issue date", "date", "datum", "fakturadatum", "fecha", "fecha de factura",
-    "rechnungsdatum", "date de facture", "factuurdatum", "日期", "开票日期",
+    "invoice date", "date of issue", "issue date", "date of invoice", "fakturadatum", "fecha de factura",
+    "fecha de emisión", "rechnungsdatum", "date de facture", "date de facturation", "factuurdatum", "开票日期",
 )
+DATE_GENERIC = _keywords("date", "datum", "fecha", "日期")
+NOT_INVOICE_DATE = _keywords("order date", "billing date", "delivery date", "next billing", "ship date",
+                             "due", "period", "bestelldatum", "lieferdatum", "orderdatum", "leverdatum")
 TAX_ID = _keywords("vat no", "vat reg", "vat number", "gst reg no", "gst id", "gst no", "gst reg", "tax id",
                    "org.nr", "org nr", "organisationsnummer", "momsreg", "nif", "cif", "ust-idnr", "ust-id",
                    "steuernummer", "n° tva", "tva intracom", "btw-nummer", "btw nr", "税号", "纳税人识别号")
@@ -212,6 +215,8 @@ class RuleExtractor:
         fields.due_date = self._date(refs, DUE_DATE, day_first, rule="due_date")
         fields.invoice_date = self._date(refs, INVOICE_DATE, day_first, rule="invoice_date", exclude=DUE_DATE)
         if fields.invoice_date is None:
+            fields.invoice_date = self._date(refs, DATE_GENERIC, day_first, rule="date", exclude=NOT_INVOICE_DATE)
+        if fields.invoice_date is None:
             fields.invoice_date = self._first_date(refs, day_first, fields.due_date)
         fields.vendor_name, vendor_index = self._vendor(refs)
         fields.vendor_address = self._address(refs, vendor_index)
@@ -247,6 +252,8 @@ class RuleExtractor:
             field = make_field(hit[0], hit[1], 0.95 if strong else 0.8, "total_strong" if strong else "total")
             candidates.append((tier, value, position, field))
         cash_change = (cash - change) if cash is not None and change is not None else None
+        if any(c[1] > 0 for c in candidates):
+            candidates = [c for c in candidates if c[1] > 0]  # "Amount due 0.00" on a paid invoice
         if not candidates:
             return None, cash_change
         if cash_change is not None:

@@ -14,8 +14,12 @@ from decimal import Decimal, InvalidOperation
 
 # 1,234.56 / 1.234,56 / 1 234,56 / 9.00 / -0.02, optionally after a currency sign or code.
 AMOUNT_PATTERN = re.compile(
-    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|[$€£¥₹])?\s?"
+    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|Rs\.?|[$€£¥₹])?\s?"
     r"(?P<num>-?\d{1,3}(?:[ .,]\d{3})*[.,]\d{2}|-?\d+[.,]\d{2})(?![\d])"
+)
+# Whole amounts count only right after a currency sign or code ("Rs 1939", "$144").
+WHOLE_AMOUNT_PATTERN = re.compile(
+    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|Rs\.?|[$€£¥₹])\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?!\d|[.,]\d)"
 )
 PERCENT_PATTERN = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
@@ -30,8 +34,9 @@ DATE_PATTERNS = [
     ("ymd", re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")),
     ("num", re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")),
     ("cjk", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")),
-    ("text", re.compile(rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*({_MONTHS})[a-zé]*\.?[\s\-/,]*(\d{{4}}|\d{{2}})(?!\d)", re.I)),
-    ("text_mdy", re.compile(rf"(?<![\w])({_MONTHS})[a-zé]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.I)),
+    # Two-digit years only in compact forms ("25-May-17"): "1 - July 31, 2014" must not read as 2031.
+    ("text", re.compile(rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*({_MONTHS})[a-zé]*\.?(?:[\s\-/,]*(\d{{4}})|[\-/'](\d{{2}}))(?!\d)", re.I)),
+    ("text_mdy", re.compile(rf"(?<![\w])({_MONTHS})[a-zé]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.I)),
 ]
 
 
@@ -54,9 +59,15 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def find_amounts(text: str) -> list[Match]:
-    """Amounts with two decimals in ``text``, left to right, normalised to ``"1234.56"``."""
+    """Amounts in ``text``, left to right, normalised to ``"1234.56"``: numbers with two decimals, or
+    whole numbers right after a currency sign or code."""
     found = []
+    for match in WHOLE_AMOUNT_PATTERN.finditer(text):
+        value = f"{Decimal(match.group('num').replace(',', '')):.2f}"
+        found.append(Match(value, match.group(0).strip(), match.start("num"), match.end("num")))
     for match in AMOUNT_PATTERN.finditer(text):
+        if any(m.start <= match.start("num") < m.end for m in found):
+            continue
         number = match.group("num")
         amount = parse_amount(number.replace(" ", ""))
         if amount is None:
@@ -68,6 +79,7 @@ def find_amounts(text: str) -> list[Match]:
         if number.startswith("-") and not value.startswith("-"):
             value = "-" + value
         found.append(Match(value, match.group(0).strip(), match.start("num"), match.end("num")))
+    found.sort(key=lambda m: m.start)
     return found
 
 
@@ -120,7 +132,7 @@ def find_dates(text: str, day_first: bool = True) -> list[Match]:
                 import dateparser
 
                 settings = {"DATE_ORDER": "DMY" if kind == "text" else "MDY", "PREFER_DAY_OF_MONTH": "first"}
-                parsed = dateparser.parse(match.group(0), settings=settings)
+                parsed = dateparser.parse(re.sub(r"\s+,", ",", match.group(0)), settings=settings)
                 iso = _iso(parsed.year, parsed.month, parsed.day) if parsed else None
             if iso:
                 found.append(Match(iso, match.group(0), match.start(), match.end()))
@@ -146,10 +158,10 @@ def numeric_date_order(texts: list[str]) -> bool | None:
 
 CURRENCY_CODES = {"USD", "EUR", "SEK", "GBP", "MYR", "INR", "CHF", "PLN", "NOK", "DKK", "CNY", "JPY", "CAD", "AUD", "SGD"}
 CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "CNY", "元": "CNY", "RM": "MYR",
-                  "Rs.": "INR", "zł": "PLN", "Fr.": "CHF"}
+                  "Rs": "INR", "Rs.": "INR", "zł": "PLN"}
 _CURRENCY_PATTERN = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
-    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
+    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
 )
 
 
