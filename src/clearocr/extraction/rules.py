@@ -61,7 +61,7 @@ INVOICE_NUMBER = _keywords(
     "invoice no", "invoice number", "invoice #", "invoice nr", "inv no", "inv. no", "invoice", "bill no",
     "receipt no", "receipt #", "doc no", "document no", "slip no", "fakturanummer", "fakturanr", "faktura nr",
     "factura nº", "factura no", "nº factura", "número de factura", "numero de factura", "rechnungsnummer",
-    "rechnung nr", "rechnungs-nr", "numéro de facture", "facture n°", "facture no", "n° de facture",
+    "rechnung nr", "rechnungs-nr", "rechnungsnr", "rechnungsnr.", "re-nr", "numéro de facture", "facture n°", "facture no", "n° de facture",
     "factuurnummer", "factuur nr", "发票号码", "发票号", "單號",
 )
 DUE_DATE = _keywords(
@@ -307,18 +307,46 @@ class RuleExtractor:
 
     # -- identifiers and dates -----------------------------------------------------------------
     def _invoice_number(self, refs: Sequence[LineRef]) -> ExtractedField | None:
-        token = re.compile(r"[#:]?\s*([A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*)", re.IGNORECASE)
-        for ref in refs:
+        token = re.compile(r"[#:.]?\s*([A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*)", re.IGNORECASE)
+
+        def usable(value: str) -> bool:
+            return len(value) >= 3 and not find_dates(value) and not find_amounts(value)
+
+        for position, ref in enumerate(refs):
             keyword = INVOICE_NUMBER.search(ref.text)
             if not keyword:
                 continue
-            rest = ref.text[keyword.end():]
-            match = token.search(rest)
-            if match and not find_dates(match.group(1)) and len(match.group(1)) >= 3:
-                start = keyword.end() + match.start(1)
+            match = token.match(ref.text[keyword.end():].lstrip(" :#.-—"))
+            if match:
                 value = match.group(1).rstrip(".")
-                return make_field(ref, Match(value, value, start, start + len(value)), 0.85, "invoice_number")
+                start = ref.text.find(value, keyword.end())
+                if usable(value) and start >= 0:
+                    return make_field(ref, Match(value, value, start, start + len(value)), 0.85, "invoice_number")
+            # A table header ("Klantnummer  Factuurnummer") with the values on the row below, same column.
+            below = self._value_below(refs, position, keyword.start(), keyword.end())
+            if below is not None:
+                below_ref, word_index = below
+                word = below_ref.line.words[word_index]
+                if re.fullmatch(r"[A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*", word.text, re.I) and usable(word.text):
+                    return ExtractedField(value=word.text, text=word.text, confidence=word.confidence * 0.75,
+                                          page=below_ref.page, bbox=word.bbox, line_index=below_ref.index,
+                                          source="rules:invoice_number_below")
         return None
+
+    @staticmethod
+    def _value_below(refs: Sequence[LineRef], position: int, start: int, end: int) -> tuple[LineRef, int] | None:
+        """The word on the next row whose box overlaps the keyword's columns the most."""
+        ref = refs[position]
+        if position + 1 >= len(refs) or refs[position + 1].page != ref.page:
+            return None
+        x0, _, x1, _ = locate(ref, start, end)[0]
+        below = refs[position + 1]
+        best, best_overlap = None, 0
+        for index, word in enumerate(below.line.words):
+            overlap = min(x1, word.bbox[2]) - max(x0, word.bbox[0])
+            if overlap > best_overlap:
+                best, best_overlap = index, overlap
+        return (below, best) if best is not None else None
 
     def _date(self, refs, pattern, day_first: bool, rule: str, exclude=None) -> ExtractedField | None:
         for position, ref in enumerate(refs):
