@@ -86,3 +86,15 @@ def test_engine_crash_is_reported_per_file_and_batch_goes_on(tmp_path):
     assert result.exit_code == 1
     assert result.output.count("unexpected RuntimeError") == 2 and "p1.png" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_read_with_extract_adds_fields_and_extract_csv(tmp_path):
+    image = make_image(tmp_path / "r.png")
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "json", "--extract", "invoice"])
+    assert json.loads(result.stdout)["fields"]["total"]["value"] == "9.00"
+    result = runner.invoke(app, ["extract", str(image), "-e", "fake", "-f", "csv"])
+    assert result.exit_code == 0
+    header, row = result.stdout.strip().splitlines()
+    assert header.startswith("source,invoice_number") and row.endswith(",9.00")
+    plain = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "json"])
+    assert "fields" not in json.loads(plain.stdout)

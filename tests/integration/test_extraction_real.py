@@ -1,0 +1,66 @@
+"""Extraction on real pages: every returned field's box, cropped and read again, shows the value."""
+
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import clearocr
+from clearocr.extraction import RuleExtractor
+
+pytestmark = pytest.mark.slow
+
+
+def alnum(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+@pytest.fixture(scope="module")
+def reader():
+    with clearocr.Reader() as shared:
+        yield shared
+
+
+def test_fields_of_scanned_invoice_and_their_boxes(reader, samples):
+    path = samples / "invoice.png"
+    document = reader.read(path)
+    fields = RuleExtractor(["en", "sv"]).extract(document)
+    values = fields.values()
+    assert values["invoice_number"] == "INV-2024-00172"
+    assert values["invoice_date"] == "2024-03-14" and values["due_date"] == "2024-04-13"
+    assert values["vendor_name"] == "Nordic Paper Supplies AB"
+    assert values["total"] is None  # page 1 of 3 prints no total: nothing is guessed
+    page = np.asarray(Image.open(path).convert("RGB"))
+    checked = 0
+    for name in ("invoice_number", "invoice_date", "due_date", "vendor_name", "vendor_tax_id", "buyer_name"):
+        field = getattr(fields, name)
+        assert field is not None and field.page == 1, name
+        x0, y0, x1, y1 = field.bbox
+        crop = page[max(0, y0 - 6): y1 + 6, max(0, x0 - 6): x1 + 6]
+        again = reader.read(crop, orientation=False, deskew=False).text
+        assert alnum(field.text) in alnum(again), (name, field.text, again)
+        checked += 1
+    assert checked == 6
+
+
+def test_totals_on_the_scanned_pdf_reconcile(reader, samples):
+    document = reader.read(samples / "invoice-3pages-scanned.pdf", dpi=150)
+    fields = RuleExtractor(["en", "sv"]).extract(document)
+    values = fields.values()
+    assert (values["subtotal"], values["tax_amount"], values["tax_rate"], values["total"]) == ("692.90", "173.22", "25", "866.12")
+    assert values["currency"] == "SEK" and fields.total.page == 2
+    assert fields.checks == {"subtotal_plus_tax_equals_total": True, "tax_rate_matches_tax_amount": True}
+
+
+def test_cli_extract_json(samples):
+    import json
+
+    from typer.testing import CliRunner
+
+    from clearocr.cli import app
+
+    result = CliRunner().invoke(app, ["extract", str(samples / "invoice-3pages.pdf"), "--format", "json", "--lang", "en,sv"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["fields"]["total"]["value"] == "866.12" and data["fields"]["total"]["page"] == 2
