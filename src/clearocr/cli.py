@@ -13,7 +13,7 @@ import sys
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, get_args
 
 import typer
 from rich.console import Console
@@ -41,10 +41,9 @@ def _default(name: str) -> Any:
     return _FIELDS[name].default
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    hocr = "hocr"
+#: Choices derived from their single definitions: the exporters and the ReadOptions field.
+OutputFormat = Enum("OutputFormat", {name: name for name in FORMATS}, type=str)
+PdfText = Enum("PdfText", {v: v for v in get_args(_FIELDS["pdf_text"].annotation)}, type=str)
 
 
 class ExtractKind(str, Enum):
@@ -56,12 +55,6 @@ class ExtractFormat(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-class PdfText(str, Enum):
-    auto = "auto"
-    ocr = "ocr"
-    layer = "layer"
 
 
 def write_atomic(path: Path, content: str) -> None:
@@ -97,7 +90,7 @@ def read(
     output_dir: Optional[Path] = typer.Option(
         None, "--output-dir", "-o", help="Write one output per input here (named after the input's stem)."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
+    fmt: OutputFormat = typer.Option(OutputFormat("text"), "--format", "-f", help="Output format."),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
     pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
@@ -125,7 +118,7 @@ def read(
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(exc.exit_code) from None
-    if output_dir is None and len(files) > 1 and fmt is OutputFormat.hocr:
+    if output_dir is None and len(files) > 1 and fmt.value == "hocr":
         stderr.print("[red]error:[/red] several files in hOCR need --output-dir/-o")
         raise typer.Exit(2)
 
@@ -155,9 +148,9 @@ def read(
                     failures.append((path, error))
                     stderr.print(f"[red]error:[/red] {error}")
                     continue
-                if len(files) > 1 and fmt is OutputFormat.text:
+                if len(files) > 1 and fmt.value == "text":
                     sys.stdout.write(f"==> {path} <==\n")
-                if fmt is OutputFormat.json and len(files) > 1:
+                if fmt.value == "json" and len(files) > 1:
                     sys.stdout.write(document.to_json(indent=None))  # JSON Lines: one document per line
                 else:
                     sys.stdout.write(export(document, fmt.value))
