@@ -44,6 +44,7 @@ def _default(name: str) -> Any:
 #: Choices derived from their single definitions: the exporters and the ReadOptions field.
 OutputFormat = Enum("OutputFormat", {name: name for name in FORMATS}, type=str)
 PdfText = Enum("PdfText", {v: v for v in get_args(_FIELDS["pdf_text"].annotation)}, type=str)
+CorrectMode = Enum("CorrectMode", {v: v for v in get_args(_FIELDS["correct"].annotation)}, type=str)
 
 
 class ExtractKind(str, Enum):
@@ -102,6 +103,7 @@ def read(
     max_side: int = typer.Option(_default("max_side"), "--max-side", help=_help("max_side")),
     binarize: bool = typer.Option(_default("binarize"), "--binarize/--no-binarize", help=_help("binarize")),
     denoise: bool = typer.Option(_default("denoise"), "--denoise/--no-denoise", help=_help("denoise")),
+    correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
     extract_kind: ExtractKind = typer.Option(
         ExtractKind.none, "--extract", help="Also extract key fields (adds \"fields\" to the JSON)."
     ),
@@ -113,7 +115,7 @@ def read(
         options = ReadOptions.build(
             engine=engine, languages=lang, pages=pages, dpi=dpi, pdf_text=pdf_text.value,
             orientation=orientation, deskew=deskew, upscale=upscale, max_side=max_side,
-            binarize=binarize, denoise=denoise,
+            binarize=binarize, denoise=denoise, correct=correct.value,
         )
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {exc}")

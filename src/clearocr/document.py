@@ -173,6 +173,30 @@ class Page:
 
 
 @dataclass
+class Correction:
+    """One change made by a post-processor.
+
+    Attributes:
+        page: 1-based page number.
+        line: index of the line in ``Page.lines`` (None for a page-level change).
+        word: index of the word in ``Line.words`` (None for a line-level change).
+        before, after: the text before and after.
+        by: the post-processor's name.
+    """
+
+    page: int
+    line: int | None
+    word: int | None
+    before: str
+    after: str
+    by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"page": self.page, "line": self.line, "word": self.word, "from": self.before,
+                "to": self.after, "by": self.by}
+
+
+@dataclass
 class Document:
     """A read document: its source name and its pages in order.
 
@@ -180,12 +204,18 @@ class Document:
         source: the input's name (a path as given, or ``<bytes>`` / ``<PIL image>`` / ``<array>``).
         pages: the selected pages, in the order they appear in the source.
         fields: key fields from :func:`clearocr.extract`, when asked for (JSON key ``"fields"``).
+        raw_text: OCR text before post-processing; lines and words hold the corrected text.
+        corrections: every post-processor change (JSON ``"corrections"``, with ``"corrected_text"``).
     """
 
     source: str
     pages: list[Page] = field(default_factory=list)
     #: Extracted key fields (``InvoiceFields.to_dict()``) when extraction was asked for, else None.
     fields: dict[str, Any] | None = None
+    #: The OCR text before any post-processor ran (None until one runs).
+    raw_text: str | None = None
+    #: Changes made by post-processors, in order.
+    corrections: list[Correction] = field(default_factory=list)
 
     @property
     def text(self) -> str:

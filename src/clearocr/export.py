@@ -22,13 +22,20 @@ def to_text(document: Document) -> str:
 
 
 def to_dict(document: Document) -> dict[str, Any]:
-    """``{"schema", "source", "pages": [...], "text"}``; see :class:`~clearocr.document.Page` for pages."""
+    """``{"schema", "source", "pages": [...], "text"}``; see :class:`~clearocr.document.Page` for pages.
+
+    After post-processing, ``text`` stays the raw OCR text and ``corrected_text`` and ``corrections``
+    are added (line and word texts in ``pages`` are the corrected ones)."""
     data = {
         "schema": SCHEMA,
         "source": document.source,
         "pages": [page.to_dict() for page in document.pages],
         "text": document.text,
     }
+    if document.raw_text is not None:
+        data["text"] = document.raw_text
+        data["corrected_text"] = document.text
+        data["corrections"] = [c.to_dict() for c in document.corrections]
     if document.fields is not None:
         data["fields"] = document.fields
     return data

@@ -78,6 +78,9 @@ class ReadOptions(BaseModel):
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
+    correct: Literal["none", "lexical"] = Field(
+        "none", description="Post-OCR correction: none, or lexical (OCR confusions + word lexicons)."
+    )
     max_pixels: int = Field(
         178_956_970,
         ge=1,

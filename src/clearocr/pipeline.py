@@ -103,7 +103,21 @@ class Reader:
             document = Document(source=document_source.name)
             for page_image in document_source.iter_pages(opts.pages):
                 document.pages.append(self._read_page(page_image, opts))
+        if opts.correct == "lexical":
+            from clearocr.correction import apply_postprocessors
+            from clearocr.correction.lexical import LexicalCorrector
+
+            apply_postprocessors(document, LexicalCorrector(self._lexicon_languages(opts.languages)))
         return document
+
+    @staticmethod
+    def _lexicon_languages(languages: list[str]) -> list[str]:
+        """The document languages wordfreq has lexicons for (Chinese is left to the OCR)."""
+        from wordfreq import available_languages
+
+        known = available_languages()
+        usable = [code for code in languages if code in known and code not in ("zh", "ja", "ko")]
+        return usable or ["en"]
 
     def _read_page(self, page_image: PageImage, opts: ReadOptions) -> Page:
         height, width = page_image.image.shape[:2]

@@ -98,3 +98,10 @@ def test_read_with_extract_adds_fields_and_extract_csv(tmp_path):
     assert header.startswith("source,invoice_number") and row.endswith(",9.00")
     plain = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "json"])
     assert "fields" not in json.loads(plain.stdout)
+
+
+def test_read_with_lexical_correction_adds_corrected_text(tmp_path):
+    image = make_image(tmp_path / "r.png")
+    result = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "json", "--correct", "lexical"])
+    data = json.loads(result.stdout)
+    assert data["corrected_text"] == data["text"] and data["corrections"] == []  # nothing to fix in "TOTAL 9.00"

@@ -1,0 +1,145 @@
+"""Post-OCR correction on real data: CER/WER before and after, and the damage done (not a test).
+
+    python benchmarks/correction.py [--limit N]
+
+Datasets:
+
+* sroie: the default engine's own output on the 90 SROIE receipts (cached by benchmarks/extraction.py
+  or read here) vs the ground-truth lines in reading order, upper-cased; word confidences are the OCR's.
+* bln600: ``postocr-bln600/test.csv`` OCR Text -> Ground Truth pairs (no confidences: unknown).
+* hipe: ``postocr-hipe-overproof-en/overproof_dev_en.jsonl`` article OCR -> ground truth.
+
+Damage: a token the corrector changed although it already equalled the aligned reference token
+(Levenshtein alignment of token lists); digit damage counts those holding digits. Text is normalised
+as in benchmarks/ocr_accuracy.py (NFKC, whitespace runs to one space).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("CLEAROCR_DATA", ROOT.parent / "shared" / "data"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def sroie_pairs(limit):
+    """(raw tokens with confidences, reference text) per receipt."""
+    from extraction import document_for  # the shared OCR cache
+    from ocr_accuracy import sroie_items
+
+    for item in sroie_items(limit):
+        document = document_for(Path(item["path"]), "ocr", "en")
+        yield item["id"], document, item["reference"].upper()
+
+
+def bln_pairs(limit):
+    with open(DATA / "postocr-bln600" / "test.csv", encoding="utf-8") as handle:
+        for index, row in enumerate(csv.DictReader(handle)):
+            if limit and index >= limit:
+                break
+            yield str(index), row["OCR Text"], row["Ground Truth"]
+
+
+def hipe_pairs(limit):
+    with open(DATA / "postocr-hipe-overproof-en" / "overproof_dev_en.jsonl", encoding="utf-8") as handle:
+        for index, line in enumerate(handle):
+            if limit and index >= limit:
+                break
+            record = json.loads(line)
+            yield str(index), record["ocr_hypothesis"]["transcription_unit"], record["ground_truth"]["transcription_unit"]
+
+
+def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: list[str]) -> tuple[int, int, int]:
+    """(tokens changed, right tokens changed, right digit tokens changed)."""
+    right = set()
+    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(raw_tokens, reference_tokens):
+        if tag == "equal":
+            right.update(range(i1, i2))
+    changed = [i for i, (a, b) in enumerate(zip(raw_tokens, fixed_tokens)) if a != b]
+    bad = [i for i in changed if i in right]
+    return len(changed), len(bad), sum(1 for i in bad if any(ch.isdigit() for ch in raw_tokens[i]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--datasets", default="sroie,bln600,hipe")
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
+    parser.add_argument("--markdown", default=None)
+    args = parser.parse_args()
+    from clearocr.correction import apply_postprocessors
+    from clearocr.correction.lexical import LexicalCorrector
+    from clearocr.metrics import cer, normalize_text, wer
+
+    corrector = LexicalCorrector(["en"])
+    corrector.correct_text("warm up the lexicon")
+    summary = []
+    for dataset in args.datasets.split(","):
+        totals = {"ref": 0, "raw_err": 0, "fixed_err": 0, "wer_raw": 0.0, "wer_fixed": 0.0, "changed": 0,
+                  "damaged": 0, "digit_damaged": 0, "docs": 0, "seconds": 0.0}
+        if dataset == "sroie":
+            source = sroie_pairs(args.limit)
+        elif dataset == "bln600":
+            source = bln_pairs(args.limit)
+        else:
+            source = hipe_pairs(args.limit)
+        for _, raw, reference in source:
+            started = time.perf_counter()
+            if isinstance(raw, str):
+                raw_text, fixed_text = raw, corrector.correct_text(raw)
+            else:
+                raw_text = raw.text
+                fixed_text = apply_postprocessors(raw, corrector).text
+            totals["seconds"] += time.perf_counter() - started
+            casefold = dataset == "sroie"
+            ref = normalize_text(reference, casefold=casefold)
+            before, after = normalize_text(raw_text, casefold=casefold), normalize_text(fixed_text, casefold=casefold)
+            totals["ref"] += len(ref)
+            totals["raw_err"] += Levenshtein.distance(ref, before)
+            totals["fixed_err"] += Levenshtein.distance(ref, after)
+            totals["wer_raw"] += wer(ref, before)
+            totals["wer_fixed"] += wer(ref, after)
+            changed, damaged, digit_damaged = damage(before.split(), after.split(), ref.split())
+            totals["changed"] += changed
+            totals["damaged"] += damaged
+            totals["digit_damaged"] += digit_damaged
+            totals["docs"] += 1
+        docs = max(1, totals["docs"])
+        raw_cer, fixed_cer = totals["raw_err"] / max(1, totals["ref"]), totals["fixed_err"] / max(1, totals["ref"])
+        summary.append({
+            "dataset": dataset, "corrector": "lexical", "documents": totals["docs"],
+            "cer_before": raw_cer, "cer_after": fixed_cer,
+            "relative_change": (fixed_cer - raw_cer) / raw_cer if raw_cer else 0.0,
+            "wer_before": totals["wer_raw"] / docs, "wer_after": totals["wer_fixed"] / docs,
+            "words_changed": totals["changed"], "right_words_changed": totals["damaged"],
+            "right_digit_tokens_changed": totals["digit_damaged"], "seconds_per_document": totals["seconds"] / docs,
+        })
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = ["| dataset | corrector | docs | CER before | CER after | relative | WER before | WER after | words changed | right words changed | right digit tokens changed | s/doc |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in summary:
+        lines.append(f"| {r['dataset']} | {r['corrector']} | {r['documents']} | {r['cer_before']:.2%} | {r['cer_after']:.2%} | "
+                     f"{r['relative_change']:+.1%} | {r['wer_before']:.1%} | {r['wer_after']:.1%} | {r['words_changed']} | "
+                     f"{r['right_words_changed']} | {r['right_digit_tokens_changed']} | {r['seconds_per_document']:.3f} |")
+    table = "\n".join(lines) + f"\n\nPeak RSS {peak:.0f} MB (OCR excluded: cached).\n"
+    print(table)
+    tmp = Path(args.json + ".tmp")
+    tmp.write_text(json.dumps({"summary": summary, "peak_rss_mb": peak}, indent=1))
+    tmp.replace(args.json)
+    if args.markdown:
+        Path(args.markdown).write_text("# Correction benchmark\n\n```\n" + (__doc__ or "").strip() + "\n```\n\n" + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Post-OCR correction: a chain of post-processors applied to a Document, every change recorded.
+
+A post-processor is any of:
+
+* a callable ``str -> str``, applied to each line's text (or to each page's text when it has an
+  attribute ``per_page = True``);
+* an object with ``process(document) -> Document`` (e.g. :class:`~clearocr.correction.lexical.LexicalCorrector`);
+* the name of a built-in (``"lexical"``);
+* a list of these, applied in order.
+
+The Document keeps its raw OCR text (``Document.raw_text``) and gains ``corrected_text`` and
+``corrections`` (page, line, word, from, to, by) in its JSON.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, Iterable, Union
+
+from clearocr.document import Correction, Document, Line, Page
+from clearocr.errors import OptionsError
+
+PostProcessor = Union[str, Callable[[str], str], Any, Iterable[Any]]
+
+#: Built-in post-processors by name -> "module:Class" (imported on first use).
+_BUILTINS: dict[str, str] = {
+    "lexical": "clearocr.correction.lexical:LexicalCorrector",
+}
+
+
+def builtin(name: str, **options: Any) -> Any:
+    """Instantiate the built-in post-processor called ``name``.
+
+    Raises:
+        OptionsError: unknown name (the message lists the known ones).
+    """
+    target = _BUILTINS.get(name)
+    if target is None:
+        raise OptionsError(f"unknown post-processor {name!r}; built-ins: {', '.join(sorted(_BUILTINS))}")
+    module_name, _, class_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)(**options)
+
+
+def _processor_name(processor: Any) -> str:
+    return getattr(processor, "name", None) or getattr(processor, "__name__", None) or type(processor).__name__
+
+
+def _apply_text_function(document: Document, function: Callable[[str], str]) -> None:
+    name = _processor_name(function)
+    if getattr(function, "per_page", False):
+        for page in document.pages:
+            new_text = function(page.text)
+            if not isinstance(new_text, str):
+                raise TypeError(f"post-processor {name} returned {type(new_text).__name__}, not str")
+            new_lines = new_text.split("\n")
+            if len(new_lines) == len(page.lines):
+                for index, (line, text) in enumerate(zip(page.lines, new_lines)):
+                    set_line_text(document, page, index, line, text, name)
+            elif new_text != page.text:
+                # The processor changed the number of lines: keep its text as one line per row it gave.
+                document.corrections.append(Correction(page.number, None, None, page.text, new_text, name))
+                page.lines = [Line(text, page.lines[0].bbox if page.lines else (0, 0, 0, 0), 1.0, [])
+                              for text in new_lines]
+        return
+    for page in document.pages:
+        for index, line in enumerate(page.lines):
+            new_text = function(line.text)
+            if not isinstance(new_text, str):
+                raise TypeError(f"post-processor {name} returned {type(new_text).__name__}, not str")
+            set_line_text(document, page, index, line, new_text, name)
+
+
+def set_line_text(document: Document, page: Page, index: int, line: Line, text: str, by: str) -> None:
+    """Replace a line's text, recording word-level changes when the word count is unchanged and a
+    line-level change otherwise."""
+    if text == line.text:
+        return
+    tokens = text.split()
+    if len(tokens) == len(line.words):
+        for word_index, (word, token) in enumerate(zip(line.words, tokens)):
+            if word.text != token:
+                document.corrections.append(Correction(page.number, index, word_index, word.text, token, by))
+                word.text = token
+    else:
+        document.corrections.append(Correction(page.number, index, None, line.text, text, by))
+    line.text = text
+
+
+def replace_word(document: Document, page: Page, line_index: int, word_index: int, text: str, by: str) -> None:
+    """Replace one word, editing the line's text at that word's position (its spacing is kept)."""
+    line = page.lines[line_index]
+    word = line.words[word_index]
+    cursor = 0
+    for earlier in line.words[:word_index]:
+        found = line.text.find(earlier.text, cursor)
+        cursor = found + len(earlier.text) if found >= 0 else cursor
+    start = line.text.find(word.text, cursor)
+    document.corrections.append(Correction(page.number, line_index, word_index, word.text, text, by))
+    if start >= 0:
+        line.text = line.text[:start] + text + line.text[start + len(word.text):]
+    word.text = text
+    if start < 0:
+        from clearocr.document import join_texts
+
+        line.text = join_texts([w.text for w in line.words])
+
+
+def apply_postprocessors(document: Document, processors: PostProcessor) -> Document:
+    """Run ``processors`` over ``document`` in order (in place) and return it.
+
+    The raw OCR text is kept on first use (``document.raw_text``). Raises OptionsError for an
+    unknown built-in name and TypeError for something that is not a post-processor.
+    """
+    if document.raw_text is None:
+        document.raw_text = document.text
+    if processors is None:
+        return document
+    if isinstance(processors, str):
+        processors = builtin(processors)
+    if isinstance(processors, (list, tuple)):
+        for processor in processors:
+            document = apply_postprocessors(document, processor)
+        return document
+    if hasattr(processors, "process"):
+        result = processors.process(document)
+        return document if result is None else result
+    if callable(processors):
+        _apply_text_function(document, processors)
+        return document
+    raise TypeError(f"not a post-processor: {processors!r} (expected a callable, an object with process(), a name or a list)")
