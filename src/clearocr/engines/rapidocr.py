@@ -144,7 +144,7 @@ class RapidOcrEngine(OcrEngine):
                 continue
             bbox = quad_to_bbox(quad)
             if words:
-                word_objects = [Word(t, quad_to_bbox(q), float(s)) for t, s, q in words if t.strip()]
+                word_objects = [Word(t, _pad_word_box(quad_to_bbox(q), bbox), float(s)) for t, s, q in words if t.strip()]
             else:
                 word_objects = words_from_text(text, bbox, float(score))
             if not word_objects:
@@ -154,6 +154,16 @@ class RapidOcrEngine(OcrEngine):
 
     def close(self) -> None:
         self._ocr = None
+
+
+def _pad_word_box(word: tuple[int, int, int, int], segment: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Widen a word box by a quarter of its height at each end, within its segment.
+
+    RapidOCR derives word boxes from CTC character positions, which sit inside the glyphs: thin
+    leading and trailing characters ("1", "l", ".") can fall just outside the box.
+    """
+    pad = int(round(0.25 * (word[3] - word[1])))
+    return (max(segment[0], word[0] - pad), word[1], min(segment[2], word[2] + pad), word[3])
 
 
 def _align_word_results(texts: Sequence[str], word_results: Sequence[Any]) -> list[list[Any]]:

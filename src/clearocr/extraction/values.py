@@ -64,7 +64,7 @@ def find_amounts(text: str) -> list[Match]:
     found = []
     for match in WHOLE_AMOUNT_PATTERN.finditer(text):
         value = f"{Decimal(match.group('num').replace(',', '')):.2f}"
-        found.append(Match(value, match.group(0).strip(), match.start("num"), match.end("num")))
+        found.append(Match(value, match.group("num"), match.start("num"), match.end("num")))
     for match in AMOUNT_PATTERN.finditer(text):
         if any(m.start <= match.start("num") < m.end for m in found):
             continue
@@ -78,7 +78,7 @@ def find_amounts(text: str) -> list[Match]:
             continue
         if number.startswith("-") and not value.startswith("-"):
             value = "-" + value
-        found.append(Match(value, match.group(0).strip(), match.start("num"), match.end("num")))
+        found.append(Match(value, number, match.start("num"), match.end("num")))
     found.sort(key=lambda m: m.start)
     return found
 
