@@ -164,12 +164,14 @@ def main() -> int:
     for row in rows:
         key = ("invoices" if row["dataset"] != "sroie" else "sroie", row["mode"], row["field"])
         groups.setdefault(key, []).append(row)
-    lines = ["| set | input | field | documents | exact match |", "|---|---|---|---:|---:|"]
+    lines = ["| set | input | field | documents | exact match | s/document (extraction) |", "|---|---|---|---:|---:|---:|"]
     summary = []
     for (dataset, mode, field), group in sorted(groups.items()):
         accuracy = sum(r["ok"] for r in group) / len(group)
-        summary.append({"set": dataset, "mode": mode, "field": field, "documents": len(group), "accuracy": accuracy})
-        lines.append(f"| {dataset} | {mode} | {field} | {len(group)} | {accuracy:.2f} |")
+        seconds = sum(r["seconds"] for r in group) / len(group)
+        summary.append({"set": dataset, "mode": mode, "field": field, "documents": len(group), "accuracy": accuracy,
+                        "seconds_per_document": seconds})
+        lines.append(f"| {dataset} | {mode} | {field} | {len(group)} | {accuracy:.2f} | {seconds:.3f} |")
     table = "\n".join(lines) + "\n"
     print(table)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
