@@ -1,0 +1,94 @@
+"""Language-model backends behind one small protocol, chosen by name through one registry.
+
+A backend completes a prompt (or a chat) greedily, and where it can, reports token log-probabilities
+(for likelihood rescoring of OCR candidates). Backends load their model once; ``close()`` (or ``with``)
+frees it. Modelled on simonw/llm's ``Model`` protocol with a fake backend for tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from clearocr.errors import ClearOCRError
+
+
+class LLMError(ClearOCRError):
+    """A language model cannot be found, loaded or run (the message says which file and why)."""
+
+    exit_code = 5
+    http_status = 503
+
+
+@dataclass
+class Completion:
+    """A model's answer.
+
+    Attributes:
+        text: the generated text.
+        finish_reason: ``"stop"``, ``"length"`` ... as the backend reports it.
+        tokens: the generated tokens, when known.
+        token_logprobs: natural-log probability of each generated token, when known.
+    """
+
+    text: str
+    finish_reason: str | None = None
+    tokens: list[str] = field(default_factory=list)
+    token_logprobs: list[float] = field(default_factory=list)
+
+
+class LLMBackend(ABC):
+    """Protocol (and base class) of language-model backends."""
+
+    name: str = ""
+
+    @abstractmethod
+    def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
+        """Greedy completion of ``prompt``."""
+
+    @abstractmethod
+    def chat(self, messages: list[dict[str, str]], *, max_tokens: int = 256,
+             response_format: dict[str, Any] | None = None) -> Completion:
+        """Greedy answer to chat ``messages`` (``[{"role", "content"}]``), optionally JSON-constrained."""
+
+    def score(self, text: str) -> float:
+        """Total log-probability of ``text`` under the model (higher is more likely).
+
+        Raises:
+            LLMError: the backend gives no log-probabilities.
+        """
+        raise LLMError(f"backend {self.name!r} cannot score text (no log-probabilities)")
+
+    def close(self) -> None:
+        """Free the model. Safe to call twice."""
+
+    def __enter__(self) -> "LLMBackend":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_REGISTRY: dict[str, str | type[LLMBackend]] = {
+    "llamacpp": "clearocr.llm.llamacpp:LlamaCppBackend",
+    "fake": "clearocr.llm.fake:FakeBackend",
+}
+
+
+def backend_class(name: str) -> type[LLMBackend]:
+    """The backend class registered as ``name`` (LLMError for an unknown one)."""
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise LLMError(f"unknown LLM backend {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    if isinstance(entry, str):
+        module_name, _, class_name = entry.partition(":")
+        entry = getattr(importlib.import_module(module_name), class_name)
+        _REGISTRY[name] = entry
+    return entry
+
+
+def create_backend(name: str = "llamacpp", **options: Any) -> LLMBackend:
+    """Instantiate the backend ``name`` with its options (see each backend's docstring)."""
+    return backend_class(name)(**options)

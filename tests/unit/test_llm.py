@@ -1,0 +1,77 @@
+"""LLM backends: the fake, model resolution without network, and llama.cpp on a tiny generated GGUF."""
+
+import pytest
+
+from clearocr.llm import LLMError, create_backend
+from clearocr.llm.llamacpp import expected_filename, normalize_quantization, resolve_model
+
+
+def test_fake_backend_replays_and_records():
+    backend = create_backend("fake", replies=["one", "two"])
+    assert backend.complete("a").text == "one"
+    assert backend.chat([{"role": "user", "content": "b"}]).text == "two"
+    assert backend.complete("c").text == "two"
+    assert backend.prompts[0] == "a" and backend.prompts[1][0]["content"] == "b"
+    backend.close()
+    with pytest.raises(LLMError):
+        backend.complete("d")
+
+
+def test_unknown_backend():
+    with pytest.raises(LLMError, match="unknown LLM backend"):
+        create_backend("nope")
+
+
+@pytest.mark.parametrize("typed, tag", [("Q4_K_M", "q4_k_m"), ("int8", "q8_0"), ("q8-0", "q8_0"), ("fp16", "f16")])
+def test_quantization_names(typed, tag):
+    assert normalize_quantization(typed) == tag
+
+
+def test_missing_repo_file_error_names_file_and_folder(tmp_path, monkeypatch):
+    pytest.importorskip("huggingface_hub")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(LLMError) as info:
+        resolve_model("Qwen/Qwen2.5-3B-Instruct-GGUF", "Q4_K_M", allow_download=False)
+    message = str(info.value)
+    assert "qwen2.5-3b-instruct-q4_k_m.gguf" in message and "allow_download=True" in message
+    assert expected_filename("TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "int8") == "mistral-7b-instruct-v0.2-q8_0.gguf"
+
+
+def test_bad_model_arguments(tmp_path):
+    with pytest.raises(LLMError, match="no such model file"):
+        resolve_model(tmp_path / "missing.gguf")
+    with pytest.raises(LLMError, match="neither"):
+        resolve_model("not a model")
+    with pytest.raises(LLMError, match="quantization"):
+        resolve_model("Qwen/Qwen2.5-3B-Instruct-GGUF")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed (pip install 'clearocr[llm]')")
+    pytest.importorskip("gguf")
+    from tests.fixtures.tiny_gguf import write_tiny_gguf
+
+    return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf")
+
+
+def test_llamacpp_loads_generates_greedily_and_scores(tiny_model):
+    with create_backend("llamacpp", model=tiny_model, n_ctx=256, threads=1) as backend:
+        first = backend.complete("Invoice total", max_tokens=6)
+        again = backend.complete("Invoice total", max_tokens=6)
+        assert first.text == again.text and len(first.token_logprobs) >= 1
+        assert all(value <= 0 for value in first.token_logprobs)
+        reply = backend.chat([{"role": "user", "content": "Fix: Inv0ice"}], max_tokens=4)
+        assert isinstance(reply.text, str) and reply.finish_reason in ("stop", "length")
+        short, longer = backend.score("the total"), backend.score("the total is due")
+        assert short < 0 and longer < short  # more tokens, lower joint probability
+    with pytest.raises(LLMError, match="closed"):
+        backend.complete("x")
+
+
+def test_llamacpp_rejects_a_file_that_is_not_gguf(tmp_path):
+    pytest.importorskip("llama_cpp")
+    bogus = tmp_path / "broken.gguf"
+    bogus.write_bytes(b"GGUF but not really")
+    with pytest.raises(LLMError, match="broken.gguf"):
+        create_backend("llamacpp", model=bogus)
