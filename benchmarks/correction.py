@@ -76,15 +76,38 @@ def main() -> int:
     parser.add_argument("--datasets", default="sroie,bln600,hipe")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
     parser.add_argument("--markdown", default=None)
+    parser.add_argument("--correctors", default="lexical", help="lexical and/or lexical+llm (embedded model)")
     args = parser.parse_args()
     from clearocr.correction import apply_postprocessors
     from clearocr.correction.lexical import LexicalCorrector
     from clearocr.metrics import cer, normalize_text, wer
 
-    corrector = LexicalCorrector(["en"])
-    corrector.correct_text("warm up the lexicon")
+    lexical = LexicalCorrector(["en"])
+    lexical.correct_text("warm up the lexicon")
     summary = []
+    runs = []
     for dataset in args.datasets.split(","):
+        for name in args.correctors.split(","):
+            runs.append((dataset, name))
+    backend = None
+    for dataset, corrector_name in runs:
+        if corrector_name == "lexical":
+            corrector = lexical
+        else:
+            from clearocr.correction.rescoring import LLMRescoringCorrector
+            from clearocr.llm import create_backend
+
+            backend = backend or create_backend("llamacpp")
+            rescoring = LLMRescoringCorrector(backend, lexical=lexical)
+
+            class Chain:
+                def correct_text(self, text):
+                    return rescoring.correct_text(lexical.correct_text(text))
+
+                def process(self, document):
+                    return rescoring.process(lexical.process(document))
+
+            corrector = Chain()
         totals = {"ref": 0, "raw_err": 0, "fixed_err": 0, "wer_raw": 0.0, "wer_fixed": 0.0, "changed": 0,
                   "damaged": 0, "digit_damaged": 0, "docs": 0, "seconds": 0.0}
         if dataset == "sroie":
@@ -98,6 +121,9 @@ def main() -> int:
             if isinstance(raw, str):
                 raw_text, fixed_text = raw, corrector.correct_text(raw)
             else:
+                import copy
+
+                raw = copy.deepcopy(raw)  # the cache hands out the same Document for each corrector
                 raw_text = raw.text
                 fixed_text = apply_postprocessors(raw, corrector).text
             totals["seconds"] += time.perf_counter() - started
@@ -117,7 +143,7 @@ def main() -> int:
         docs = max(1, totals["docs"])
         raw_cer, fixed_cer = totals["raw_err"] / max(1, totals["ref"]), totals["fixed_err"] / max(1, totals["ref"])
         summary.append({
-            "dataset": dataset, "corrector": "lexical", "documents": totals["docs"],
+            "dataset": dataset, "corrector": corrector_name, "documents": totals["docs"],
             "cer_before": raw_cer, "cer_after": fixed_cer,
             "relative_change": (fixed_cer - raw_cer) / raw_cer if raw_cer else 0.0,
             "wer_before": totals["wer_raw"] / docs, "wer_after": totals["wer_fixed"] / docs,

@@ -104,6 +104,11 @@ def read(
     binarize: bool = typer.Option(_default("binarize"), "--binarize/--no-binarize", help=_help("binarize")),
     denoise: bool = typer.Option(_default("denoise"), "--denoise/--no-denoise", help=_help("denoise")),
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
+    llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    gpu_layers: int = typer.Option(_default("gpu_layers"), "--gpu-layers", help=_help("gpu_layers")),
+    context_size: int = typer.Option(_default("context_size"), "--context-size", help=_help("context_size")),
+    allow_download: bool = typer.Option(False, "--allow-download", help=_help("allow_download")),
     extract_kind: ExtractKind = typer.Option(
         ExtractKind.none, "--extract", help="Also extract key fields (adds \"fields\" to the JSON)."
     ),
@@ -115,7 +120,9 @@ def read(
         options = ReadOptions.build(
             engine=engine, languages=lang, pages=pages, dpi=dpi, pdf_text=pdf_text.value,
             orientation=orientation, deskew=deskew, upscale=upscale, max_side=max_side,
-            binarize=binarize, denoise=denoise, correct=correct.value,
+            binarize=binarize, denoise=denoise, correct=correct.value, llm_model=llm_model,
+            llm_quantization=llm_quantization, gpu_layers=gpu_layers, context_size=context_size,
+            allow_download=allow_download,
         )
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {exc}")

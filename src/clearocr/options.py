@@ -78,9 +78,18 @@ class ReadOptions(BaseModel):
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
-    correct: Literal["none", "lexical"] = Field(
-        "none", description="Post-OCR correction: none, or lexical (OCR confusions + word lexicons)."
+    correct: Literal["none", "lexical", "llm"] = Field(
+        "none",
+        description="Post-OCR correction: none; lexical (OCR confusions + word lexicons); llm (lexical, "
+        "then a local language model rescoring the spellings of unsure words).",
     )
+    llm_model: str | None = Field(
+        None, description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M)."
+    )
+    llm_quantization: str | None = Field(None, description="Quantization of a repo's GGUF file, e.g. q4_k_m.")
+    gpu_layers: int = Field(0, ge=-1, description="Model layers to offload to a GPU (-1: all).")
+    context_size: int = Field(2048, ge=128, le=131072, description="LLM context size in tokens.")
+    allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")
     max_pixels: int = Field(
         178_956_970,
         ge=1,

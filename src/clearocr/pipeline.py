@@ -63,6 +63,8 @@ class Reader:
         self.engine_options = dict(engine_options or {})
         self._engines: dict[str, OcrEngine] = {}
         self._orientation: OrientationDetector | None = None
+        self._llm: Any = None
+        self._llm_key: tuple | None = None
         self._lock = threading.RLock()
 
     def engine(self, name: str) -> OcrEngine:
@@ -103,12 +105,35 @@ class Reader:
             document = Document(source=document_source.name)
             for page_image in document_source.iter_pages(opts.pages):
                 document.pages.append(self._read_page(page_image, opts))
-        if opts.correct == "lexical":
+        if opts.correct != "none":
             from clearocr.correction import apply_postprocessors
             from clearocr.correction.lexical import LexicalCorrector
 
-            apply_postprocessors(document, LexicalCorrector(self._lexicon_languages(opts.languages)))
+            lexical = LexicalCorrector(self._lexicon_languages(opts.languages))
+            chain: list = [lexical]
+            if opts.correct == "llm":
+                from clearocr.correction.rescoring import LLMRescoringCorrector
+
+                chain.append(LLMRescoringCorrector(self.llm(opts), lexical=lexical))
+            apply_postprocessors(document, chain)
         return document
+
+    def llm(self, opts: ReadOptions | None = None):
+        """The loaded language model for ``opts`` (loaded once per model settings, freed by close())."""
+        from clearocr.llm import create_backend
+
+        opts = opts or self.options
+        key = (opts.llm_model, opts.llm_quantization, opts.gpu_layers, opts.context_size)
+        with self._lock:
+            if self._llm is None or self._llm_key != key:
+                if self._llm is not None:
+                    self._llm.close()
+                self._llm = create_backend(
+                    "llamacpp", model=opts.llm_model, quantization=opts.llm_quantization,
+                    allow_download=opts.allow_download, n_gpu_layers=opts.gpu_layers, n_ctx=opts.context_size,
+                )
+                self._llm_key = key
+            return self._llm
 
     @staticmethod
     def _lexicon_languages(languages: list[str]) -> list[str]:
@@ -167,6 +192,10 @@ class Reader:
                 engine.close()
             self._engines.clear()
             self._orientation = None
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+                self._llm_key = None
 
     def __enter__(self) -> "Reader":
         return self

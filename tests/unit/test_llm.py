@@ -75,3 +75,20 @@ def test_llamacpp_rejects_a_file_that_is_not_gguf(tmp_path):
     bogus.write_bytes(b"GGUF but not really")
     with pytest.raises(LLMError, match="broken.gguf"):
         create_backend("llamacpp", model=bogus)
+
+
+def test_reader_correct_llm_loads_the_model_once_and_frees_it(tiny_model, tmp_path):
+    import numpy as np
+
+    import clearocr
+
+    image = np.full((300, 400, 3), 255, np.uint8)
+    with clearocr.Reader(engine="fake", orientation=False, correct="llm", llm_model=str(tiny_model),
+                         context_size=256) as reader:
+        first = reader.read(image)
+        backend = reader.llm()
+        reader.read(image)
+        assert reader.llm() is backend  # loaded once
+        assert first.raw_text is not None and first.text == "TOTAL 9.00\nThanks"  # nothing unsure to fix
+    with pytest.raises(LLMError, match="closed"):
+        backend.complete("x")

@@ -25,6 +25,8 @@ PostProcessor = Union[str, Callable[[str], str], Any, Iterable[Any]]
 #: Built-in post-processors by name -> "module:Class" (imported on first use).
 _BUILTINS: dict[str, str] = {
     "lexical": "clearocr.correction.lexical:LexicalCorrector",
+    # needs backend=... (an LLMBackend); Reader(correct="llm") supplies its loaded model
+    "llm_rescoring": "clearocr.correction.rescoring:LLMRescoringCorrector",
 }
 
 

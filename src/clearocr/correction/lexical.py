@@ -176,13 +176,17 @@ class LexicalCorrector:
         best = self._best_candidate(core, limit=1.0 if len(core) >= 6 else 2 * CONFUSION_COST)
         return token if best is None else lead + _match_case(core, best) + trail
 
-    def _best_candidate(self, word: str, limit: float) -> str | None:
+    def candidates(self, word: str, limit: float) -> list[tuple[str, float, float]]:
+        """Lexicon words near ``word``: ``(candidate, weighted edit cost, zipf)``, best first.
+
+        Capitalised words (names) only get candidates within OCR confusions.
+        """
         from symspellpy import Verbosity
 
         lowered = word.lower()
         if word[:1].isupper():
             limit = min(limit, 2 * CONFUSION_COST)  # names: OCR confusions only
-        best: tuple[float, float, str] | None = None
+        found: dict[str, tuple[float, float]] = {}
         for language in self.languages:
             frequencies, index = _lexicon(language, self.lexicon_size)
             for suggestion in index.lookup(lowered, Verbosity.ALL, max_edit_distance=2):
@@ -191,12 +195,24 @@ class LexicalCorrector:
                 if zipf < self.min_zipf or candidate == lowered:
                     continue
                 cost = weighted_distance(lowered, candidate)
-                if cost > limit:
-                    continue
-                key = (cost, -zipf, candidate)
-                if best is None or key < best:
-                    best = key
-        return None if best is None else best[2]
+                if cost <= limit and (candidate not in found or found[candidate][0] > cost):
+                    found[candidate] = (cost, zipf)
+        ranked = sorted(found.items(), key=lambda item: (item[1][0], -item[1][1], item[0]))
+        return [(candidate, cost, zipf) for candidate, (cost, zipf) in ranked]
+
+    def _best_candidate(self, word: str, limit: float) -> str | None:
+        ranked = self.candidates(word, limit)
+        return ranked[0][0] if ranked else None
+
+    def is_correctable(self, token: str, confidence: float | None) -> bool:
+        """Whether a token may be changed at all: alphabetic, unknown to the lexicon, not an acronym,
+        not read with high confidence, at least four letters."""
+        core = _TOKEN.match(token).group(2)
+        if len(core) < 4 or not core.isalpha() or (core.isupper() and len(core) <= 3):
+            return False
+        if confidence is not None and confidence >= self.word_confidence:
+            return False
+        return not self._known(core)
 
     def correct_text(self, text: str) -> str:
         """Correct plain text (no confidences known), keeping its whitespace."""
