@@ -1,6 +1,6 @@
 """Post-OCR correction on real data: CER/WER before and after, and the damage done (not a test).
 
-    python benchmarks/correction.py [--limit N]
+    python benchmarks/correction.py --correctors lexical,lexical+llm [--limit N]
 
 Datasets:
 
