@@ -92,3 +92,55 @@ def test_reader_correct_llm_loads_the_model_once_and_frees_it(tiny_model, tmp_pa
         assert first.raw_text is not None and first.text == "TOTAL 9.00\nThanks"  # nothing unsure to fix
     with pytest.raises(LLMError, match="closed"):
         backend.complete("x")
+
+
+@pytest.fixture(scope="module")
+def llama_server(tiny_model):
+    """A real `python -m llama_cpp.server` on loopback serving the tiny model."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] not installed")
+    pytest.importorskip("httpx")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "256", "--model_alias", "tiny"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import httpx
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield f"http://127.0.0.1:{port}/v1"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_openai_backend_against_a_real_llama_cpp_server(llama_server):
+    with create_backend("openai", base_url=llama_server, model="tiny") as backend:
+        first = backend.complete("Invoice total", max_tokens=5)
+        assert first.text == backend.complete("Invoice total", max_tokens=5).text  # greedy
+        reply = backend.chat([{"role": "user", "content": "hi"}], max_tokens=4)
+        assert isinstance(reply.text, str) and reply.finish_reason in ("stop", "length")
+        with pytest.raises(LLMError, match="cannot score"):
+            backend.score("text")
+
+
+def test_openai_backend_unreachable_server_is_a_clear_error():
+    pytest.importorskip("httpx")
+    with create_backend("openai", base_url="http://127.0.0.1:9/v1", timeout=2, retries=0) as backend:
+        with pytest.raises(LLMError, match="cannot reach"):
+            backend.complete("x")

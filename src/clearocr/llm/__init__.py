@@ -74,6 +74,7 @@ class LLMBackend(ABC):
 _REGISTRY: dict[str, str | type[LLMBackend]] = {
     "llamacpp": "clearocr.llm.llamacpp:LlamaCppBackend",
     "fake": "clearocr.llm.fake:FakeBackend",
+    "openai": "clearocr.llm.openai:OpenAICompatibleBackend",
 }
 
 
