@@ -85,27 +85,49 @@ def merge_segments(segments: Iterable[Line]) -> Line:
     )
 
 
+def _fragments(items: Sequence[Line], min_overlap: float = 0.8) -> list[list[Line]]:
+    """Chain segments that sit on exactly the same baseline, left to right ("Invoice no:" and its
+    value), so that row grouping cannot split a key from its value when the rows of neighbouring
+    columns are offset by half a line."""
+    fragments: list[list[Line]] = []
+    for segment in sorted(items, key=lambda s: s.bbox[0]):
+        best, best_overlap = None, min_overlap
+        for fragment in fragments:
+            last = fragment[-1]
+            if last.bbox[2] > segment.bbox[0] + 2:
+                continue  # not strictly to the left
+            overlap = _vertical_overlap(segment.bbox, last.bbox)
+            if overlap >= best_overlap:
+                best, best_overlap = fragment, overlap
+        if best is None:
+            fragments.append([segment])
+        else:
+            best.append(segment)
+    return fragments
+
+
 def _rows(items: Sequence[Line], min_row_overlap: float) -> list[Line]:
     """Group segments into visual rows (see :func:`reading_order`), top to bottom."""
     median_height = max(1.0, _median([s.bbox[3] - s.bbox[1] for s in items]))
+    pieces = [(union_bbox(s.bbox for s in fragment), fragment) for fragment in _fragments(items)]
     rows: list[list[Line]] = []
-    for segment in sorted(items, key=lambda s: ((s.bbox[1] + s.bbox[3]) / 2, s.bbox[0])):
-        height = segment.bbox[3] - segment.bbox[1]
+    for bbox, fragment in sorted(pieces, key=lambda p: ((p[0][1] + p[0][3]) / 2, p[0][0])):
+        height = bbox[3] - bbox[1]
         best, best_overlap = None, min_row_overlap
         if height <= 3 * median_height:
             for row in rows[-8:]:  # only recent rows can share a vertical span with this one
                 row_box = union_bbox(s.bbox for s in row)
-                overlap = min(_vertical_overlap(segment.bbox, s.bbox) for s in row)
-                overlap = min(overlap, _vertical_overlap(segment.bbox, row_box) + 0.25)
+                overlap = min(_vertical_overlap(bbox, s.bbox) for s in row)
+                overlap = min(overlap, _vertical_overlap(bbox, row_box) + 0.25)
                 if overlap < best_overlap:
                     continue
-                if any(_horizontal_overlap(segment.bbox, s.bbox) > 0.3 for s in row):
+                if any(_horizontal_overlap(piece.bbox, s.bbox) > 0.3 for piece in fragment for s in row):
                     continue
                 best, best_overlap = row, overlap
         if best is None:
-            rows.append([segment])
+            rows.append(list(fragment))
         else:
-            best.append(segment)
+            best.extend(fragment)
     lines = [merge_segments(row) for row in rows]
     lines.sort(key=lambda line: ((line.bbox[1] + line.bbox[3]) / 2, line.bbox[0]))
     return lines

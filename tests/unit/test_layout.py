@@ -66,3 +66,10 @@ def test_table_with_narrow_amount_column_is_not_split_into_columns():
     lines = reading_order(amounts + items)
     assert [line.text for line in lines] == [f"item description number {i} {i}.00" for i in range(6)]
 
+
+
+def test_key_and_value_stay_together_when_columns_are_offset_by_half_a_line():
+    left = [seg("Sveavagen 42", 20, 100, 300, 120), seg("VAT no. SE5566", 20, 124, 300, 144)]
+    right = [seg("Invoice no:", 500, 110, 620, 130), seg("INV-2024-00172", 800, 109, 950, 129)]
+    lines = reading_order(right[::-1] + left)
+    assert any(line.text.endswith("Invoice no: INV-2024-00172") for line in lines), [l.text for l in lines]
