@@ -100,6 +100,19 @@ class Line:
             words=list(words),
         )
 
+    def word_spans(self) -> list[tuple[int, int]]:
+        """Character span ``(start, end)`` of each word inside :attr:`text`, searched left to right;
+        ``(-1, -1)`` for a word the text does not contain (after a line-level rewrite)."""
+        spans, cursor = [], 0
+        for word in self.words:
+            start = self.text.find(word.text, cursor)
+            if start < 0:
+                spans.append((-1, -1))
+                continue
+            spans.append((start, start + len(word.text)))
+            cursor = start + len(word.text)
+        return spans
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,

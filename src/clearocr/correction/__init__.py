@@ -92,11 +92,7 @@ def replace_word(document: Document, page: Page, line_index: int, word_index: in
     """Replace one word, editing the line's text at that word's position (its spacing is kept)."""
     line = page.lines[line_index]
     word = line.words[word_index]
-    cursor = 0
-    for earlier in line.words[:word_index]:
-        found = line.text.find(earlier.text, cursor)
-        cursor = found + len(earlier.text) if found >= 0 else cursor
-    start = line.text.find(word.text, cursor)
+    start = line.word_spans()[word_index][0]
     document.corrections.append(Correction(page.number, line_index, word_index, word.text, text, by))
     if start >= 0:
         line.text = line.text[:start] + text + line.text[start + len(word.text):]

@@ -138,22 +138,9 @@ class LineRef:
         return self.line.text
 
 
-def _word_spans(line: Line) -> list[tuple[int, int]]:
-    """Character span of each word inside ``line.text`` (searched left to right)."""
-    spans, cursor = [], 0
-    for word in line.words:
-        start = line.text.find(word.text, cursor)
-        if start < 0:
-            spans.append((-1, -1))
-            continue
-        spans.append((start, start + len(word.text)))
-        cursor = start + len(word.text)
-    return spans
-
-
 def locate(ref: LineRef, start: int, end: int) -> tuple[BBox, float]:
     """Bbox and mean OCR confidence of the words printing ``line.text[start:end]``."""
-    words = [w for w, (s, e) in zip(ref.line.words, _word_spans(ref.line)) if s >= 0 and s < end and e > start]
+    words = [w for w, (s, e) in zip(ref.line.words, ref.line.word_spans()) if s >= 0 and s < end and e > start]
     if not words:
         return ref.line.bbox, ref.line.confidence
     return union_bbox(w.bbox for w in words), sum(w.confidence for w in words) / len(words)
