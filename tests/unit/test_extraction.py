@@ -121,3 +121,12 @@ def test_whole_amounts_only_after_currency(text, expected):
 def test_month_name_dates_with_spaces_and_no_two_digit_year_from_ranges():
     assert [m.value for m in find_dates("Invoice Date: August 3 , 2014")] == ["2014-08-03"]
     assert "2031-07-01" not in [m.value for m in find_dates("period July 1 - July 31 , 2014")]
+
+
+def test_vendor_rules_for_titles_addressees_and_labels():
+    aws = doc([[("Amazon Web Services Invoice", 40)], [("ATTN: iViveLabs Limited", 40)], [("Account number:", 40)]])
+    assert RuleExtractor().extract(aws).vendor_name.value == "Amazon Web Services"
+    storyblok = doc([[("Invoice", 600)], [("VAT Number DE355369209", 40)], [("Storyblok GmbH", 40), ("Bill to", 400), ("Ship to", 600)]])
+    assert RuleExtractor().extract(storyblok).vendor_name.value == "Storyblok GmbH"
+    title = doc([[("TAX INVOICE", 200)], [("BHPetrol Subang Airport", 40)]])
+    assert RuleExtractor().extract(title).vendor_name.value == "BHPetrol Subang Airport"

@@ -97,6 +97,23 @@ REGISTRATION = re.compile(
 )
 
 
+RECIPIENT = _keywords("attn", "attention", "bill to", "billed to", "ship to", "deliver to", "sold to",
+                      "invoice to", "faktureras till", "leveransadress", "rechnungsempfänger", "lieferadresse",
+                      "facturé à", "livré à", "factuuradres", "afleveradres", "facturar a", "enviar a")
+_TRAILING_TITLE = re.compile(
+    r"\s+(tax invoice|invoice|receipt|faktura|factura|rechnung|facture|factuur|kvitto|quittung)\s*$", re.I
+)
+
+
+def _strip_title(text: str) -> str:
+    """A name without a document title printed after it ("Amazon Web Services Invoice")."""
+    stripped = _TRAILING_TITLE.sub("", text).strip()
+    letters = sum(ch.isalpha() for ch in stripped)
+    if letters < 6 or re.search(r"(?i)\b(tax|simplified|official|cash|sales|original|copy)\s*$", stripped):
+        return text  # "TAX INVOICE", "OFFICIAL RECEIPT": a title, not a name
+    return stripped
+
+
 def _strip_registration(text: str) -> str:
     """A name without the registration number printed after it (the whole text if nothing is left)."""
     stripped = REGISTRATION.split(text.strip(), maxsplit=1)[0].strip(" ,-")
@@ -360,7 +377,7 @@ class RuleExtractor:
         median = max(1, heights[len(heights) // 2])
         best = None
         for position, ref in enumerate(header):
-            text = REGISTRATION.split(ref.text.strip(), maxsplit=1)[0].strip(" ,-")
+            text = _strip_title(REGISTRATION.split(ref.text.strip(), maxsplit=1)[0].strip(" ,-"))
             letters = sum(ch.isalpha() for ch in text)
             if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
                 continue
@@ -369,13 +386,21 @@ class RuleExtractor:
                 score += 2.0
             if NOT_VENDOR.search(text) and not LEGAL_SUFFIX.search(text):
                 score -= 2.0
+            recipient = RECIPIENT.search(ref.text)
+            if recipient and LEGAL_SUFFIX.search(ref.text[: recipient.start()]):
+                pass  # "Storyblok GmbH    Bill to": the name comes first; the label is cut off below
+            elif recipient or re.search(r"\w:\s*$", ref.text):
+                score -= 3.0  # the addressee ("ATTN:", "Bill to"), or a label waiting for its value
             if best is None or score > best[0]:
                 best = (score, position, ref)
         if best is None:
             return None, None
         ref = best[2]
         position = refs.index(ref)
-        text = _strip_registration(ref.text)
+        text = _strip_title(_strip_registration(ref.text))
+        recipient = RECIPIENT.search(text)
+        if recipient and LEGAL_SUFFIX.search(text[: recipient.start()]):
+            text = text[: recipient.start()].strip(" ,|-")
         # Drop a document title merged into the same row ("Nordic Paper Supplies AB    INVOICE").
         suffix = None
         for suffix in LEGAL_SUFFIX.finditer(text):
