@@ -76,7 +76,8 @@ def main() -> int:
     parser.add_argument("--datasets", default="sroie,bln600,hipe")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
     parser.add_argument("--markdown", default=None)
-    parser.add_argument("--correctors", default="lexical", help="lexical and/or lexical+llm (embedded model)")
+    parser.add_argument("--correctors", default="lexical",
+                        help="comma-separated: lexical, lexical+llm (rescoring), lexical+llm_correction (generative)")
     args = parser.parse_args()
     from clearocr.correction import apply_postprocessors
     from clearocr.correction.lexical import LexicalCorrector
@@ -94,11 +95,16 @@ def main() -> int:
         if corrector_name == "lexical":
             corrector = lexical
         else:
+            from clearocr.correction.generative import LLMCorrectionCorrector
             from clearocr.correction.rescoring import LLMRescoringCorrector
             from clearocr.llm import create_backend
 
-            backend = backend or create_backend("llamacpp")
-            rescoring = LLMRescoringCorrector(backend, lexical=lexical)
+            # CLEAROCR_LLM_MODEL: a .gguf path (default: the embedded Gemma 3 270M)
+            backend = backend or create_backend("llamacpp", model=os.environ.get("CLEAROCR_LLM_MODEL"))
+            if corrector_name == "lexical+llm_correction":
+                rescoring = LLMCorrectionCorrector(backend, lexical=lexical)
+            else:
+                rescoring = LLMRescoringCorrector(backend, lexical=lexical)
 
             class Chain:
                 def correct_text(self, text):

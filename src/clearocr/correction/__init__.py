@@ -27,6 +27,7 @@ _BUILTINS: dict[str, str] = {
     "lexical": "clearocr.correction.lexical:LexicalCorrector",
     # needs backend=... (an LLMBackend); Reader(correct="llm") supplies its loaded model
     "llm_rescoring": "clearocr.correction.rescoring:LLMRescoringCorrector",
+    "llm_correction": "clearocr.correction.generative:LLMCorrectionCorrector",
 }
 
 
