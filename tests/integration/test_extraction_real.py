@@ -65,7 +65,11 @@ def test_totals_on_the_scanned_pdf_reconcile(reader, samples):
     values = fields.values()
     assert (values["subtotal"], values["tax_amount"], values["tax_rate"], values["total"]) == ("692.90", "173.22", "25", "866.12")
     assert values["currency"] == "SEK" and fields.total.page == 2
-    assert fields.checks == {"subtotal_plus_tax_equals_total": True, "tax_rate_matches_tax_amount": True}
+    assert fields.checks == {"subtotal_plus_tax_equals_total": True, "tax_rate_matches_tax_amount": True,
+                             "line_items_sum_equals_subtotal": True}
+    assert len(fields.line_items) == 14
+    first = fields.line_items[0]
+    assert (first.quantity.value, first.unit_price.value, first.amount.value) == ("20", "4.95", "99.00")
 
 
 def test_cli_extract_json(samples):

@@ -130,3 +130,20 @@ def test_vendor_rules_for_titles_addressees_and_labels():
     assert RuleExtractor().extract(storyblok).vendor_name.value == "Storyblok GmbH"
     title = doc([[("TAX INVOICE", 200)], [("BHPetrol Subang Airport", 40)]])
     assert RuleExtractor().extract(title).vendor_name.value == "BHPetrol Subang Airport"
+
+
+def test_line_items_and_their_sum_check():
+    document = doc([
+        [("Description", 40), ("Qty", 400), ("Unit price", 500), ("Amount", 650)],
+        [("Recycled envelopes C5, box of 100", 40), ("5", 400), ("12.40", 500), ("62.00", 650)],
+        [("Laser toner cartridge TN-2420", 40), ("2", 400), ("68.90", 500), ("137.80", 650)],
+        [("Subtotal", 500), ("199.80", 650)],
+        [("Call us +46 8 123 456 78", 40)],
+    ])
+    fields = RuleExtractor().extract(document)
+    rows = [(i.description.value, i.quantity.value, i.unit_price.value, i.amount.value) for i in fields.line_items]
+    assert rows == [("Recycled envelopes C5, box of 100", "5", "12.40", "62.00"),
+                    ("Laser toner cartridge TN-2420", "2", "68.90", "137.80")]
+    assert fields.checks["line_items_sum_equals_subtotal"] is True
+    assert fields.line_items[0].amount.bbox == (650, 80, 700, 100)
+    assert fields.to_dict()["line_items"][1]["amount"] == "137.80"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
 from clearocr.document import BBox, Document, Line, union_bbox
-from clearocr.extraction.schema import ExtractedField, InvoiceFields
+from clearocr.extraction.schema import ExtractedField, InvoiceFields, LineItem
 from clearocr.extraction.values import (
     Match,
     find_amounts,
@@ -89,6 +89,12 @@ LEGAL_SUFFIX = re.compile(
 NOT_VENDOR = _keywords("invoice", "tax invoice", "receipt", "official receipt", "cash bill", "bill", "faktura",
                        "factura", "rechnung", "facture", "factuur", "kvitto", "quittung", "date", "tel", "fax",
                        "welcome", "page", "copy", "发票", "收据")
+ITEM_HEADER = _keywords("description", "item", "qty", "quantity", "unit price", "price", "amount", "beskrivning",
+                        "artikel", "antal", "pris", "belopp", "descripción", "cantidad", "precio", "importe",
+                        "beschreibung", "menge", "preis", "betrag", "désignation", "quantité", "prix", "montant",
+                        "omschrijving", "aantal", "prijs", "bedrag", "数量", "单价", "金额")
+NUMBER_TOKEN = re.compile(r"(?:RM|\$|€|£)?-?\d{1,3}(?:[ ,.]\d{3})*(?:[.,]\d{1,3})?")
+
 # Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
 REGISTRATION = re.compile(
     r"\s*(?:\(\s*)?(?:(?:co|company)\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]?\b\)?"
@@ -227,8 +233,86 @@ class RuleExtractor:
         fields.vendor_tax_id = self._tax_id(refs)
         fields.buyer_name = self._buyer(refs)
         fields.currency = self._currency(refs)
+        fields.line_items = self._line_items(refs)
         self._reconcile(fields, cash_change)
         return fields
+
+    # -- line items ----------------------------------------------------------------------------
+    def _line_items(self, refs: Sequence[LineRef]) -> list[LineItem]:
+        """Rows of the item table: a description, then two or more numbers at the right end
+        (quantity, unit price, amount). On each page, the rows after an item-table header up to the
+        totals; on a page without a header, only rows whose quantity x unit price = amount."""
+        items: list[LineItem] = []
+        pages = sorted({r.page for r in refs})
+        for page in pages:
+            rows = [r for r in refs if r.page == page]
+            header = next((i for i, r in enumerate(rows) if len(ITEM_HEADER.findall(r.text)) >= 2), None)
+            for ref in rows[(header + 1) if header is not None else 0:]:
+                if TOTAL_STRONG.search(ref.text) or SUBTOTAL.search(ref.text) or re.search(
+                    r"(?i)^\s*(total|totalt|summa|gesamt)\b", ref.text
+                ):
+                    if header is not None:
+                        break
+                    continue
+                found = self._item_row(ref)
+                if found is not None and (header is not None or found[1]):
+                    items.append(found[0])
+        return items
+
+    @staticmethod
+    def _item_row(ref: LineRef) -> tuple[LineItem, bool] | None:
+        """The row as a line item, and whether its quantity x unit price equals its amount."""
+        words = ref.line.words
+        spans = ref.line.word_spans()
+        numbers: list[int] = []
+        index = len(words) - 1
+        while index >= 0 and re.fullmatch(r"(?i)[A-Z]{1,2}", words[index].text) and len(numbers) == 0:
+            index -= 1  # a trailing tax code ("SR", "S", "Z")
+        while index >= 0 and NUMBER_TOKEN.fullmatch(words[index].text):
+            numbers.insert(0, index)
+            index -= 1
+        if len(numbers) < 2 or index < 0 or spans[index][0] < 0:
+            return None
+        description = ref.line.text[: spans[index][1]].strip()
+        if sum(ch.isalpha() for ch in description) < 3 or TAX.search(description) or TOTAL_EXCLUDE.search(description):
+            return None
+
+        def field(word_index: int, value: str, certainty: float, rule: str) -> ExtractedField:
+            start, end = spans[word_index]
+            return make_field(ref, Match(value, words[word_index].text, start, end), certainty, rule)
+
+        def number(word_index: int) -> Decimal | None:
+            found = find_amounts(words[word_index].text)
+            text = found[0].value if found else words[word_index].text.replace(",", ".")
+            try:
+                return Decimal(text)
+            except Exception:
+                return None
+
+        numbers = numbers[-3:]  # quantity, unit price, amount at most; earlier numbers describe the item
+        index = numbers[0] - 1
+        if index < 0:
+            return None
+        description = ref.line.text[: spans[index][1]].strip() if spans[index][0] >= 0 else description
+        values = [number(i) for i in numbers]
+        if any(v is None for v in values):
+            return None
+        amount_i, amount = numbers[-1], values[-1]
+        quantity_i = numbers[0] if len(numbers) >= 3 or "." not in words[numbers[0]].text else None
+        unit_i = numbers[-2] if len(numbers) >= 3 or quantity_i is None else None
+        consistent = False
+        if quantity_i is not None and unit_i is not None:
+            consistent = abs(values[numbers.index(quantity_i)] * values[numbers.index(unit_i)] - amount) <= Decimal("0.011")
+        certainty = 0.9 if consistent else 0.6
+        item = LineItem(
+            description=make_field(ref, Match(description, description, 0, len(description)), certainty, "item_description"),
+            amount=field(amount_i, f"{amount:.2f}", certainty, "item_amount"),
+        )
+        if quantity_i is not None:
+            item.quantity = field(quantity_i, f"{values[numbers.index(quantity_i)].normalize():f}", certainty, "item_quantity")
+        if unit_i is not None:
+            item.unit_price = field(unit_i, f"{values[numbers.index(unit_i)]:.2f}", certainty, "item_unit_price")
+        return item, consistent
 
     # -- amounts -----------------------------------------------------------------------------
     def _total(self, refs: Sequence[LineRef]) -> tuple[ExtractedField | None, Decimal | None]:
@@ -509,6 +593,13 @@ class RuleExtractor:
             ok = abs(expected - Decimal(fields.tax_amount.value)) <= Decimal("0.05")
             fields.checks["tax_rate_matches_tax_amount"] = ok
             adjust(fields.tax_rate, 1.1 if ok else 0.8)
+        if fields.line_items and (fields.subtotal or fields.total):
+            target = fields.subtotal or fields.total
+            items_sum = sum(Decimal(item.amount.value) for item in fields.line_items if item.amount)
+            ok = abs(items_sum - Decimal(target.value)) <= Decimal("0.02")
+            fields.checks["line_items_sum_equals_" + ("subtotal" if fields.subtotal else "total")] = ok
+            for item in fields.line_items:
+                adjust(item.amount, 1.1 if ok else 0.9)
         if total is not None and cash_change is not None:
             ok = cash_change == total
             fields.checks["cash_minus_change_equals_total"] = ok
