@@ -135,8 +135,16 @@ def main() -> int:
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extraction.json"))
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--llm-model", default=None,
+                        help="also run rules + LLM extractor with this .gguf ('embedded' for Gemma 3 270M)")
     args = parser.parse_args()
     from clearocr.extraction import RuleExtractor
+
+    llm = None
+    if args.llm_model:
+        from clearocr.llm import create_backend
+
+        llm = create_backend("llamacpp", model=None if args.llm_model == "embedded" else args.llm_model, n_ctx=4096)
 
     items = []
     if "sroie" in args.datasets:
@@ -149,6 +157,10 @@ def main() -> int:
             document = document_for(item["path"], mode, item["languages"])
             started = time.perf_counter()
             fields = RuleExtractor(item["languages"].split(",")).extract(document)
+            if llm is not None:
+                from clearocr.extraction.llm import LLMExtractor, merge
+
+                fields = merge(fields, LLMExtractor(llm, item["languages"].split(",")).extract(document))
             seconds = time.perf_counter() - started
             for field, truth in item["truth"].items():
                 if truth is None:

@@ -199,24 +199,41 @@ def extract(
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
     pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
+    use_llm: bool = typer.Option(False, "--llm", help="Also ask a local LLM (answers must be found on the page)."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
+    llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
 ) -> None:
-    """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency) from FILES."""
+    """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency, items) from FILES."""
     import csv
 
     from clearocr.extraction import FIELD_NAMES, RuleExtractor
     from clearocr.pipeline import Reader
 
     try:
-        options = ReadOptions.build(engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value)
+        options = ReadOptions.build(engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value,
+                                    llm_model=llm_model, llm_quantization=llm_quantization)
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(exc.exit_code) from None
     results: list[tuple[Path, dict]] = []
     failures = 0
     with Reader(options) as reader:
+        llm = None
+        if use_llm or llm_model:
+            try:
+                llm = reader.llm(options)
+            except ClearOCRError as exc:
+                stderr.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exc.exit_code) from None
         for path in files:
             try:
-                fields = RuleExtractor(options.languages).extract(reader.read(path)).to_dict()
+                document = reader.read(path)
+                fields = RuleExtractor(options.languages).extract(document)
+                if llm is not None:
+                    from clearocr.extraction.llm import LLMExtractor, merge
+
+                    fields = merge(fields, LLMExtractor(llm, options.languages).extract(document))
+                fields = fields.to_dict()
             except Exception as exc:  # one bad file must not stop the others
                 failures += 1
                 stderr.print(f"[red]error:[/red] {_as_error(path, exc)}")

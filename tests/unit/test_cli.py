@@ -105,3 +105,9 @@ def test_read_with_lexical_correction_adds_corrected_text(tmp_path):
     result = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "json", "--correct", "lexical"])
     data = json.loads(result.stdout)
     assert data["corrected_text"] == data["text"] and data["corrections"] == []  # nothing to fix in "TOTAL 9.00"
+
+
+def test_extract_with_an_unloadable_llm_is_a_clear_error(tmp_path):
+    image = make_image(tmp_path / "r.png")
+    result = runner.invoke(app, ["extract", str(image), "-e", "fake", "--llm-model", str(tmp_path / "missing.gguf")])
+    assert result.exit_code != 0 and "missing.gguf" in result.output

@@ -147,3 +147,32 @@ def test_line_items_and_their_sum_check():
     assert fields.checks["line_items_sum_equals_subtotal"] is True
     assert fields.line_items[0].amount.bbox == (650, 80, 700, 100)
     assert fields.to_dict()["line_items"][1]["amount"] == "137.80"
+
+
+def test_llm_extractor_keeps_only_values_found_in_the_document():
+    import json as _json
+
+    from clearocr.extraction.llm import LLMExtractor
+    from clearocr.llm.fake import FakeBackend
+
+    document = doc([[("Kedai Maju", 40)], [("Bill No: B-7781", 40)], [("Date: 25/12/2018", 40)], [("Amount", 40), ("RM 12.50", 400)]])
+    answer = {"vendor_name": "Kedai Maju", "invoice_date": "2018-12-25", "total": "12.50",
+              "invoice_number": "INV-999", "tax_amount": "3.00", "currency": "RM"}
+    backend = FakeBackend(replies=[_json.dumps(answer)])
+    fields = LLMExtractor(backend).extract(document)
+    values = fields.values()
+    assert values["vendor_name"] == "Kedai Maju" and values["invoice_date"] == "2018-12-25" and values["total"] == "12.50"
+    assert values["invoice_number"] is None and values["tax_amount"] is None  # invented: not on the page
+    assert fields.total.bbox[0] >= 400 and fields.total.source == "llm:schema_json"
+    assert backend.prompts[0][0]["content"].endswith("Amount RM 12.50")
+
+
+def test_extract_merges_llm_answers_into_empty_fields():
+    import json as _json
+
+    from clearocr.llm.fake import FakeBackend
+
+    document = doc([[("Kedai Maju", 40)], [("Bill No: B-7781", 40)], [("Paid 12.50", 40)]])
+    fields = extract(document, llm=FakeBackend(replies=[_json.dumps({"total": "12.50", "vendor_name": "Kedai Maju"})]))
+    assert fields.total.value == "12.50" and fields.vendor_name.source.endswith("+llm")
+    assert extract(document, llm=FakeBackend(replies=["not json"])).total is None

@@ -144,3 +144,19 @@ def test_openai_backend_unreachable_server_is_a_clear_error():
     with create_backend("openai", base_url="http://127.0.0.1:9/v1", timeout=2, retries=0) as backend:
         with pytest.raises(LLMError, match="cannot reach"):
             backend.complete("x")
+
+
+def test_llm_extractor_with_a_real_grammar_constrained_model(tiny_model):
+    """The tiny model answers nonsense, but as schema-valid JSON; nothing it says is kept unless printed."""
+    from clearocr.document import Document, Line, Page, Word
+    from clearocr.extraction.llm import LLMExtractor
+
+    words = [Word("TOTAL", (10, 10, 60, 30), 0.9), Word("9.00", (200, 10, 240, 30), 0.9)]
+    document = Document("t", [Page(number=1, width=300, height=100, lines=[Line.from_words(words)])])
+    with create_backend("llamacpp", model=tiny_model, n_ctx=2048, threads=1) as backend:
+        extractor = LLMExtractor(backend)
+        answer = extractor.ask(document)
+        fields = extractor.extract(document)
+    assert isinstance(answer, dict)
+    for name, value in fields.values().items():
+        assert value is None or value in ("9.00", "TOTAL"), (name, value)

@@ -15,12 +15,14 @@ from clearocr.extraction.schema import FIELD_NAMES, ExtractedField, InvoiceField
 __all__ = ["FIELD_NAMES", "ExtractedField", "InvoiceFields", "LineItem", "RuleExtractor", "extract"]
 
 
-def extract(source: Any, *, languages: Any = None, **read_options: Any) -> InvoiceFields:
+def extract(source: Any, *, languages: Any = None, llm: Any = None, **read_options: Any) -> InvoiceFields:
     """Invoice/receipt fields of ``source`` (a Document, or anything :func:`clearocr.read` accepts).
 
     Args:
         source: a :class:`~clearocr.document.Document` or a path, bytes, file object, PIL image, array.
         languages: ISO codes (list or ``"en,sv"``); also used to read the source.
+        llm: an :class:`~clearocr.llm.LLMBackend`: its schema-constrained answers, when found in the
+            document, fill the fields the rules left empty (see :mod:`clearocr.extraction.llm`).
         read_options: passed to :func:`clearocr.read` when ``source`` is not a Document.
 
     Returns:
@@ -37,4 +39,9 @@ def extract(source: Any, *, languages: Any = None, **read_options: Any) -> Invoi
         if languages:
             read_options["languages"] = languages
         source = read(source, **read_options)
-    return RuleExtractor(languages or ("en",)).extract(source)
+    fields = RuleExtractor(languages or ("en",)).extract(source)
+    if llm is not None:
+        from clearocr.extraction.llm import LLMExtractor, merge
+
+        fields = merge(fields, LLMExtractor(llm, languages or ("en",)).extract(source))
+    return fields

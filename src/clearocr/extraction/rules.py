@@ -169,12 +169,15 @@ def locate(ref: LineRef, start: int, end: int) -> tuple[BBox, float]:
     return union_bbox(w.bbox for w in words), sum(w.confidence for w in words) / len(words)
 
 
-def make_field(ref: LineRef, match: Match, certainty: float, rule: str, value: str | None = None) -> ExtractedField:
+def make_field(ref: LineRef, match: Match, certainty: float, rule: str, value: str | None = None,
+               extractor: str = "rules") -> ExtractedField:
+    """An ExtractedField for ``match`` in ``ref``: confidence = the words' OCR confidence x ``certainty``;
+    ``source`` = ``"<extractor>:<rule>"``."""
     bbox, ocr_confidence = locate(ref, match.start, match.end)
     return ExtractedField(
         value=match.value if value is None else value, text=match.text,
         confidence=max(0.0, min(1.0, ocr_confidence * certainty)), page=ref.page, bbox=bbox,
-        line_index=ref.index, source=f"rules:{rule}",
+        line_index=ref.index, source=f"{extractor}:{rule}",
     )
 
 

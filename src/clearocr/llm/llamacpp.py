@@ -141,11 +141,11 @@ class LlamaCppBackend(LLMBackend):
         threads: int | None = None,
         seed: int = 0,
     ) -> None:
+        self.model_path = resolve_model(model, quantization, allow_download)  # file errors first
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'") from None
-        self.model_path = resolve_model(model, quantization, allow_download)
         threads = threads or max(1, (os.cpu_count() or 2) - 1)
         try:
             self._llm: Any = Llama(
