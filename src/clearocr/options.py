@@ -78,10 +78,11 @@ class ReadOptions(BaseModel):
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
-    correct: Literal["none", "lexical", "llm"] = Field(
+    correct: Literal["none", "lexical", "llm", "auto"] = Field(
         "none",
         description="Post-OCR correction: none; lexical (OCR confusions + word lexicons); llm (lexical, "
-        "then a local language model rescoring the spellings of unsure words).",
+        "then a local language model rescoring the spellings of unsure words); auto (llm when a model "
+        "can be loaded here, else lexical).",
     )
     llm_model: str | None = Field(
         None, description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M)."

@@ -111,12 +111,22 @@ class Reader:
 
             lexical = LexicalCorrector(self._lexicon_languages(opts.languages))
             chain: list = [lexical]
-            if opts.correct == "llm":
+            if opts.correct == "llm" or (opts.correct == "auto" and self._llm_available(opts)):
                 from clearocr.correction.rescoring import LLMRescoringCorrector
 
                 chain.append(LLMRescoringCorrector(self.llm(opts), lexical=lexical))
             apply_postprocessors(document, chain)
         return document
+
+    def _llm_available(self, opts: ReadOptions) -> bool:
+        """Whether ``correct="auto"`` can use a language model: the model loads (or is loaded)."""
+        from clearocr.llm import LLMError
+
+        try:
+            self.llm(opts)
+        except LLMError:
+            return False
+        return True
 
     def llm(self, opts: ReadOptions | None = None):
         """The loaded language model for ``opts`` (loaded once per model settings, freed by close())."""

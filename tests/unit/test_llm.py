@@ -160,3 +160,27 @@ def test_llm_extractor_with_a_real_grammar_constrained_model(tiny_model):
     assert isinstance(answer, dict)
     for name, value in fields.values().items():
         assert value is None or value in ("9.00", "TOTAL"), (name, value)
+
+
+def test_auto_correction_falls_back_to_lexical_without_a_model(tmp_path):
+    import numpy as np
+
+    import clearocr
+
+    image = np.full((300, 400, 3), 255, np.uint8)
+    with clearocr.Reader(engine="fake", orientation=False, correct="auto",
+                         llm_model=str(tmp_path / "absent.gguf")) as reader:
+        document = reader.read(image)  # the model cannot load: lexical only, no error
+        assert document.raw_text is not None and reader._llm is None
+
+
+def test_auto_correction_uses_a_loadable_model(tiny_model):
+    import numpy as np
+
+    import clearocr
+
+    image = np.full((300, 400, 3), 255, np.uint8)
+    with clearocr.Reader(engine="fake", orientation=False, correct="auto", llm_model=str(tiny_model),
+                         context_size=256) as reader:
+        reader.read(image)
+        assert reader._llm is not None
