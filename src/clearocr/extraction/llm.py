@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from clearocr.document import Document
 from clearocr.extraction.rules import LineRef, make_field
@@ -83,30 +83,11 @@ class LLMExtractor:
     def locate(name: str, value: str, refs: list[LineRef]) -> ExtractedField | None:
         """The place in the document that prints ``value`` for field ``name``, or None."""
         if name in AMOUNT_FIELDS:
-            wanted = find_amounts(value) or find_amounts(value + ".00")
-            if not wanted:
-                return None
-            for ref in refs:
-                for match in find_amounts(ref.text):
-                    if match.value == wanted[0].value:
-                        return make_field(ref, match, 0.6, "schema_json", extractor="llm")
-            return None
+            return _find_value(find_amounts, find_amounts(value) or find_amounts(value + ".00"), refs)
         if name in DATE_FIELDS:
-            wanted = find_dates(value)
-            if not wanted:
-                return None
-            for ref in refs:
-                for match in find_dates(ref.text):
-                    if match.value == wanted[0].value:
-                        return make_field(ref, match, 0.6, "schema_json", extractor="llm")
-            return None
+            return _find_value(find_dates, find_dates(value), refs)
         if name == "tax_rate":
-            wanted = find_percentages(value if "%" in value else value + "%")
-            for ref in refs:
-                for match in find_percentages(ref.text):
-                    if wanted and match.value == wanted[0].value:
-                        return make_field(ref, match, 0.6, "schema_json", extractor="llm")
-            return None
+            return _find_value(find_percentages, find_percentages(value if "%" in value else value + "%"), refs)
         needle = re.sub(r"\s+", " ", value).lower()
         for ref in refs:
             start = re.sub(r"\s+", " ", ref.text).lower().find(needle)
@@ -117,6 +98,17 @@ class LLMExtractor:
                     field.value = printed.upper()
                 return field
         return None
+
+
+def _find_value(finder: Callable[[str], list[Match]], wanted: list[Match], refs: list[LineRef]) -> ExtractedField | None:
+    """The first place whose text, read by ``finder``, holds the same normalised value as ``wanted[0]``."""
+    if not wanted:
+        return None
+    for ref in refs:
+        for match in finder(ref.text):
+            if match.value == wanted[0].value:
+                return make_field(ref, match, 0.6, "schema_json", extractor="llm")
+    return None
 
 
 def merge(rules: InvoiceFields, llm: InvoiceFields) -> InvoiceFields:
