@@ -24,6 +24,7 @@ from clearocr.errors import (
     InputError,
     OptionsError,
     PageRangeError,
+    TooManyPagesError,
     UnsupportedInputError,
     UnsupportedLanguageError,
 )
@@ -44,6 +45,6 @@ def __getattr__(name: str):
 __all__ = [
     "ClearOCRError", "CorruptInputError", "Document", "EmptyInputError", "EncryptedPDFError",
     "EngineUnavailableError", "ImageTooLargeError", "InputError", "Line", "OptionsError", "Page",
-    "PageRangeError", "PreprocessStep", "ReadOptions", "Reader", "UnsupportedInputError",
+    "PageRangeError", "PreprocessStep", "TooManyPagesError", "ReadOptions", "Reader", "UnsupportedInputError",
     "UnsupportedLanguageError", "Word", "__version__", "close", "read", "extract", "InvoiceFields",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Any, List, Optional, get_args
@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearocr.errors import ClearOCRError
-from clearocr.export import FORMATS, export
+from clearocr.export import FORMATS, export, write_atomic
 from clearocr.options import ReadOptions
 
 app = typer.Typer(
@@ -56,20 +56,6 @@ class ExtractFormat(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def write_atomic(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temp file in the same folder and a rename, so a reader
-    never sees a half-written file and a crash leaves no partial output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _as_error(path: Path, exc: Exception) -> ClearOCRError:
@@ -264,6 +250,100 @@ def extract(
             if checks:
                 Console().print(f"checks: {checks}")
     if failures:
+        raise typer.Exit(1)
+
+
+def _parse_settings(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs (``--set deskew=false``) as ReadOptions overrides; pydantic converts the
+    strings, so every option is reachable without a flag of its own."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
+        overrides[key.strip().replace("-", "_")] = value.strip()
+    return overrides
+
+
+@app.command()
+def batch(
+    inputs: List[str] = typer.Argument(
+        ..., help="Files, directories (read recursively), glob patterns, @LIST files or URIs.", show_default=False
+    ),
+    output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Outputs go here, mirroring input folders."),
+    fmt: OutputFormat = typer.Option(OutputFormat("json"), "--format", "-f", help="Output format."),
+    engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
+    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
+    correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
+    settings: List[str] = typer.Option([], "--set", help="Any other reading option as KEY=VALUE (repeatable)."),
+    extract_kind: ExtractKind = typer.Option(ExtractKind.none, "--extract", help="Also extract key fields."),
+    jobs: int = typer.Option(max(1, (os.cpu_count() or 2) // 2), "--jobs", "-j", help="Worker processes (0: in this process)."),
+    recycle_after: int = typer.Option(200, "--recycle-after", help="Replace a worker after this many documents (keeps memory flat)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip inputs already read with the same content and options."),
+    ray: Optional[str] = typer.Option(
+        None, "--ray", help="Run on Ray: 'local' starts a local instance, or give a cluster address (ray://host:10001, auto).",
+    ),
+) -> None:
+    """Read many documents into OUTPUT_DIR with worker processes (or Ray), a JSONL manifest and resume.
+
+    Exit code 0 when every document was read (or skipped), 1 when any failed; failures are listed in
+    OUTPUT_DIR/manifest.jsonl and the rest of the batch still runs.
+    """
+    from rich.progress import TimeRemainingColumn
+
+    from clearocr.batch import MANIFEST_NAME, BatchSettings, plan, registry_targets, run_local
+
+    try:
+        options = ReadOptions.build(
+            engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value, correct=correct.value,
+            **_parse_settings(settings),
+        )
+        batch_settings = BatchSettings(
+            options=options.model_dump(mode="json"), fmt=fmt.value, extract=extract_kind.value,
+            engines=registry_targets(),
+        )
+        items = plan(inputs, output_dir, fmt.value, batch_settings, resume=resume)
+    except ClearOCRError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    if not items:
+        stderr.print("[yellow]no documents found[/yellow]")
+        raise typer.Exit(1)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[pages]} pages, {task.fields[rate]:.2f} pages/s"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=stderr,
+    )
+    started = time.perf_counter()
+    pages_done = 0
+
+    with progress:
+        task = progress.add_task("reading", total=len(items), pages=0, rate=0.0)
+
+        def on_record(record: dict[str, Any]) -> None:
+            nonlocal pages_done
+            pages_done += record.get("pages") or 0
+            if record["status"] == "error":
+                progress.console.print(f"[red]error:[/red] {record['error']['message']}")
+            rate = pages_done / max(time.perf_counter() - started, 1e-6)
+            progress.update(task, advance=1, pages=pages_done, rate=rate)
+
+        manifest = output_dir / MANIFEST_NAME
+        if ray is not None:
+            from clearocr.batch_ray import run_ray
+
+            summary = run_ray(items, batch_settings, manifest, address=ray, jobs=max(jobs, 1), on_record=on_record)
+        else:
+            summary = run_local(items, batch_settings, manifest, jobs=jobs, recycle_after=recycle_after or None,
+                                on_record=on_record)
+    stderr.print(
+        f"{summary.ok} read, {summary.skipped} skipped (unchanged), "
+        + (f"[red]{summary.failed} failed[/red]" if summary.failed else "0 failed")
+        + f"; {summary.pages} pages in {summary.seconds:.1f} s; manifest: {manifest}"
+    )
+    if summary.failed:
         raise typer.Exit(1)
 
 

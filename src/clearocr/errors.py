@@ -53,6 +53,12 @@ class ImageTooLargeError(InputError):
     http_status = 413
 
 
+class TooManyPagesError(InputError):
+    """A document with more selected pages than the ``max_pages`` limit."""
+
+    http_status = 413
+
+
 class PageRangeError(InputError):
     """A page selection that is malformed or outside the document."""
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any, Callable
 
 from clearocr.document import SCHEMA, Document
@@ -101,3 +104,17 @@ def export(document: Document, fmt: str) -> str:
         return EXPORTERS[fmt](document)
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` through a temp file in the same folder and a rename, so a reader
+    never sees a half-written file and a crash leaves no partial output."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

@@ -338,6 +338,7 @@ def open_source(
     dpi: int = 300,
     max_pixels: int = 178_956_970,
     want_layer: bool = True,
+    name: str | None = None,
 ) -> SourceDocument:
     """Open ``source`` as a :class:`SourceDocument`.
 
@@ -346,12 +347,14 @@ def open_source(
         dpi: render resolution for PDF pages, dots per inch.
         max_pixels: refuse pages over this many pixels.
         want_layer: extract PDF text layers (for ``pdf_text`` auto or layer).
+        name: the name errors and the Document use (default: the path, or ``<bytes>`` ...); useful
+            for bytes that came from a file elsewhere (an upload, an object store).
 
     Raises:
         EmptyInputError, CorruptInputError, UnsupportedInputError, EncryptedPDFError,
         ImageTooLargeError, InputError (missing file, unreadable path).
     """
-    name = source_name(source)
+    name = name or source_name(source)
     if isinstance(source, Image.Image):
         return ImageSource(source, name, max_pixels)
     if isinstance(source, np.ndarray):

@@ -91,6 +91,9 @@ class ReadOptions(BaseModel):
     gpu_layers: int = Field(0, ge=-1, description="Model layers to offload to a GPU (-1: all).")
     context_size: int = Field(2048, ge=128, le=131072, description="LLM context size in tokens.")
     allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")
+    max_pages: int | None = Field(
+        None, ge=1, description="Refuse documents with more selected pages than this (default: no limit)."
+    )
     max_pixels: int = Field(
         178_956_970,
         ge=1,

@@ -13,7 +13,8 @@ from clearocr.document import Document, Line, Page, PreprocessStep, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.layout import reading_order, scale_bbox
-from clearocr.options import ReadOptions
+from clearocr.errors import TooManyPagesError
+from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess
 
 #: A PDF page's text layer is used in ``pdf_text="auto"`` mode when it has at least this many
@@ -80,12 +81,16 @@ class Reader:
                 self._orientation = OrientationDetector()
             return self._orientation
 
-    def read(self, source: Source, options: ReadOptions | None = None, **overrides: Any) -> Document:
+    def read(
+        self, source: Source, options: ReadOptions | None = None, *, name: str | None = None, **overrides: Any
+    ) -> Document:
         """Read every selected page of ``source``.
 
         Args:
             source: a path, bytes, binary file object, PIL image or numpy array.
             options: options for this call (default: the reader's); ``overrides`` apply on top.
+            name: the source's name in errors and in ``Document.source`` (default: the path, or
+                ``<bytes>``...).
 
         Returns:
             The :class:`~clearocr.document.Document`, pages in source order.
@@ -100,9 +105,15 @@ class Reader:
         if needs_ocr:
             engine_class(opts.engine).resolve_languages(languages)  # fail before touching the file
         with open_source(
-            source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr"
+            source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr", name=name
         ) as document_source:
             document = Document(source=document_source.name)
+            if opts.max_pages is not None:
+                selected = len(parse_page_spec(opts.pages, document_source.page_count, document_source.name))
+                if selected > opts.max_pages:
+                    raise TooManyPagesError(
+                        document_source.name, f"{selected} pages selected, more than the limit of {opts.max_pages}"
+                    )
             for page_image in document_source.iter_pages(opts.pages):
                 document.pages.append(self._read_page(page_image, opts))
         if opts.correct != "none":
