@@ -348,6 +348,60 @@ def batch(
 
 
 @app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8080, "--port", help="TCP port."),
+    db: Path = typer.Option(Path("clearocr-jobs.sqlite3"), "--db", help="SQLite file for jobs and results."),
+    keys_file: Optional[Path] = typer.Option(
+        None, "--keys-file", help="API key SHA-256 hashes, one per line (see `clearocr api-key`); "
+        "CLEAROCR_API_KEYS (comma-separated keys) is read too."
+    ),
+    workers: int = typer.Option(1, "--workers", help="Documents read at the same time."),
+    queue_size: int = typer.Option(32, "--queue-size", help="Jobs that may wait; beyond, 503 + Retry-After."),
+    max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", help="Larger uploads get 413."),
+    max_pages: int = typer.Option(50, "--max-pages", help="Documents with more pages get 413."),
+    sync_pages: int = typer.Option(5, "--sync-pages", help="Larger documents are answered with 202 + job id."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds a synchronous request waits before 202 + job id."),
+    engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
+    lang: str = typer.Option("en", "--lang", "-l", help="Default " + _help("languages")),
+    settings: List[str] = typer.Option([], "--set", help="Any other default reading option as KEY=VALUE (repeatable)."),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Every route but /healthz needs an API key."""
+    try:
+        import uvicorn
+
+        from clearocr.server import ServerSettings, create_app, load_key_hashes
+    except ImportError as exc:
+        stderr.print(f"[red]error:[/red] the server needs its extra: pip install 'clearocr[server]' ({exc})")
+        raise typer.Exit(4) from None
+    try:
+        options = ReadOptions.build(engine=engine, languages=lang, **_parse_settings(settings))
+        server_settings = ServerSettings(
+            api_key_hashes=load_key_hashes(keys_file=keys_file), db_path=str(db), options=options, workers=workers,
+            queue_size=queue_size, max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pages=max_pages,
+            sync_pages=sync_pages, request_timeout=timeout,
+        )
+        application = create_app(server_settings)
+    except ClearOCRError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command("api-key")
+def api_key() -> None:
+    """Make a new random API key: prints the key (give it to the client) and the line to add to the
+    server's --keys-file (only the hash is stored)."""
+    import secrets
+
+    from clearocr.server.app import hash_key
+
+    key = secrets.token_urlsafe(32)
+    print(f"key:  {key}")
+    print(f"hash: {hash_key(key)}")
+
+
+@app.command()
 def engines(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """List OCR engines, their versions, languages (ISO 639-1) and whether they can run here."""
     from clearocr.engines import list_engines

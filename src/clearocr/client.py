@@ -1,0 +1,259 @@
+"""Python client for ``clearocr serve``: uploads, jobs, and retries done properly.
+
+Retries (tenacity) cover connection failures and the answers that mean "try again later" (429 and
+503, honouring ``Retry-After``), with exponential backoff and full jitter in between, so 50 clients
+hitting a full queue spread out instead of retrying in lock-step. Other errors (401, 413, 422, a
+corrupt document) are not retried: they raise :class:`APIError` at once with the server's message.
+
+Example::
+
+    from clearocr.client import Client
+
+    with Client("http://127.0.0.1:8080", api_key="...") as client:
+        document = client.read("receipt.jpg", languages="en")      # the document JSON (dict)
+        job_id = client.submit("report.pdf", pages="1-40")         # 202: read in the background
+        document = client.wait(job_id, timeout=600)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from clearocr.errors import ClearOCRError
+
+#: Statuses that mean "the server is busy or restarting; the same request may succeed later".
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class APIError(ClearOCRError):
+    """The server answered with an error, or could not be reached after every retry.
+
+    Attributes:
+        status: the HTTP status (0 when the server could not be reached).
+        kind: the server's error type (e.g. ``CorruptInputError``, ``Unauthorized``).
+        attempts: how many requests were made.
+    """
+
+    def __init__(self, message: str, status: int = 0, kind: str = "", attempts: int = 1,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.attempts, self.retry_after = status, kind, attempts, retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRY_STATUSES or self.status == 0
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, APIError):
+        return exc.retryable
+    return isinstance(exc, (httpx.TransportError,))
+
+
+class _WaitRetryAfter:
+    """Wait what the server asked for (Retry-After), else exponential backoff with full jitter
+    (a random wait in [0, initial * 2**attempt], capped: AWS Architecture Blog, "Exponential Backoff
+    And Jitter", 2015)."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.backoff = wait_random_exponential(multiplier=initial, max=maximum)
+        self.maximum = maximum
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        fallback = self.backoff(state)
+        if isinstance(exc, APIError) and exc.retry_after is not None:
+            # Spread the retries over the hinted period instead of all arriving together.
+            return min(self.maximum, exc.retry_after + fallback * 0.5)
+        return fallback
+
+
+class Client:
+    """A connection to a clearocr server.
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:8080``.
+        api_key: sent as ``Authorization: Bearer``; default: ``CLEAROCR_API_KEY``.
+        timeout: seconds per HTTP request (a synchronous read waits for the OCR).
+        retries: attempts per call, the first included.
+        backoff: first backoff in seconds (doubles per attempt, with jitter).
+        max_backoff: longest single wait, seconds.
+        max_retry_time: give up retrying after this many seconds in total.
+        transport: an httpx transport (tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 300.0,
+        retries: int = 8,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_time: float = 600.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("CLEAROCR_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_time = max_retry_time
+        self.attempts = 0  # requests made, retries included (for monitoring and tests)
+
+    # --- requests -------------------------------------------------------------------------------
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(self.retries) | stop_after_delay(self.max_retry_time),
+            wait=_WaitRetryAfter(self.backoff, self.max_backoff),
+            reraise=True,
+        )
+        attempt_count = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempt_count += 1
+                    self.attempts += 1
+                    response = self._send(method, url, **kwargs)
+        except APIError as exc:
+            exc.attempts = attempt_count
+            if exc.retryable and attempt_count > 1:
+                raise APIError(f"{exc} (gave up after {attempt_count} attempts)", exc.status, exc.kind,
+                               attempt_count) from exc
+            raise
+        except httpx.TransportError as exc:
+            raise APIError(
+                f"cannot reach {self._http.base_url} ({type(exc).__name__}: {exc}); gave up after {attempt_count} attempts",
+                0, type(exc).__name__, attempt_count,
+            ) from exc
+        return response
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        files = kwargs.pop("files", None)
+        if files:  # file objects are consumed by a send: rewind for a retry
+            for _, (_, handle, *_) in files.items():
+                if hasattr(handle, "seek"):
+                    handle.seek(0)
+        response = self._http.request(method, url, files=files, **kwargs)
+        if response.status_code >= 400:
+            try:
+                error = response.json().get("error", {})
+            except (json.JSONDecodeError, AttributeError):
+                error = {}
+            retry_after = response.headers.get("retry-after")
+            raise APIError(
+                f"HTTP {response.status_code}: {error.get('message') or response.text[:200]}",
+                response.status_code, error.get("type", ""),
+                retry_after=float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None,
+            )
+        return response
+
+    def _upload(self, source: str | os.PathLike | bytes | BinaryIO, filename: str | None, extract: str,
+                options: dict[str, Any], run_async: bool) -> httpx.Response:
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            data: bytes | BinaryIO = path.read_bytes()
+            filename = filename or path.name
+        elif isinstance(source, (bytes, bytearray)):
+            data = bytes(source)
+        else:
+            data = source
+        filename = filename or getattr(source, "name", None) or "upload"
+        payload = {"extract": extract}
+        if options:
+            payload["options"] = json.dumps(options)
+        return self._request(
+            "POST", "/v1/documents", params={"async": "true"} if run_async else None,
+            files={"file": (Path(str(filename)).name, data, "application/octet-stream")}, data=payload,
+        )
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def read(self, source: str | os.PathLike | bytes | BinaryIO, *, filename: str | None = None,
+             extract: str = "none", wait_timeout: float = 600.0, **options: Any) -> dict[str, Any]:
+        """Read a document on the server and return its JSON (``clearocr.document/1``).
+
+        Args:
+            source: a path, bytes or a binary file object.
+            filename: the name the server reports (default: the path's name).
+            extract: ``"invoice"`` to add key fields.
+            wait_timeout: seconds to wait when the server turns the request into a job (202).
+            options: :class:`~clearocr.options.ReadOptions` fields (``languages="en,sv"``, ``pages="1-2"``).
+
+        Raises:
+            APIError: the server refused the document (its status and message), or could not be
+                reached / stayed busy after every retry.
+        """
+        response = self._upload(source, filename, extract, options, run_async=False)
+        if response.status_code == 202:
+            return self.wait(response.json()["id"], timeout=wait_timeout)
+        return response.json()
+
+    def submit(self, source: str | os.PathLike | bytes | BinaryIO, *, filename: str | None = None,
+               extract: str = "none", **options: Any) -> str:
+        """Queue a document; returns the job id (poll with :meth:`job` or :meth:`wait`)."""
+        return self._upload(source, filename, extract, options, run_async=True).json()["id"]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """The job's status JSON (``status``: queued | running | done | failed, ``result``, ``error``)."""
+        return self._request("GET", f"/v1/jobs/{job_id}").json()
+
+    def wait(self, job_id: str, *, timeout: float = 600.0, poll: float = 0.5, delete: bool = False) -> dict[str, Any]:
+        """Wait for a job and return its document JSON.
+
+        Raises:
+            APIError: the job failed (the server's message), or it is not done after ``timeout`` s.
+        """
+        deadline = time.monotonic() + timeout
+        delay = poll
+        while True:
+            job = self.job(job_id)
+            if job["status"] == "done":
+                if delete:
+                    self.delete(job_id)
+                return job["result"]
+            if job["status"] == "failed":
+                error = job.get("error") or {}
+                raise APIError(error.get("message", "job failed"), error.get("status", 500), error.get("type", ""))
+            if time.monotonic() > deadline:
+                raise APIError(f"job {job_id} is still {job['status']} after {timeout:.0f} s", 504, "Timeout")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
+
+    def delete(self, job_id: str) -> None:
+        """Remove a job and its result from the server."""
+        self._request("DELETE", f"/v1/jobs/{job_id}")
+
+    def healthy(self) -> bool:
+        """Whether ``/healthz`` answers (no retries)."""
+        try:
+            return self._http.get("/healthz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
