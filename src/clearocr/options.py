@@ -70,6 +70,11 @@ class ReadOptions(BaseModel):
         description="PDF pages with a text layer: auto uses it when present, ocr always OCRs, "
         "layer never OCRs.",
     )
+    mode: Literal["printed", "handwritten"] = Field(
+        "printed",
+        description="printed, or handwritten: contrast normalisation, line-level detection and a "
+        "notes-friendly correction (see docs/familiar-api.md).",
+    )
     orientation: bool = Field(True, description="Detect and fix pages turned by 90/180/270 degrees.")
     deskew: bool = Field(True, description="Straighten slightly rotated scans.")
     upscale: bool = Field(True, description="Upscale small or low-DPI images before OCR.")
@@ -78,6 +83,10 @@ class ReadOptions(BaseModel):
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
+    contrast: bool = Field(False, description="Normalise local contrast (CLAHE) before OCR; on in handwritten mode.")
+    hints: list[str] = Field(
+        default_factory=list, description="Vocabulary hints: terms the corrector should prefer (names, drugs, products)."
+    )
     correct: Literal["none", "lexical", "llm", "auto"] = Field(
         "none",
         description="Post-OCR correction: none; lexical (OCR confusions + word lexicons); llm (lexical, "
@@ -110,6 +119,13 @@ class ReadOptions(BaseModel):
             if not cleaned:
                 raise ValueError("at least one language is needed")
             return cleaned
+        return value
+
+    @field_validator("hints", mode="before")
+    @classmethod
+    def _split_hints(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
     @field_validator("pages")

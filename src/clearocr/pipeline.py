@@ -68,12 +68,19 @@ class Reader:
         self._llm_key: tuple | None = None
         self._lock = threading.RLock()
 
-    def engine(self, name: str) -> OcrEngine:
-        """The loaded engine called ``name`` (loaded on first use)."""
+    def engine(self, name: str, mode: str = "printed") -> OcrEngine:
+        """The loaded engine called ``name`` for ``mode`` (printed | handwritten), loaded on first use.
+
+        Handwritten mode loads the engine with its ``HANDWRITTEN_OPTIONS`` under ``engine_options``.
+        """
+        key = name if mode == "printed" else f"{name}:{mode}"
         with self._lock:
-            if name not in self._engines:
-                self._engines[name] = create_engine(name, **self.engine_options.get(name, {}))
-            return self._engines[name]
+            if key not in self._engines:
+                options = dict(self.engine_options.get(name, {}))
+                if mode == "handwritten":
+                    options = {**engine_class(name).HANDWRITTEN_OPTIONS, **options}
+                self._engines[key] = create_engine(name, **options)
+            return self._engines[key]
 
     def _orientation_detector(self) -> OrientationDetector:
         with self._lock:
@@ -120,7 +127,7 @@ class Reader:
             from clearocr.correction import apply_postprocessors
             from clearocr.correction.lexical import LexicalCorrector
 
-            lexical = LexicalCorrector(self._lexicon_languages(opts.languages))
+            lexical = LexicalCorrector(self._lexicon_languages(opts.languages), hints=opts.hints)
             chain: list = [lexical]
             if opts.correct == "llm" or (opts.correct == "auto" and self._llm_available(opts)):
                 from clearocr.correction.rescoring import LLMRescoringCorrector
@@ -183,10 +190,13 @@ class Reader:
                 deskew=opts.deskew,
                 upscale=opts.upscale,
                 max_side=opts.max_side,
-                denoise=opts.denoise,
+                # Handwriting: non-local-means denoising measured better on IAM (CER 23.5% vs 25.4%
+                # without); CLAHE contrast measured worse (it stays opt-in).
+                denoise=opts.denoise or opts.mode == "handwritten",
                 binarize=opts.binarize,
+                contrast=opts.contrast,
             )
-            segments = self.engine(opts.engine).recognize(prepared.image, opts.languages)
+            segments = self.engine(opts.engine, opts.mode).recognize(prepared.image, opts.languages)
         page_width, page_height = prepared.page_image_size
         if prepared.scale != 1.0:
             back = 1.0 / prepared.scale

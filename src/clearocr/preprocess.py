@@ -199,6 +199,7 @@ def preprocess(
     max_side: int = 4000,
     denoise: bool = False,
     binarize: bool = False,
+    contrast: bool = False,
 ) -> Prepared:
     """Run the enabled steps on an RGB page image: invert (if dark), orientation, deskew, rescale,
     denoise, binarize.
@@ -212,6 +213,8 @@ def preprocess(
         dpi: the image's resolution if known.
         orientation: a loaded detector, or None to skip orientation detection.
         deskew, upscale, denoise, binarize: enable those steps.
+        contrast: local contrast normalisation (CLAHE on lightness: Zuiderveld, "Contrast Limited
+            Adaptive Histogram Equalization", Graphics Gems IV, 1994), for faint pencil or ink.
         max_side: longer-side bound in pixels for the image given to the engine.
 
     Returns:
@@ -260,6 +263,12 @@ def preprocess(
             image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
     if inverted:
         image = 255 - image
+    if contrast:
+        lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+        clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+        lab[:, :, 0] = clahe.apply(lab[:, :, 0])
+        image = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+        steps.append(PreprocessStep("contrast", {"method": "CLAHE", "clip_limit": 2.0, "tiles": 8}))
     if denoise:
         image = cv2.fastNlMeansDenoisingColored(image, None, 7, 7, 7, 21)
         steps.append(PreprocessStep("denoise", {"method": "non-local means", "h": 7}))

@@ -92,7 +92,13 @@ def _lexicon(language: str, size: int) -> tuple[dict[str, float], object]:
     return words, index
 
 
+#: The frequency given to vocabulary hints: above any ordinary word (Zipf 7 = "the" in English).
+HINT_ZIPF = 7.5
+
+
 def _match_case(template: str, word: str) -> str:
+    if not word.islower():  # a hint spelled with capitals ("Metformin", "iPhone") keeps its spelling
+        return word.upper() if template.isupper() and len(template) > 1 else word
     if template.isupper() and len(template) > 1:
         return word.upper()
     if template[:1].isupper():
@@ -109,6 +115,9 @@ class LexicalCorrector:
         word_confidence: words read at least this sure are never changed.
         digit_confidence: digits are changed only in tokens read less sure than this.
         min_zipf: a candidate must be at least this frequent (Zipf scale: 3 = once per million words).
+        hints: domain terms to prefer (drug names, product names, people): they count as known
+            words, and a misread word within the edit limit of a hint becomes the hint (spelled as
+            given) ahead of any lexicon word. Multi-word hints add each word.
     """
 
     name = "lexical"
@@ -120,8 +129,10 @@ class LexicalCorrector:
         word_confidence: float = 0.97,
         digit_confidence: float = 0.8,
         min_zipf: float = 2.5,
+        hints: Iterable[str] = (),
     ) -> None:
         self.languages = [code for code in languages]
+        self.hints = {w.lower(): w for hint in hints for w in re.findall(r"[^\W\d_][\w'-]*", hint)}
         self.lexicon_size = lexicon_size
         self.word_confidence = word_confidence
         self.digit_confidence = digit_confidence
@@ -133,6 +144,8 @@ class LexicalCorrector:
 
     def _known(self, word: str) -> bool:
         lowered = word.lower()
+        if lowered in self.hints:
+            return True
         return any(lowered in _lexicon(lang, self.lexicon_size)[0] for lang in self.languages)
 
     def correct_token(self, token: str, confidence: float | None = None) -> str:
@@ -184,6 +197,7 @@ class LexicalCorrector:
         from symspellpy import Verbosity
 
         lowered = word.lower()
+        hint_limit = max(limit, 1.0 if len(word) >= 6 else 2 * CONFUSION_COST)
         if word[:1].isupper():
             limit = min(limit, 2 * CONFUSION_COST)  # names: OCR confusions only
         found: dict[str, tuple[float, float]] = {}
@@ -197,6 +211,10 @@ class LexicalCorrector:
                 cost = weighted_distance(lowered, candidate)
                 if cost <= limit and (candidate not in found or found[candidate][0] > cost):
                     found[candidate] = (cost, zipf)
+        for hint_lower, hint in self.hints.items():  # a handful of terms: compared directly
+            cost = weighted_distance(lowered, hint_lower)
+            if hint_lower != lowered and cost <= hint_limit:
+                found[hint if not hint.islower() else hint_lower] = (cost - 0.01, HINT_ZIPF)
         ranked = sorted(found.items(), key=lambda item: (item[1][0], -item[1][1], item[0]))
         return [(candidate, cost, zipf) for candidate, (cost, zipf) in ranked]
 

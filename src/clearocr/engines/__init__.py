@@ -44,6 +44,9 @@ class OcrEngine(ABC):
     #: ISO 639-1 code -> the engine's own language code.
     LANGUAGES: ClassVar[dict[str, str]] = {}
 
+    #: Constructor options used in handwritten mode (merged under the caller's engine options).
+    HANDWRITTEN_OPTIONS: dict[str, object] = {}
+
     @abstractmethod
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         """Read ``image`` (RGB ``uint8``, ``HxWx3``) and return text segments with word boxes.
