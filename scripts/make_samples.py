@@ -5,6 +5,8 @@
 * invoice-3pages.pdf: a born-digital 3-page invoice with a text layer (fpdf2, core Helvetica font).
 * invoice-3pages-scanned.pdf: the same pages as images only (no text layer), as a scanner makes them.
 * invoice.png: page 1 as a 150-dpi greyscale "scan": slightly rotated, with sensor noise.
+* handwritten-note.png: a short note in a handwriting font (Debian's fonts-dkg-handwriting), small and
+  low-resolution like a phone snapshot, with uneven baselines and paper noise.
 """
 
 from __future__ import annotations
@@ -149,6 +151,34 @@ def scan_effects(image: Image.Image, angle: float, seed: int) -> Image.Image:
     return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).quantize(16).convert("L")
 
 
+NOTE_LINES = [
+    "Shopping: milk, bread and apples",
+    "Call Alice at 5pm about the invoice",
+    "Pharmacy: Metformin 500 mg, Lisinopril",
+    "Meeting notes: review the Q1 goals",
+]
+HANDWRITING_FONT = "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf"
+
+
+def handwritten_note(seed: int = 7) -> Image.Image:
+    """The note, drawn at 2x and shrunk to about 100 dpi (a low-resolution capture)."""
+    from PIL import ImageDraw, ImageFont
+
+    rng = np.random.default_rng(seed)
+    font = ImageFont.truetype(HANDWRITING_FONT, 64)
+    page = Image.new("L", (1500, 120 + 110 * len(NOTE_LINES)), 250)
+    draw = ImageDraw.Draw(page)
+    for row, text in enumerate(NOTE_LINES):
+        x, y = 60 + int(rng.integers(0, 30)), 60 + row * 110 + int(rng.integers(-8, 8))
+        for word in text.split(" "):
+            draw.text((x, y + int(rng.integers(-4, 5))), word, font=font, fill=int(rng.integers(20, 70)))
+            x += int(draw.textlength(word + " ", font=font)) + int(rng.integers(0, 12))
+    page = page.rotate(float(rng.uniform(-1.5, 1.5)), resample=Image.BICUBIC, fillcolor=250)
+    small = page.resize((page.width * 2 // 5, page.height * 2 // 5), Image.LANCZOS)
+    noise = rng.normal(0, 6, (small.height, small.width))
+    return Image.fromarray(np.clip(np.asarray(small, dtype=float) + noise, 0, 255).astype(np.uint8))
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     pdf_bytes = build_pdf()
@@ -163,4 +193,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["note"]:
+        handwritten_note().save(OUT / "handwritten-note.png", dpi=(100, 100), optimize=True)
+        raise SystemExit
     main()
+    handwritten_note().save(OUT / "handwritten-note.png", dpi=(100, 100), optimize=True)

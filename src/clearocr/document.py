@@ -241,6 +241,31 @@ class Document:
 
         return to_dict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Document":
+        """Rebuild a Document from its JSON (``clearocr.document/1``, as the CLI and the API write it).
+
+        Raises:
+            ValueError: not a clearocr document (wrong or missing ``schema``).
+        """
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} document (schema: {data.get('schema')!r})")
+        pages = []
+        for p in data["pages"]:
+            lines = [
+                Line(ln["text"], tuple(ln["bbox"]), ln["confidence"],
+                     [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in ln.get("words", [])])
+                for ln in p["lines"]
+            ]
+            steps = [PreprocessStep(s["name"], {k: v for k, v in s.items() if k != "name"})
+                     for s in p.get("preprocessing", [])]
+            pages.append(Page(p["number"], p["width"], p["height"], p.get("dpi"), p.get("rotation", 0), lines,
+                              steps, p.get("text_source", "ocr"), p.get("engine", "")))
+        corrections = [Correction(c["page"], c["line"], c["word"], c["from"], c["to"], c["by"])
+                       for c in data.get("corrections", [])]
+        raw_text = data["text"] if "corrected_text" in data else None
+        return cls(data["source"], pages, data.get("fields"), raw_text, corrections)
+
     def to_json(self, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict` (UTF-8 characters kept, not escaped)."""
         from clearocr.export import to_json

@@ -126,7 +126,9 @@ class SourceDocument(ABC):
 class ImageSource(SourceDocument):
     """A single- or multi-frame image (TIFF pages, GIF/WebP frames) read with Pillow."""
 
-    def __init__(self, image: Image.Image, name: str, max_pixels: int, keep_open: Any = None) -> None:
+    def __init__(self, image: Image.Image, name: str, max_pixels: int, keep_open: Any = None,
+                 owned: bool = True) -> None:
+        self._owned = owned  # False: the caller's PIL image, which must stay usable after reading
         self.name = name
         self._image = image
         self._keep_open = keep_open
@@ -164,7 +166,8 @@ class ImageSource(SourceDocument):
 
     def close(self) -> None:
         try:
-            self._image.close()
+            if self._owned:
+                self._image.close()
         finally:
             if self._keep_open is not None:
                 self._keep_open.close()
@@ -356,7 +359,7 @@ def open_source(
     """
     name = name or source_name(source)
     if isinstance(source, Image.Image):
-        return ImageSource(source, name, max_pixels)
+        return ImageSource(source, name, max_pixels, owned=False)
     if isinstance(source, np.ndarray):
         return ArraySource(source, name, max_pixels)
     if isinstance(source, (str, os.PathLike)):

@@ -78,6 +78,11 @@ class LLMCorrectionCorrector:
         old_core = _TOKEN.match(old).group(2)
         new_core = _TOKEN.match(new).group(2)
         if any(ch.isdigit() for ch in old_core):
+            letters = sum(ch.isalpha() for ch in old_core)
+            if (letters > len(old_core) - letters and not old_core[:1].isdigit() and new_core.isalpha()
+                    and self.lexical._known(new_core)
+                    and weighted_distance(old_core.lower(), new_core.lower()) <= self.max_word_cost):
+                return True  # a word with a misread letter ("Inv0ice"): no number is changed
             unsure = confidence is not None and confidence < self.lexical.digit_confidence
             return unsure and bool(NUMBER_SHAPE.fullmatch(new_core)) and weighted_distance(old_core, new_core) <= self.max_word_cost
         if not self.lexical.is_correctable(old, confidence):

@@ -178,6 +178,8 @@ class LexicalCorrector:
             return token
         if core.isupper() and len(core) <= 3 and not digits:
             return token  # acronyms
+        if digits and core[:1].isdigit():
+            return token  # "5pm", "2nd", "10kg": a number with its unit, not a misread word
         if digits:
             # Letters with stray digits ("Inv0ice", "N0"): digit->letter confusions only.
             fixed = "".join(LETTER_FOR_DIGIT.get(ch, ch) if ch.isdigit() else ch for ch in core)

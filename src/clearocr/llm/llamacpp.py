@@ -152,6 +152,13 @@ class LlamaCppBackend(LLMBackend):
                 model_path=str(self.model_path), n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, n_threads=threads,
                 seed=seed, logits_all=True, verbose=False,
             )
+            metadata = self._llm.metadata or {}
+            if "tokenizer.chat_template" not in metadata and metadata.get("general.architecture", "").startswith("gemma"):
+                # GGUFs without a template would be prompted in llama-2 format; Gemma stops at once then.
+                from llama_cpp.llama_chat_format import get_chat_completion_handler
+
+                self._llm.chat_format = "gemma"
+                self._llm.chat_handler = get_chat_completion_handler("gemma")
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"{self.model_path}: llama.cpp cannot load it ({exc})") from None
 

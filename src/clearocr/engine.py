@@ -1,0 +1,228 @@
+"""The engine-object API users know from OCR SDK tutorials, on top of :class:`~clearocr.pipeline.Reader`.
+
+::
+
+    from clearocr import engine as ocr
+
+    engine = ocr.OcrEngine()
+    engine.image = ocr.Image.load("invoice.pdf", page_index=0)     # or engine.load_image(path_or_PIL)
+    engine.set_recognition_mode(ocr.RecognitionMode.HANDWRITTEN)   # or engine.recognition_mode = ...
+    engine.set_language("en")
+    result = engine.recognize()                                   # result.text, result.document
+    print(engine.recognized_text)
+    engine.dispose()                                              # or use `with ocr.OcrEngine() as engine:`
+
+``OcrEngine(base_url=..., api_key=...)`` sends the images to a ``clearocr serve`` instance instead,
+through :class:`clearocr.client.Client` (retries with backoff on 503/429/connection errors).
+See docs/familiar-api.md for the mapping from the tutorials' calls.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Sequence
+
+from PIL import Image as PILImage
+
+from clearocr.document import Document
+from clearocr.errors import ClearOCRError, InputError, UnsupportedInputError
+from clearocr.options import ReadOptions
+
+
+class RecognitionMode(str, Enum):
+    """What the page holds: printed text, or handwriting (see ``ReadOptions.mode``)."""
+
+    PRINTED = "printed"
+    HANDWRITTEN = "handwritten"
+
+
+@dataclass
+class Image:
+    """An image (or one page of a PDF / multi-page TIFF) to recognise.
+
+    Use :meth:`load`. ``page_index`` is 0-based as in the tutorials; None means every page.
+    """
+
+    source: Any
+    page_index: int | None = None
+    name: str | None = None
+
+    @classmethod
+    def load(cls, source: str | os.PathLike | bytes | PILImage.Image, page_index: int | None = None) -> "Image":
+        """Load a path, bytes or PIL image (PNG, JPEG, TIFF, BMP, GIF, WebP, PDF).
+
+        Args:
+            source: the image or PDF.
+            page_index: 0-based page of a PDF/TIFF (None: all pages; images have page 0 only).
+
+        Raises:
+            InputError: the path does not exist (``FileNotFoundError`` is not raised: the message
+                names the file); UnsupportedInputError: wrong type; OptionsError: negative page.
+        """
+        if isinstance(source, (str, os.PathLike)):
+            if not Path(source).exists():
+                raise InputError(os.fspath(source), "no such file")
+        elif not isinstance(source, (bytes, bytearray, PILImage.Image)):
+            raise UnsupportedInputError(
+                f"<{type(source).__name__}>", "Image.load takes a path, bytes or a PIL image"
+            )
+        if page_index is not None and page_index < 0:
+            from clearocr.errors import OptionsError
+
+            raise OptionsError(f"page_index must be 0 or more, got {page_index}")
+        return cls(source, page_index)
+
+    @property
+    def pages(self) -> str | None:
+        """The page selection as ReadOptions spells it (1-based)."""
+        return None if self.page_index is None else str(self.page_index + 1)
+
+
+@dataclass
+class RecognitionResult:
+    """What :meth:`OcrEngine.recognize` returns.
+
+    Attributes:
+        text: the recognised (or, after :meth:`clearocr.ai.AI.run_postprocessor`, corrected) text;
+            pages separated by a blank line.
+        document: the full :class:`~clearocr.document.Document` (lines, words, bbox, confidence).
+    """
+
+    text: str
+    document: Document | None = None
+    raw_text: str | None = None  # set on results returned by a post-processor
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        """Mean word confidence in [0, 1] (1.0 for an empty page)."""
+        if self.document is None:
+            return 1.0
+        words = [w.confidence for p in self.document.pages for l in p.lines for w in l.words]
+        return sum(words) / len(words) if words else 1.0
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def page_text(document: Document) -> str:
+    """The document's text with pages separated by one blank line."""
+    return "\n\n".join(page.text for page in document.pages)
+
+
+class OcrEngine:
+    """An OCR engine object: set an image, a mode and languages, then :meth:`recognize`.
+
+    Args:
+        language: ISO 639-1 code(s): ``"en"``, ``"sv,en"``, ``["es"]``.
+        recognition_mode: :class:`RecognitionMode` (printed by default).
+        base_url: recognise on a ``clearocr serve`` instance at this URL instead of in-process.
+        api_key: that server's API key (default ``CLEAROCR_API_KEY``).
+        options: any other :class:`~clearocr.options.ReadOptions` field (``engine="tesseract"``,
+            ``upscale=True``, ``hints=[...]``, ``correct="lexical"``).
+
+    Raises:
+        OptionsError: invalid options.
+    """
+
+    def __init__(self, language: str | Sequence[str] = "en", recognition_mode: RecognitionMode = RecognitionMode.PRINTED,
+                 *, base_url: str | None = None, api_key: str | None = None, **options: Any) -> None:
+        self._options = ReadOptions.build(languages=language, mode=RecognitionMode(recognition_mode).value, **options)
+        self._reader = None
+        self._client = None
+        if base_url:
+            from clearocr.client import Client
+
+            self._client = Client(base_url, api_key)
+        self.image: Image | None = None
+        self.result: RecognitionResult | None = None
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    @property
+    def recognition_mode(self) -> RecognitionMode:
+        return RecognitionMode(self._options.mode)
+
+    @recognition_mode.setter
+    def recognition_mode(self, mode: RecognitionMode) -> None:
+        self.set_recognition_mode(mode)
+
+    def set_recognition_mode(self, mode: RecognitionMode | str) -> None:
+        """PRINTED or HANDWRITTEN (``"printed"`` / ``"handwritten"`` also accepted)."""
+        self._options = ReadOptions.build(self._options, mode=RecognitionMode(mode).value)
+
+    def set_language(self, language: str | Sequence[str]) -> None:
+        """ISO 639-1 code(s), e.g. ``"sv"`` or ``["en", "es"]``."""
+        self._options = ReadOptions.build(self._options, languages=language)
+
+    def set_options(self, **options: Any) -> None:
+        """Change any other ReadOptions field (``upscale=True``, ``hints=[...]`` ...)."""
+        self._options = ReadOptions.build(self._options, **options)
+
+    @property
+    def options(self) -> ReadOptions:
+        return self._options
+
+    def load_image(self, source: str | os.PathLike | bytes | PILImage.Image | Image, page_index: int | None = None) -> None:
+        """Set the image to recognise (a path, bytes, PIL image or :class:`Image`)."""
+        self.image = source if isinstance(source, Image) else Image.load(source, page_index)
+
+    # --- recognition -----------------------------------------------------------------------------
+
+    def recognize(self) -> RecognitionResult:
+        """Recognise the loaded image.
+
+        Returns:
+            A :class:`RecognitionResult` (also kept as ``recognized_text`` / ``result``).
+
+        Raises:
+            ClearOCRError: no image loaded, or the input/engine errors of :meth:`Reader.read`;
+            clearocr.client.APIError when recognising on a server.
+        """
+        if self.image is None:
+            raise ClearOCRError("no image loaded: call load_image(path) or set engine.image = Image.load(path)")
+        options = ReadOptions.build(self._options, pages=self.image.pages or self._options.pages)
+        if self._client is not None:
+            document = self._recognize_remote(options)
+        else:
+            if self._reader is None:
+                from clearocr.pipeline import Reader
+
+                self._reader = Reader(self._options)
+            document = self._reader.read(self.image.source, options, name=self.image.name)
+        self.result = RecognitionResult(page_text(document), document)
+        return self.result
+
+    def _recognize_remote(self, options: ReadOptions) -> Document:
+        source = self.image.source
+        if isinstance(source, PILImage.Image):
+            buffer = io.BytesIO()
+            source.save(buffer, format="PNG")
+            source, filename = buffer.getvalue(), "image.png"
+        else:
+            filename = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "upload"
+        changed = {k: v for k, v in options.model_dump().items() if v != ReadOptions.model_fields[k].get_default(call_default_factory=True)}
+        return Document.from_dict(self._client.read(source, filename=filename, **changed))
+
+    @property
+    def recognized_text(self) -> str:
+        """The last result's text ("" before :meth:`recognize`)."""
+        return self.result.text if self.result else ""
+
+    def dispose(self) -> None:
+        """Free the engine's models (and close the server connection). The object can be reused."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._client is not None:
+            self._client.close()
+
+    def __enter__(self) -> "OcrEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
