@@ -176,3 +176,25 @@ def test_extract_merges_llm_answers_into_empty_fields():
     fields = extract(document, llm=FakeBackend(replies=[_json.dumps({"total": "12.50", "vendor_name": "Kedai Maju"})]))
     assert fields.total.value == "12.50" and fields.vendor_name.source.endswith("+llm")
     assert extract(document, llm=FakeBackend(replies=["not json"])).total is None
+
+
+def test_footer_names_and_the_issuer_from_the_footers_legal_details():
+    from clearocr.extraction.rules import footer_names
+
+    assert [n for n, *_ in footer_names("(VAT of Storyblok GmbH ATU72706128)")] == ["Storyblok GmbH"]
+    assert [n for n, *_ in footer_names("Medienpilot GmbH & Co. KG Vertreten durch: Registergericht:")] == [
+        "Medienpilot GmbH & Co. KG"]
+    assert footer_names("Sarl au capital de 10 000€") == []
+    filler = [[(f"Item line {i} 10.00", 40)] for i in range(12)]
+    # The header's first name sits under the recipient labels: it is the addressee, not the issuer.
+    saeco = doc([[("Saeco", 40)], [("Factuuradres Afleveradres", 40)], [("Strategic Corp bosd", 40)], *filler,
+                 [("e-Luscious Nederland B.V. iov Saeco.com", 40)], [("Badweg 48, 8401 BL, Gorredijk", 40)],
+                 [("Kvk nummer: 04080176 BTW-nr: NL8152.54.295.B01", 40)]])
+    vendor = RuleExtractor().extract(saeco).vendor_name
+    assert vendor.value == "e-Luscious Nederland B.V." and vendor.source == "rules:vendor_footer"
+    assert vendor.line_index == 15
+    # A name in both the header and the footer's legal details beats the addressee below it.
+    medienpilot = doc([[("medienpilot", 40)], [("Rechnung", 40)],
+                       [("Medienpilot GmbH & Co. KG • Am Saueracker 23", 40)], [("SimFin Analytics GmbH Rechnungs-Nr 02581", 40)],
+                       *filler, [("Medienpilot GmbH & Co. KG Vertreten durch: Registergericht:", 40)]])
+    assert RuleExtractor().extract(medienpilot).vendor_name.value.startswith("Medienpilot GmbH & Co. KG")

@@ -111,6 +111,48 @@ _TRAILING_TITLE = re.compile(
 )
 
 
+#: Legal details printed in footers next to the issuer's name (registers, tax and bank ids).
+COMPANY_DATA = re.compile(
+    r"(?i)\b(kvk|btw|iban|bic|handelsregister|registergericht|hrb|hra|siret|siren|rcs|ust-?id|ust\.?-?idnr|"
+    r"vat of|org\.?\s*nr|organisationsnummer|registered office|company (?:no|number)|sitz der gesellschaft|"
+    r"geschäftsführer|cif|nif|kvk-nummer|n° tva)\b"
+)
+_FOOTER_SEPARATORS = re.compile(r"\s*(?:[•·|–—]|\s{2,}|\bVertreten durch\b|:)\s*")
+_NAME_EXTENSION = re.compile(r"^(?:\s*&\s*Co\.?(?:\s*(?:KG|OHG|AG))?|\s+(?:KG|AG|mbH))+")
+
+
+def footer_names(text: str) -> list[tuple[str, int, int]]:
+    """Company names with a legal form in a footer row: ``(name, start, end)`` spans.
+
+    The name is the legal form plus up to three words before it that carry a capital letter
+    ("e-Luscious Nederland B.V.", "(VAT of Storyblok GmbH ..." -> "Storyblok GmbH"), extended by
+    "& Co. KG".
+    """
+    found = []
+    for match in LEGAL_SUFFIX.finditer(text):
+        if re.fullmatch(r"(?i)co\.|as|ag|kg|company", match.group(0)) and found and match.start() <= found[-1][2] + 6:
+            continue  # the "Co. KG" of a name already taken
+        words = list(re.finditer(r"\S+", text[: match.start()]))
+        start = match.start()
+        taken = 0
+        for word in reversed(words):
+            token = word.group(0)
+            if taken >= 3 or not any(ch.isupper() for ch in token) or token.endswith((":", ",", ")")) or any(ch.isdigit() for ch in token):
+                break
+            start = word.start()
+            taken += 1
+        if not taken:
+            continue
+        end = match.end()
+        extension = _NAME_EXTENSION.match(text[end:])
+        if extension:
+            end += extension.end()
+        name = text[start:end].lstrip("(").strip()
+        if _name_like(name):
+            found.append((name, start + (len(text[start:end]) - len(text[start:end].lstrip("("))), end))
+    return found
+
+
 def _strip_title(text: str) -> str:
     """A name without a document title printed after it ("Amazon Web Services Invoice")."""
     stripped = _TRAILING_TITLE.sub("", text).strip()
@@ -131,6 +173,12 @@ def _canonical_legal_form(text: str) -> str:
     "SIN BHD" -> "SDN BHD"); the printed text is kept separately."""
     text = re.sub(r"(?<![A-Za-z])5/B(?![A-Za-z])", "S/B", text)
     return re.sub(r"(?<![A-Za-z])S[Il1]N(\.?\s*BHD)", r"SDN\1", text, flags=re.I)
+
+
+def _is_recipient_label(text: str) -> bool:
+    """A row that is only recipient labels ("Factuuradres Afleveradres", "Bill to   Ship to")."""
+    rest = RECIPIENT.sub("", text)
+    return RECIPIENT.search(text) is not None and sum(ch.isalpha() for ch in rest) < 4
 
 
 def _name_like(text: str) -> bool:
@@ -463,6 +511,9 @@ class RuleExtractor:
         heights = sorted(r.line.bbox[3] - r.line.bbox[1] for r in first_page)
         median = max(1, heights[len(heights) // 2])
         best = None
+        footer = [r for r in first_page[-10:] if r not in header]
+        footer_text = " ".join(r.text for r in footer).casefold()
+        header_text = " ".join(r.text for r in header).casefold()
         for position, ref in enumerate(header):
             text = _strip_title(REGISTRATION.split(ref.text.strip(), maxsplit=1)[0].strip(" ,-"))
             letters = sum(ch.isalpha() for ch in text)
@@ -478,10 +529,29 @@ class RuleExtractor:
                 pass  # "Storyblok GmbH    Bill to": the name comes first; the label is cut off below
             elif recipient or re.search(r"\w:\s*$", ref.text):
                 score -= 3.0  # the addressee ("ATTN:", "Bill to"), or a label waiting for its value
+            elif position > 0 and _is_recipient_label(header[position - 1].text):
+                score -= 3.0  # the first row under "Factuuradres" / "Bill to": the addressee's name
+            suffix = LEGAL_SUFFIX.search(text)
+            key = (text[: suffix.end()] if suffix else text).strip().casefold()
+            if suffix and len(key) >= 4 and key in footer_text:
+                score += 1.5  # the same name in the footer's legal details
             if best is None or score > best[0]:
                 best = (score, position, ref)
+        # Footer: the issuer's legal name next to its registers and tax ids ("Kvk", "BTW", "HRB" ...).
+        for index, ref in enumerate(footer):
+            nearby = " ".join(r.text for r in footer[index: index + 4])
+            for name, start, end in footer_names(ref.text):
+                score = 2.0 + (1.0 if COMPANY_DATA.search(nearby) else 0.0)
+                score += 1.5 if name.casefold() in header_text else 0.0
+                if best is None or score > best[0]:
+                    best = (score, None, ref, (name, start, end))
         if best is None:
             return None, None
+        if len(best) == 4:
+            ref = best[2]
+            name, start, end = best[3]
+            value = _canonical_legal_form(name)
+            return make_field(ref, Match(value, name, start, end), 0.8, "vendor_footer"), refs.index(ref)
         ref = best[2]
         position = refs.index(ref)
         text = _strip_title(_strip_registration(ref.text))
