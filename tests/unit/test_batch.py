@@ -112,3 +112,20 @@ def test_batch_cli_exit_code_and_rerun(tmp_path):
     assert result.exit_code == 0 and "2 skipped" in result.output
     result = runner.invoke(app, ["batch", str(root), "-o", str(out), "--engine", "fake", "--set", "dpi=5"])
     assert result.exit_code == 2 and "dpi" in result.output
+
+
+def test_uri_inputs_through_pyarrow_filesystems(tmp_path):
+    pytest.importorskip("pyarrow.fs")
+    from clearocr.batch import read_input_bytes
+
+    root = _make_inputs(tmp_path / "in", good=2, corrupt=0)
+    pairs = expand_inputs([f"file://{root}"])
+    assert [rel for _, rel in pairs] == ["page0.png", "sub/page1.png"]
+    assert pairs[0][0] == f"file://{root}/page0.png"
+    assert read_input_bytes(pairs[0][0]) == (root / "page0.png").read_bytes()
+    with pytest.raises(InputError, match="no such file"):
+        expand_inputs([f"file://{root}/missing.png"])
+    settings = _settings()
+    out = tmp_path / "out"
+    summary = run_local(plan([f"file://{root}"], out, "json", settings), settings, out / MANIFEST_NAME, jobs=0)
+    assert summary.ok == 2 and (out / "sub" / "page1.json").exists()

@@ -71,12 +71,16 @@ def api(tmp_path):
 
 def test_auth_on_every_route_but_healthz(api):
     assert api.get("/healthz").status_code == 200
-    for method, url in [("get", "/readyz"), ("get", "/v1/jobs/x"), ("delete", "/v1/jobs/x")]:
+    for method, url in [("get", "/readyz"), ("get", "/v1/jobs/x"), ("delete", "/v1/jobs/x"), ("get", "/openapi.json"),
+                        ("get", "/docs")]:
         response = getattr(api, method)(url)
         assert response.status_code == 401 and "API key" in response.json()["error"]["message"]
     assert api.post("/v1/documents", files={"file": ("a.png", png())}).status_code == 401
     assert api.get("/readyz", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert api.get("/readyz", headers={"X-API-Key": KEY}).json()["status"] == "ready"
+    schema = api.get("/openapi.json", headers=AUTH).json()
+    assert "/v1/documents" in schema["paths"] and "/v1/jobs/{job_id}" in schema["paths"]
+    assert api.get("/docs", headers=AUTH).status_code == 200
 
 
 def test_sync_read_returns_the_document_json(api):

@@ -143,7 +143,7 @@ def create_app(settings: ServerSettings, *, reader=None):
                 state["reader"].close()
 
     app = FastAPI(
-        title="clearocr", version=_version(), lifespan=lifespan,
+        title="clearocr", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
         description="Local document OCR: images and PDFs to text, boxes, confidences and invoice fields.",
     )
 
@@ -185,6 +185,18 @@ def create_app(settings: ServerSettings, *, reader=None):
     @app.exception_handler(_HTTPError)
     async def http_error(request: Request, exc: _HTTPError):
         return _error(exc.status, exc.kind, exc.message, exc.headers)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
+    async def openapi_schema():
+        """The OpenAPI schema (behind the API key, like every route but /healthz)."""
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(require_key)])
+    async def docs():
+        """Swagger UI; it fetches /openapi.json, so send the key from the browser (e.g. an X-API-Key header)."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="clearocr API")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
