@@ -137,6 +137,14 @@ def test_openai_backend_against_a_real_llama_cpp_server(llama_server):
         assert isinstance(reply.text, str) and reply.finish_reason in ("stop", "length")
         with pytest.raises(LLMError, match="cannot score"):
             backend.score("text")
+        # A JSON-schema constraint: llama.cpp's server refuses OpenAI's json_schema spelling (HTTP 500),
+        # so the backend falls back to json_object + schema, and remembers it.
+        schema = {"type": "object", "properties": {"total": {"type": "string", "maxLength": 8}}, "required": ["total"]}
+        constrained = backend.chat([{"role": "user", "content": "total?"}], max_tokens=24,
+                                   response_format={"type": "json_object", "schema": schema})
+        assert constrained.text.lstrip().startswith("{")
+        assert backend._schema_style == "json_object"
+        assert backend._response_formats({"type": "json_object", "schema": schema})[0]["type"] == "json_object"
 
 
 def test_openai_backend_unreachable_server_is_a_clear_error():

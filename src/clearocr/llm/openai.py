@@ -37,6 +37,7 @@ class OpenAICompatibleBackend(LLMBackend):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.base_url = base_url.rstrip("/")
         self.model = model
+        self._schema_style: str | None = None
         self._client: Any = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout,
             transport=httpx.HTTPTransport(retries=retries),
@@ -73,11 +74,39 @@ class OpenAICompatibleBackend(LLMBackend):
             "model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
             "repeat_penalty": 1.0,
         }
-        if response_format is not None:
-            payload["response_format"] = response_format
-        data = self._post("/chat/completions", payload)
+        formats = self._response_formats(response_format)
+        data = None
+        for index, form in enumerate(formats):
+            if form is not None:
+                payload["response_format"] = form
+            try:
+                data = self._post("/chat/completions", payload)
+            except LLMError as exc:
+                if index + 1 < len(formats) and "HTTP" in str(exc):
+                    continue  # the server does not take this response_format spelling: try the next one
+                raise
+            self._schema_style = form.get("type") if form else self._schema_style
+            break
         choice = data["choices"][0]
         return Completion(text=(choice.get("message") or {}).get("content") or "", finish_reason=choice.get("finish_reason"))
+
+    def _response_formats(self, response_format: dict[str, Any] | None) -> list[dict[str, Any] | None]:
+        """The spellings of a JSON-schema constraint to try, the one that worked last time first.
+
+        ``{"type": "json_object", "schema": S}`` (how clearocr asks) is sent as OpenAI's
+        ``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}`` (OpenAI, vLLM, Ollama) and,
+        if the server refuses that, as ``json_object`` + ``schema`` (llama-cpp-python's server, which
+        answers 500 to ``json_schema``).
+        """
+        if response_format is None or "schema" not in response_format:
+            return [response_format]
+        schema = response_format["schema"]
+        openai_style = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        llamacpp_style = {"type": "json_object", "schema": schema}
+        styles = [openai_style, llamacpp_style]
+        if getattr(self, "_schema_style", None) == "json_object":
+            styles.reverse()
+        return styles
 
     def close(self) -> None:
         if self._client is not None:
