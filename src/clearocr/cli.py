@@ -92,6 +92,7 @@ def read(
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
     llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", help=_help("llm_url")),
     gpu_layers: int = typer.Option(_default("gpu_layers"), "--gpu-layers", help=_help("gpu_layers")),
     context_size: int = typer.Option(_default("context_size"), "--context-size", help=_help("context_size")),
     allow_download: bool = typer.Option(False, "--allow-download", help=_help("allow_download")),
@@ -107,7 +108,7 @@ def read(
             engine=engine, languages=lang, pages=pages, dpi=dpi, pdf_text=pdf_text.value,
             orientation=orientation, deskew=deskew, upscale=upscale, max_side=max_side,
             binarize=binarize, denoise=denoise, correct=correct.value, llm_model=llm_model,
-            llm_quantization=llm_quantization, gpu_layers=gpu_layers, context_size=context_size,
+            llm_quantization=llm_quantization, llm_url=llm_url, gpu_layers=gpu_layers, context_size=context_size,
             allow_download=allow_download,
         )
     except ClearOCRError as exc:

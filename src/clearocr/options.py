@@ -97,6 +97,11 @@ class ReadOptions(BaseModel):
         None, description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M)."
     )
     llm_quantization: str | None = Field(None, description="Quantization of a repo's GGUF file, e.g. q4_k_m.")
+    llm_url: str | None = Field(
+        None,
+        description="Use an OpenAI-compatible server (Ollama, vLLM, llama.cpp) at this base URL instead of an "
+        "in-process model; --llm-model is then the server's model name (key: OPENAI_API_KEY).",
+    )
     gpu_layers: int = Field(0, ge=-1, description="Model layers to offload to a GPU (-1: all).")
     context_size: int = Field(2048, ge=128, le=131072, description="LLM context size in tokens.")
     allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")

@@ -130,9 +130,15 @@ class Reader:
             lexical = LexicalCorrector(self._lexicon_languages(opts.languages), hints=opts.hints)
             chain: list = [lexical]
             if opts.correct == "llm" or (opts.correct == "auto" and self._llm_available(opts)):
-                from clearocr.correction.rescoring import LLMRescoringCorrector
+                backend = self.llm(opts)
+                if backend.can_score:
+                    from clearocr.correction.rescoring import LLMRescoringCorrector
 
-                chain.append(LLMRescoringCorrector(self.llm(opts), lexical=lexical))
+                    chain.append(LLMRescoringCorrector(backend, lexical=lexical))
+                else:  # a server without log-probabilities: guarded generative correction
+                    from clearocr.correction.generative import LLMCorrectionCorrector
+
+                    chain.append(LLMCorrectionCorrector(backend, self._lexicon_languages(opts.languages), lexical=lexical))
             apply_postprocessors(document, chain)
         return document
 
@@ -151,15 +157,18 @@ class Reader:
         from clearocr.llm import create_backend
 
         opts = opts or self.options
-        key = (opts.llm_model, opts.llm_quantization, opts.gpu_layers, opts.context_size)
+        key = (opts.llm_url, opts.llm_model, opts.llm_quantization, opts.gpu_layers, opts.context_size)
         with self._lock:
             if self._llm is None or self._llm_key != key:
                 if self._llm is not None:
                     self._llm.close()
-                self._llm = create_backend(
-                    "llamacpp", model=opts.llm_model, quantization=opts.llm_quantization,
-                    allow_download=opts.allow_download, n_gpu_layers=opts.gpu_layers, n_ctx=opts.context_size,
-                )
+                if opts.llm_url:
+                    self._llm = create_backend("openai", base_url=opts.llm_url, model=opts.llm_model or "default")
+                else:
+                    self._llm = create_backend(
+                        "llamacpp", model=opts.llm_model, quantization=opts.llm_quantization,
+                        allow_download=opts.allow_download, n_gpu_layers=opts.gpu_layers, n_ctx=opts.context_size,
+                    )
                 self._llm_key = key
             return self._llm
 

@@ -145,6 +145,17 @@ def test_openai_backend_against_a_real_llama_cpp_server(llama_server):
         assert constrained.text.lstrip().startswith("{")
         assert backend._schema_style == "json_object"
         assert backend._response_formats({"type": "json_object", "schema": schema})[0]["type"] == "json_object"
+        assert not backend.can_score
+
+
+def test_reader_corrects_through_an_openai_compatible_server(llama_server, page_image):
+    from clearocr.pipeline import Reader
+
+    with Reader(engine="fake", orientation=False) as reader:
+        document = reader.read(page_image, correct="llm", llm_url=llama_server, llm_model="tiny")
+    # The random-weight model proposes nonsense: the guard keeps the OCR text (and nothing crashes).
+    assert document.raw_text is not None and document.text == document.raw_text
+    assert isinstance(reader, Reader)
 
 
 def test_openai_backend_unreachable_server_is_a_clear_error():

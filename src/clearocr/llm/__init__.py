@@ -44,6 +44,11 @@ class LLMBackend(ABC):
 
     name: str = ""
 
+    @property
+    def can_score(self) -> bool:
+        """Whether :meth:`score` works (the class overrides it)."""
+        return type(self).score is not LLMBackend.score
+
     @abstractmethod
     def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
         """Greedy completion of ``prompt``."""

@@ -32,7 +32,7 @@ from clearocr.errors import ClearOCRError, OptionsError
 from clearocr.options import ReadOptions
 
 #: Options only the server operator sets (files on the server, downloads, resource limits).
-SERVER_ONLY_OPTIONS = frozenset({"llm_model", "llm_quantization", "allow_download", "max_pixels", "max_pages", "gpu_layers", "context_size"})
+SERVER_ONLY_OPTIONS = frozenset({"llm_url", "llm_model", "llm_quantization", "allow_download", "max_pixels", "max_pages", "gpu_layers", "context_size"})
 
 
 class ServerSettings(BaseModel):
