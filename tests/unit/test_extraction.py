@@ -198,3 +198,25 @@ def test_footer_names_and_the_issuer_from_the_footers_legal_details():
                        [("Medienpilot GmbH & Co. KG • Am Saueracker 23", 40)], [("SimFin Analytics GmbH Rechnungs-Nr 02581", 40)],
                        *filler, [("Medienpilot GmbH & Co. KG Vertreten durch: Registergericht:", 40)]])
     assert RuleExtractor().extract(medienpilot).vendor_name.value.startswith("Medienpilot GmbH & Co. KG")
+
+
+def test_arithmetic_picks_the_total_among_candidates_and_extractors():
+    from clearocr.extraction.llm import merge
+    from clearocr.extraction.schema import ExtractedField, InvoiceFields
+
+    # The grand total was misread with an extra digit; subtotal + VAT confirm the plain "Total" row.
+    misread = doc([[("Subtotal", 40), ("80.00", 600)], [("VAT 25%", 40), ("20.00", 600)],
+                   [("Total", 40), ("100.00", 600)], [("Grand total", 40), ("1000.00", 600)]])
+    fields = RuleExtractor().extract(misread)
+    assert fields.total.value == "100.00" and fields.total.source.endswith("+arithmetic")
+    assert fields.checks["subtotal_plus_tax_equals_total"] is True
+    # Rules and LLM disagree on the total: the arithmetic decides, else the rules' answer stays.
+    rules = RuleExtractor().extract(doc([[("Subtotal", 40), ("80.00", 600)], [("VAT 25%", 40), ("20.00", 600)],
+                                         [("Grand total", 40), ("1000.00", 600)]]))
+    assert rules.checks["subtotal_plus_tax_equals_total"] is False
+    llm = InvoiceFields(total=ExtractedField(value="100.00", text="100.00", confidence=0.6, page=1,
+                                             bbox=(0, 0, 1, 1), line_index=2, source="llm"))
+    assert merge(rules, llm).total.value == "100.00" and rules.checks["subtotal_plus_tax_equals_total"]
+    unconfirmed = InvoiceFields(total=ExtractedField(value="55.00", text="55.00", confidence=0.6, page=1,
+                                                     bbox=(0, 0, 1, 1), line_index=2, source="llm"))
+    assert merge(RuleExtractor().extract(misread), unconfirmed).total.value == "100.00"

@@ -113,9 +113,17 @@ def _find_value(finder: Callable[[str], list[Match]], wanted: list[Match], refs:
 
 def merge(rules: InvoiceFields, llm: InvoiceFields) -> InvoiceFields:
     """Rule fields, with the LLM's located answers filling the fields the rules left empty; where both
-    found the same value, its confidence rises."""
+    found the same value, its confidence rises; where both found a different total, the one that
+    subtotal + tax (or the line items) confirms wins (:func:`~clearocr.extraction.rules.pick_total`)."""
+    from clearocr.extraction.rules import pick_total
+
     for name in FIELD_NAMES:
         mine, theirs = getattr(rules, name), getattr(llm, name)
+        if name == "total" and mine is not None and theirs is not None and mine.value != theirs.value:
+            rules.total = pick_total(rules, [theirs])  # the LLM's total only where the arithmetic backs it
+            if rules.total is theirs and "subtotal_plus_tax_equals_total" in rules.checks:
+                rules.checks["subtotal_plus_tax_equals_total"] = True
+            continue
         if mine is None and theirs is not None:
             setattr(rules, name, theirs)
         elif mine is not None and theirs is not None and mine.value == theirs.value:

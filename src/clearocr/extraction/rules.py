@@ -245,6 +245,38 @@ def _after_keyword(
     return None
 
 
+def arithmetic_total(fields: InvoiceFields) -> Decimal | None:
+    """The total the other amounts imply: subtotal + tax when both are known, else the line items'
+    sum when there is no subtotal (None when neither is known)."""
+    if fields.subtotal and fields.tax_amount:
+        if Decimal(fields.subtotal.value) <= 0:
+            return None  # "0.00" read for a subtotal is a misplaced value, not a basis for the total
+        return Decimal(fields.subtotal.value) + Decimal(fields.tax_amount.value)
+    if fields.line_items and not fields.subtotal and not fields.tax_amount:
+        amounts = [Decimal(item.amount.value) for item in fields.line_items if item.amount]
+        return sum(amounts) if amounts else None
+    return None
+
+
+def pick_total(fields: InvoiceFields, candidates: Sequence[ExtractedField],
+               cash_change: Decimal | None = None) -> ExtractedField | None:
+    """Among total candidates (from keyword rows, or from several extractors), the one the arithmetic
+    confirms: when the chosen total disagrees with subtotal + tax (or the line items' sum) and another
+    candidate agrees to the cent, that one is taken (``source`` gains ``+arithmetic``). Otherwise the
+    chosen total stays, and so does a total that cash minus change (``cash_change``) confirms."""
+    expected = arithmetic_total(fields)
+    chosen = fields.total
+    if chosen is not None and cash_change is not None and Decimal(chosen.value) == cash_change:
+        return chosen
+    if expected is None or (chosen is not None and abs(Decimal(chosen.value) - expected) <= Decimal("0.01")):
+        return chosen
+    for candidate in candidates:
+        if abs(Decimal(candidate.value) - expected) <= Decimal("0.01"):
+            candidate.source += "+arithmetic"
+            return candidate
+    return chosen
+
+
 class RuleExtractor:
     """Keyword-and-layout extractor. Stateless; :meth:`extract` is thread-safe.
 
@@ -270,6 +302,7 @@ class RuleExtractor:
         order = numeric_date_order([r.text for r in refs])
         day_first = order if order is not None else not ("en-us" in self.languages)
         fields.total, cash_change = self._total(refs)
+        total_candidates = self._total_candidates
         fields.subtotal = self._keyword_amount(refs, SUBTOTAL, exclude=None, rule="subtotal")
         fields.tax_amount, fields.tax_rate = self._tax(refs)
         fields.invoice_number = self._invoice_number(refs)
@@ -285,6 +318,7 @@ class RuleExtractor:
         fields.buyer_name = self._buyer(refs)
         fields.currency = self._currency(refs)
         fields.line_items = self._line_items(refs)
+        fields.total = pick_total(fields, total_candidates, cash_change)
         self._reconcile(fields, cash_change)
         return fields
 
@@ -367,6 +401,7 @@ class RuleExtractor:
 
     # -- amounts -----------------------------------------------------------------------------
     def _total(self, refs: Sequence[LineRef]) -> tuple[ExtractedField | None, Decimal | None]:
+        self._total_candidates: list[ExtractedField] = []
         candidates: list[tuple[int, Decimal, int, ExtractedField]] = []
         cash = change = None
         for position, ref in enumerate(refs):
@@ -391,6 +426,7 @@ class RuleExtractor:
             field = make_field(hit[0], hit[1], 0.95 if strong else 0.8, "total_strong" if strong else "total")
             candidates.append((tier, value, position, field))
         cash_change = (cash - change) if cash is not None and change is not None else None
+        self._total_candidates = [c[3] for c in candidates]
         if any(c[1] > 0 for c in candidates):
             candidates = [c for c in candidates if c[1] > 0]  # "Amount due 0.00" on a paid invoice
         if not candidates:
