@@ -147,6 +147,7 @@ class AI:
         self._processors: list[Processor] = []
         self.last_corrections: list = []
         self.prompt_calls = 0
+        self.prompt: str | None = None  # llm_correction's instructions: None, "notes", or your own text
         self.guard_rejected = 0
         if config is not None:
             self.initialize(config)
@@ -245,8 +246,9 @@ class AI:
             processor: a callable ``str -> str``, an object with ``process(Document)``, a built-in
                 name (:data:`BUILTIN_NAMES`), or a list of these (run in order); None clears it.
             settings: None; an :class:`AIModelConfig` (loads that model, as in the tutorials'
-                ``set_post_processor("llm_correction", config)``); or a dict with ``languages`` /
-                ``hints`` for the built-ins.
+                ``set_post_processor("llm_correction", config)``); or a dict with ``languages``,
+                ``hints`` and ``prompt`` (``"notes"`` for handwritten notes, or your own instructions
+                for ``llm_correction``; the guard applies either way) for the built-ins.
 
         Raises:
             OptionsError: an unknown built-in name or settings key; LLMError: the model cannot load.
@@ -260,11 +262,12 @@ class AI:
         if isinstance(settings, (AIModelConfig,)):
             self.initialize(settings)
         elif isinstance(settings, dict):
-            unknown = set(settings) - {"languages", "hints"}
+            unknown = set(settings) - {"languages", "hints", "prompt"}
             if unknown:
                 raise OptionsError(f"unknown post-processor settings: {', '.join(sorted(unknown))}")
             self.languages = list(settings.get("languages", self.languages))
             self.hints = list(settings.get("hints", self.hints))
+            self.prompt = settings.get("prompt", self.prompt)
         elif settings is not None:
             raise OptionsError(f"settings must be None, an AIModelConfig or a dict, not {type(settings).__name__}")
         self._processors = list(items)
@@ -279,9 +282,10 @@ class AI:
             from clearocr.correction.rescoring import LLMRescoringCorrector
 
             return [lexical, LLMRescoringCorrector(self.backend, self.languages, lexical=lexical)]
-        from clearocr.correction.generative import LLMCorrectionCorrector
+        from clearocr.correction.generative import NOTES_PROMPT, SYSTEM_PROMPT, LLMCorrectionCorrector
 
-        return [lexical, LLMCorrectionCorrector(self.backend, self.languages, lexical=lexical)]
+        prompt = {None: SYSTEM_PROMPT, "notes": NOTES_PROMPT}.get(self.prompt, self.prompt)
+        return [lexical, LLMCorrectionCorrector(self.backend, self.languages, lexical=lexical, system_prompt=prompt)]
 
     def run_postprocessor(self, value: str | RecognitionResult | Document) -> Any:
         """Run the chain on ``value`` and return the same kind: text, a RecognitionResult (with

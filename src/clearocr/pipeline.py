@@ -136,9 +136,11 @@ class Reader:
 
                     chain.append(LLMRescoringCorrector(backend, lexical=lexical))
                 else:  # a server without log-probabilities: guarded generative correction
-                    from clearocr.correction.generative import LLMCorrectionCorrector
+                    from clearocr.correction.generative import NOTES_PROMPT, SYSTEM_PROMPT, LLMCorrectionCorrector
 
-                    chain.append(LLMCorrectionCorrector(backend, self._lexicon_languages(opts.languages), lexical=lexical))
+                    prompt = NOTES_PROMPT if opts.mode == "handwritten" else SYSTEM_PROMPT
+                    chain.append(LLMCorrectionCorrector(backend, self._lexicon_languages(opts.languages),
+                                                        lexical=lexical, system_prompt=prompt))
             apply_postprocessors(document, chain)
         return document
 

@@ -133,5 +133,9 @@ def test_llm_correction_by_name_uses_the_loaded_model():
     ai.set_post_processor("llm_correction")
     # "smple" -> "simple" is kept; 3-letter tokens are never changed (too ambiguous to guard).
     assert ai.run_postprocessor("Ths is a smple note") == "Ths is a simple note"
+    ai.set_post_processor("llm_correction", {"prompt": "notes"})
+    ai.run_postprocessor("Ths is a smple note")
+    assert "handwritten notes" in ai._backend.prompts[-1][0]["content"]
+    backend = ai._backend
     ai.free_resources()
-    assert not ai.initialized
+    assert not ai.initialized and backend.closed
