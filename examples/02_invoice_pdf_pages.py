@@ -15,7 +15,9 @@ import pypdfium2                                                # only to count 
 pdf_path = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parent.parent / "samples" / "invoice-3pages-scanned.pdf")
 
 engine = ocr.OcrEngine()
-ai = AsposeAI(AsposeAIModelConfig(context_size=4096))
+# No model configured: "spell_check" is then the lexical corrector alone (no LLM needed). After
+# ai.initialize(AsposeAIModelConfig(...)) it also rescores unsure words with that model.
+ai = AsposeAI()
 
 
 def extract_totals(text):
