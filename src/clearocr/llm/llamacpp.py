@@ -80,22 +80,30 @@ def resolve_model(
         raise LLMError(f"{text!r} is neither a .gguf file nor a Hugging Face repo id (owner/name)")
     if not quantization:
         raise LLMError(f"{text}: give a quantization (e.g. q4_k_m) to choose a file of the repo")
-    from huggingface_hub import constants, scan_cache_dir
-
-    cached: list[Path] = []
     try:
-        for repo in scan_cache_dir().repos:
-            if repo.repo_id == text:
-                cached += [f.file_path for revision in repo.revisions for f in revision.files]
-    except Exception:  # no cache folder yet
+        from huggingface_hub import constants, scan_cache_dir
+    except ImportError:  # no hub client: nothing can be cached by it, nor downloaded
+        if allow_download:
+            raise LLMError(f"downloading {text} needs huggingface_hub: pip install 'clearocr[llm]'") from None
+        hub_cache = os.environ.get("HF_HUB_CACHE") or os.path.join(
+            os.environ.get("HF_HOME", os.path.join(os.path.expanduser("~"), ".cache", "huggingface")), "hub")
+        cached: list[Path] = []
+    else:
+        hub_cache = constants.HF_HUB_CACHE
         cached = []
+        try:
+            for repo in scan_cache_dir().repos:
+                if repo.repo_id == text:
+                    cached += [f.file_path for revision in repo.revisions for f in revision.files]
+        except Exception:  # no cache folder yet
+            cached = []
     choice = _pick([str(p) for p in cached], quantization)
     if choice:
         return Path(choice)
     if not allow_download:
         raise LLMError(
             f"{text} ({normalize_quantization(quantization)}) is not in the local Hugging Face cache "
-            f"({constants.HF_HUB_CACHE}) and downloads are off. Either allow the download "
+            f"({hub_cache}) and downloads are off. Either allow the download "
             f"(allow_download=True / --allow-download), or download {expected_filename(text, quantization)} "
             f"from https://huggingface.co/{text} and pass its path as the model."
         )
