@@ -8,6 +8,8 @@ Datasets:
   or read here) vs the ground-truth lines in reading order, upper-cased; word confidences are the OCR's.
 * bln600: ``postocr-bln600/test.csv`` OCR Text -> Ground Truth pairs (no confidences: unknown).
 * hipe: ``postocr-hipe-overproof-en/overproof_dev_en.jsonl`` article OCR -> ground truth.
+* funsd: the default engine's output on the FUNSD test forms (printed + handwritten; word confidences
+  are the OCR's) vs the annotated words in reading order (as in benchmarks/handwriting.py).
 
 Damage: a token the corrector changed although it already equalled the aligned reference token
 (Levenshtein alignment of token lists); digit damage counts those holding digits. Text is normalised
@@ -42,6 +44,15 @@ def sroie_pairs(limit):
         yield item["id"], document, item["reference"].upper()
 
 
+def funsd_pairs(limit):
+    """FUNSD forms: the default engine's output (cached) vs the annotated words in reading order."""
+    from extraction import document_for
+    from handwriting import funsd_items
+
+    for item in funsd_items(limit or 50):
+        yield item["id"], document_for(Path(item["path"]), "ocr", "en"), item["reference"]
+
+
 def bln_pairs(limit):
     with open(DATA / "postocr-bln600" / "test.csv", encoding="utf-8") as handle:
         for index, row in enumerate(csv.DictReader(handle)):
@@ -73,7 +84,7 @@ def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--datasets", default="sroie,bln600,hipe")
+    parser.add_argument("--datasets", default="sroie,bln600,hipe,funsd")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--correctors", default="lexical",
@@ -120,6 +131,8 @@ def main() -> int:
             source = sroie_pairs(args.limit)
         elif dataset == "bln600":
             source = bln_pairs(args.limit)
+        elif dataset == "funsd":
+            source = funsd_pairs(args.limit)
         else:
             source = hipe_pairs(args.limit)
         for _, raw, reference in source:
