@@ -245,3 +245,26 @@ def test_client_errors(live_server):
         with pytest.raises(APIError, match="gave up after 3 attempts") as info:
             client.read(png())
         assert info.value.status == 0
+
+
+def test_page_limit_and_slow_sync_request_becomes_a_job(tmp_path, samples):
+    GatedEngine.gate.set()
+    pdf = (samples / "invoice-3pages-scanned.pdf").read_bytes()
+    with TestClient(make_app(tmp_path, max_pages=2)) as api:
+        response = api.post("/v1/documents", headers=AUTH, files={"file": ("three.pdf", pdf)})
+        assert response.status_code == 413 and "3 pages" in response.json()["error"]["message"]
+        one_page = api.post("/v1/documents", headers=AUTH, files={"file": ("three.pdf", pdf)}, data={"pages": "2", "dpi": "72"})
+        assert one_page.status_code == 200 and [p["number"] for p in one_page.json()["pages"]] == [2]
+    GatedEngine.gate.clear()
+    try:
+        with TestClient(make_app(tmp_path / "slow", engine="gated", request_timeout=0.2)) as api:
+            response = api.post("/v1/documents", headers=AUTH, files={"file": ("slow.png", png())})
+            assert response.status_code == 202  # the wait ran out: the job goes on, poll it
+            job_id = response.json()["id"]
+            GatedEngine.gate.set()
+            deadline = time.time() + 10
+            while api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["status"] != "done" and time.time() < deadline:
+                time.sleep(0.05)
+            assert api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["result"]["source"] == "slow.png"
+    finally:
+        GatedEngine.gate.set()
