@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 import clearocr.engine as ocr                                   # was: import asposeocrcloud as ocr
-from clearocr.client import APIError                            # was: ocr.exceptions.OcrException
+from clearocr.client import APIError, Client                    # was: ocr.exceptions.OcrException
 from clearocr.ai import AI
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "handwritten-note.png"
@@ -59,10 +59,11 @@ def safe_recognize(engine, retries=3, backoff=2):
 
 
 try:
+    with Client(f"http://127.0.0.1:{PORT}") as probe:   # wait for the server to start
+        deadline = time.time() + 60
+        while not probe.healthy() and time.time() < deadline:
+            time.sleep(0.2)
     ocr_engine = ocr.OcrEngine(base_url=f"http://127.0.0.1:{PORT}", api_key=CLIENT_SECRET)
-    deadline = time.time() + 60
-    while not ocr_engine._client.healthy() and time.time() < deadline:   # wait for the server to start
-        time.sleep(0.2)
 
     upscaled_path = upscale_image(IMAGE_PATH)
     ocr_engine.load_image(upscaled_path)
