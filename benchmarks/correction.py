@@ -182,11 +182,9 @@ def main() -> int:
     tmp.write_text(json.dumps({"summary": summary, "peak_rss_mb": peak}, indent=1))
     tmp.replace(args.json)
     if args.markdown:
-        path = Path(args.markdown)
-        marker = "<!-- notes: kept when the table is regenerated -->"
-        notes = path.read_text().split(marker, 1)[1] if path.exists() and marker in path.read_text() else ""
-        path.write_text("# Correction benchmark\n\n```\n" + (__doc__ or "").strip() + "\n```\n\n" + table
-                        + "\n" + marker + notes)
+        from report import write_page
+
+        write_page(args.markdown, "# Correction benchmark\n\n```\n" + (__doc__ or "").strip() + "\n```\n\n" + table)
     return 0
 
 

@@ -191,16 +191,11 @@ def main() -> int:
     tmp.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1, default=str))
     tmp.replace(args.json)
     if args.markdown:
-        path = Path(args.markdown)
-        notes = ""  # hand-written notes after the marker survive a regenerated table
-        if path.exists() and NOTES_MARKER in path.read_text():
-            notes = path.read_text().split(NOTES_MARKER, 1)[1]
-        path.write_text("# Extraction benchmark\n\nWritten by `benchmarks/extraction.py`.\n\n```\n"
-                        + (__doc__ or "").strip() + "\n```\n\n" + table + "\n" + NOTES_MARKER + notes)
+        from report import write_page
+
+        write_page(args.markdown, "# Extraction benchmark\n\nWritten by `benchmarks/extraction.py`.\n\n```\n"
+                   + (__doc__ or "").strip() + "\n```\n\n" + table)
     return 0
-
-
-NOTES_MARKER = "<!-- notes: kept when the table is regenerated -->"
 
 
 if __name__ == "__main__":

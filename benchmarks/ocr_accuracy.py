@@ -249,7 +249,6 @@ def main() -> int:
     return 0
 
 
-NOTES_MARKER = "<!-- notes: kept when the table is regenerated -->"
 
 
 def write_outputs(rows: list[dict], peaks: dict[str, float], meta: dict, args: argparse.Namespace) -> None:
@@ -266,11 +265,9 @@ def write_outputs(rows: list[dict], peaks: dict[str, float], meta: dict, args: a
             "# OCR benchmark\n\nWritten by `benchmarks/ocr_accuracy.py`; raw numbers in "
             "`benchmarks/results/ocr_accuracy.json`.\n\n```\n" + (__doc__ or "").strip() + "\n```\n\n"
         )
-        path = Path(args.markdown)
-        notes = ""
-        if path.exists() and NOTES_MARKER in path.read_text():
-            notes = path.read_text().split(NOTES_MARKER, 1)[1]
-        path.write_text(header + text + "\n" + NOTES_MARKER + notes)
+        from report import write_page
+
+        write_page(args.markdown, header + text)
 
 
 if __name__ == "__main__":
