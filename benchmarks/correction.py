@@ -7,7 +7,8 @@ Datasets:
 * sroie: the default engine's own output on the 90 SROIE receipts (cached by benchmarks/extraction.py
   or read here) vs the ground-truth lines in reading order, upper-cased; word confidences are the OCR's.
 * bln600: ``postocr-bln600/test.csv`` OCR Text -> Ground Truth pairs (no confidences: unknown).
-* hipe: ``postocr-hipe-overproof-en/overproof_dev_en.jsonl`` article OCR -> ground truth.
+* hipe: ``postocr-hipe-overproof-en/overproof_dev_en.jsonl`` article OCR -> ground truth (its "¬"
+  line-end hyphens read as "-", as printed).
 * funsd: the default engine's output on the FUNSD test forms (printed + handwritten; word confidences
   are the OCR's) vs the annotated words in reading order (as in benchmarks/handwriting.py).
 
@@ -67,7 +68,10 @@ def hipe_pairs(limit):
             if limit and index >= limit:
                 break
             record = json.loads(line)
-            yield str(index), record["ocr_hypothesis"]["transcription_unit"], record["ground_truth"]["transcription_unit"]
+            # The transcription marks a line-end hyphen with "¬" where the print (and the OCR) has "-":
+            # a notation, not an OCR error, so it is compared as "-".
+            reference = record["ground_truth"]["transcription_unit"].replace("\u00ac", "-")
+            yield str(index), record["ocr_hypothesis"]["transcription_unit"], reference
 
 
 def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: list[str]) -> tuple[int, int, int]:

@@ -78,7 +78,8 @@ def test_lexical_on_a_document_records_word_changes(lexical):
 def test_weighted_distance_prefers_confusions():
     assert weighted_distance("rnodern", "modern") == pytest.approx(0.3)
     assert weighted_distance("eourt", "court") == pytest.approx(0.3)
-    assert weighted_distance("cat", "dog") == pytest.approx(3.0)
+    assert weighted_distance("cat", "dim") == pytest.approx(3.0)
+    assert weighted_distance("cat", "dog") == pytest.approx(2.3)  # a/o is a confusion
 
 
 def test_llm_rescoring_picks_the_likelier_spelling_and_never_invents():

@@ -21,9 +21,9 @@ from typing import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
-from clearocr.correction.lexical import NUMBER_SHAPE, LexicalCorrector, _TOKEN, weighted_distance
+from clearocr.correction.lexical import CONFUSION_COST, NUMBER_SHAPE, LexicalCorrector, _TOKEN, weighted_distance
 from clearocr.document import Document
-from clearocr.llm import LLMBackend
+from clearocr.llm import LLMBackend, LLMError
 
 SYSTEM_PROMPT = (
     "You fix OCR errors in scanned documents. Correct misread characters only (for example 0/O, 1/l, "
@@ -78,7 +78,13 @@ class LLMCorrectionCorrector:
             {"role": "user", "content": f"Context:\n{context}\n\nCorrect the line between << >>:\n{line}"},
         ]
         # Roughly one token per 3 characters, plus room for a few fixes; longer answers are rewrites.
-        reply = self.backend.chat(messages, max_tokens=len(line) // 3 + 16).text
+        try:
+            reply = self.backend.chat(messages, max_tokens=len(line) // 3 + 16).text
+        except LLMError as exc:
+            if not (before or after) or "context" not in str(exc).lower():
+                raise
+            # The model's context (n_ctx) cannot hold the neighbouring lines: ask about the line alone.
+            return self.propose(line, [], [])
         for candidate in reply.splitlines():
             candidate = candidate.strip().strip("<>").strip()
             if candidate:
@@ -100,8 +106,11 @@ class LLMCorrectionCorrector:
             return unsure and bool(NUMBER_SHAPE.fullmatch(new_core)) and weighted_distance(old_core, new_core) <= self.max_word_cost
         if not self.lexical.is_correctable(old, confidence):
             return False
-        if weighted_distance(old_core.lower(), new_core.lower()) > self.max_word_cost:
+        cost = weighted_distance(old_core.lower(), new_core.lower())
+        if cost > self.max_word_cost:
             return False
+        if self.lexical._known(old_core) and cost > 2 * CONFUSION_COST:
+            return False  # a real word ("tho") only for another one OCR confusions away ("the")
         return new_core.isalpha() and self.lexical._known(new_core)
 
     def guard(self, tokens: list[str], proposal: str, confidences: list[float | None]) -> list[str]:
@@ -129,7 +138,7 @@ class LLMCorrectionCorrector:
         out = []
         for index, line in enumerate(lines):
             tokens = line.split()
-            if not tokens or not any(self.lexical.is_correctable(t, None) or any(c.isdigit() for c in t) for t in tokens):
+            if not tokens or not any(self.lexical.doubtful(t, None) or any(c.isdigit() for c in t) for t in tokens):
                 out.append(line)
                 continue
             before = lines[max(0, index - self.context_lines): index]
@@ -147,7 +156,7 @@ class LLMCorrectionCorrector:
             texts = [line.text for line in page.lines]
             for index, line in enumerate(page.lines):
                 words = line.words
-                if not words or not any(self.lexical.is_correctable(w.text, w.confidence) for w in words):
+                if not words or not any(self.lexical.doubtful(w.text, w.confidence) for w in words):
                     continue  # nothing the guard would let the model change: skip the call
                 tokens = [w.text for w in words]
                 before = texts[max(0, index - self.context_lines): index]

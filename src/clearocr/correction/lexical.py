@@ -1,19 +1,27 @@
 """Lexical post-OCR correction: OCR confusion sets + word lexicons, conservative by construction.
 
-Candidates for a word missing from the lexicon come from SymSpell (Garbe, "SymSpell: 1 million times
-faster spelling correction", 2012; symspellpy) over a lexicon built from wordfreq's frequency lists
-(Speer et al., wordfreq 3) plus an invoice/receipt vocabulary. They are ranked by a weighted edit
-distance in which OCR confusions (0/o, 1/l/i, 5/s, 8/b, 2/z, rn/m, cl/d, vv/w, li/h, c/e, n/u ...) cost
-0.3 and other edits 1.0, then by word frequency.
+Candidates for a word come from SymSpell (Garbe, "SymSpell: 1 million times faster spelling
+correction", 2012; symspellpy) over a lexicon built from wordfreq's frequency lists (Speer et al.,
+wordfreq 3) plus an invoice/receipt vocabulary. The choice is a noisy channel (Kernighan, Church & Gale,
+"A spelling correction program based on a noisy channel model", COLING 1990): the candidate ``c``
+maximising ``log10 P(c) + log10 P(printed | c)``, where ``log10 P(c)`` is the word's Zipf frequency and
+the error model :func:`channel_log10` charges an OCR confusion (e/o, u/n, rn/m, 0/o, 1/l ...) far less
+than any other edit. The printed word stays unless the best candidate beats it:
+
+* a word the lexicon knows competes with its own frequency plus ``real_word_margin``: "tho" (Zipf 4.4)
+  becomes "the" (7.7 - 1.2 for o/e), "bad" (5.5) does not become "had" (6.3 - 1.2);
+* an unknown word competes with ``unknown_zipf``, lowered by ``unknown_slope`` per letter beyond four
+  (a long non-word is rarely a real word) and raised by ``name_bonus`` if capitalised: "Mawzi" stays,
+  "prisoeer" becomes "prisoner";
+* two candidates closer than ``ambiguity_margin`` leave the word as printed ("Ths": "The" or "This"?).
 
 What it will not do:
 
 * change a token that is mostly digits (amounts, dates, IDs) unless its OCR confidence is below
   ``digit_confidence`` and the result is all digits and separators;
-* change a word found in the lexicon, a short all-caps token (acronyms), or a word whose OCR
+* change a short all-caps token (acronyms), a hint, a one-letter word, or a word whose OCR
   confidence is at least ``word_confidence``;
-* accept anything but OCR confusions for capitalised words (names), or a candidate rarer than
-  ``min_zipf``.
+* take a candidate rarer than ``min_zipf``.
 """
 
 from __future__ import annotations
@@ -24,14 +32,24 @@ from typing import Iterable
 
 from clearocr.document import Document
 
-#: OCR confusions: printed-as -> possibly-was, each costing CONFUSION_COST instead of 1.0.
-CONFUSIONS: dict[str, tuple[str, ...]] = {
-    "0": ("o",), "o": ("0",), "1": ("l", "i"), "l": ("1", "i", "t"), "i": ("l", "1"), "5": ("s",), "s": ("5",),
-    "8": ("b",), "b": ("8", "h"), "2": ("z",), "z": ("2",), "6": ("b", "g"), "9": ("g",), "4": ("a",),
-    "rn": ("m",), "m": ("rn",), "cl": ("d",), "d": ("cl",), "vv": ("w",), "w": ("vv",), "li": ("h",),
-    "h": ("li", "b"), "ii": ("u",), "c": ("e",), "e": ("c",), "n": ("u",), "u": ("n",), "f": ("t",), "t": ("f",),
-}
+#: OCR confusions: printed-as -> possibly-was, each costing CONFUSION_COST instead of 1.0. Glyph
+#: look-alikes of Latin print: digits and letters (0/o, 1/l/i, 5/s, 8/b), broken or merged strokes
+#: (rn/m, in/m, cl/d, vv/w, li/h, ii/u, ri/n) and the round and stemmed letters that worn type and
+#: poor scans blur (e/o/c, u/n, h/b, l/t/f, f/s for the long s), as catalogued for newspaper OCR by
+#: Evershed & Fitch ("Correcting noisy OCR: context beats confusion", DATeCH 2014).
+_CONFUSION_PAIRS = """
+0:o 1:l 1:i l:i 5:s 8:b 2:z 6:b 6:g 9:g 4:a rn:m in:m ni:m cl:d vv:w li:h ll:h ii:h ii:u ri:n
+e:o e:c o:c o:u o:q a:o u:n n:a h:b l:t l:f i:t f:s f:t r:t v:y y:v j:i g:q b:o u:a i:r e:a
+"""
+CONFUSIONS: dict[str, tuple[str, ...]] = {}
+for _pair in _CONFUSION_PAIRS.split():
+    _a, _b = _pair.split(":")
+    CONFUSIONS[_a] = CONFUSIONS.get(_a, ()) + (_b,)
+    CONFUSIONS[_b] = CONFUSIONS.get(_b, ()) + (_a,)
 CONFUSION_COST = 0.3
+#: log10 P(printed | true) per unit of weighted edit distance: the noisy channel. One unlikely edit is
+#: -4 (1 in 10,000 characters), an OCR confusion -1.2 (about 6 in 100 of the confusable glyphs).
+EDIT_LOG10 = -4.0
 DIGIT_FOR_LETTER = {"o": "0", "O": "0", "l": "1", "I": "1", "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
 LETTER_FOR_DIGIT = {"0": "o", "1": "l", "5": "s", "8": "b", "2": "z"}
 
@@ -48,6 +66,12 @@ facture montant tva échéance factuur bedrag btw totaal
 #: What a token must become for letters to be read as digits: an amount, a number, a date or a time.
 NUMBER_SHAPE = re.compile(r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?|\d+|\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
 _TOKEN = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
+
+
+def channel_log10(printed: str, true: str) -> float:
+    """log10 P(``printed`` | ``true``), the OCR error model: :data:`EDIT_LOG10` per unit of
+    :func:`weighted_distance` (0 for identical words, -1.2 for one OCR confusion, -4 for another edit)."""
+    return EDIT_LOG10 * weighted_distance(printed, true)
 
 
 def weighted_distance(printed: str, candidate: str) -> float:
@@ -115,6 +139,14 @@ class LexicalCorrector:
         word_confidence: words read at least this sure are never changed.
         digit_confidence: digits are changed only in tokens read less sure than this.
         min_zipf: a candidate must be at least this frequent (Zipf scale: 3 = once per million words).
+        unknown_zipf: the score an unknown printed word keeps (Zipf scale, see module notes).
+        unknown_slope: how much lower that score is per letter beyond four.
+        real_word_margin: how far a candidate must beat a known printed word (Zipf units); None
+            leaves known words alone.
+        name_bonus: added to the keep score of an unknown word that starts with a capital (names,
+            places, brands and codes are seldom in the lexicon).
+        ambiguity_margin: the best candidate must beat the runner-up by this much (Zipf units), else
+            the word is left for a corrector with context: "Ths" may be "The" or "This".
         hints: domain terms to prefer (drug names, product names, people): they count as known
             words, and a misread word within the edit limit of a hint becomes the hint (spelled as
             given) ahead of any lexicon word. Multi-word hints add each word.
@@ -128,12 +160,21 @@ class LexicalCorrector:
         lexicon_size: int = 60_000,
         word_confidence: float = 0.97,
         digit_confidence: float = 0.8,
-        min_zipf: float = 2.5,
+        min_zipf: float = 2.0,
         hints: Iterable[str] = (),
+        unknown_zipf: float = 2.0,
+        unknown_slope: float = 0.5,
+        real_word_margin: float | None = 1.0,
+        name_bonus: float = 1.5,
+        ambiguity_margin: float = 1.0,
     ) -> None:
+        self.ambiguity_margin = ambiguity_margin
+        self.name_bonus = name_bonus
         self.languages = [code for code in languages]
-        self.frequent_zipf = 3.5
-        self.frequency_margin = 0.5
+        self.unknown_zipf = unknown_zipf
+        self.unknown_slope = unknown_slope
+        self.real_word_margin = real_word_margin
+        self._cache: dict[str, str | None] = {}
         self.hints = {w.lower(): w for hint in hints for w in re.findall(r"[^\W\d_][\w'-]*", hint)}
         self.lexicon_size = lexicon_size
         self.word_confidence = word_confidence
@@ -176,7 +217,7 @@ class LexicalCorrector:
             return lead + fixed + trail if NUMBER_SHAPE.fullmatch(fixed) else token
         if confidence is not None and confidence >= self.word_confidence and not digits:
             return token
-        if not core.replace("-", "").replace("'", "").isalnum() or self._known(core):
+        if not core.replace("-", "").replace("'", "").isalnum():
             return token
         if core.isupper() and len(core) <= 3 and not digits:
             return token  # acronyms
@@ -184,70 +225,95 @@ class LexicalCorrector:
             return token  # "5pm", "2nd", "10kg": a number with its unit, not a misread word
         if digits:
             # Letters with stray digits ("Inv0ice", "N0"): digit->letter confusions only.
+            if self._known(core):
+                return token
             fixed = "".join(LETTER_FOR_DIGIT.get(ch, ch) if ch.isdigit() else ch for ch in core)
             if any(ch.isdigit() for ch in fixed) or not self._known(fixed):
                 return token
             return lead + _match_case(core, fixed.lower()) if core.isupper() else lead + fixed + trail
-        if len(core) < 4:
+        if len(core) < 2 or not core.isalpha():
             return token
-        best = self._best_candidate(core, limit=1.0 if len(core) >= 6 else 2 * CONFUSION_COST)
+        best = self.best_spelling(core)
         return token if best is None else lead + _match_case(core, best) + trail
 
-    def candidates(self, word: str, limit: float) -> list[tuple[str, float, float]]:
-        """Lexicon words near ``word``: ``(candidate, weighted edit cost, zipf)``, best first.
+    def keep_score(self, word: str) -> float | None:
+        """The noisy-channel score the printed ``word`` keeps (Zipf units): its frequency plus
+        ``real_word_margin`` if the lexicon knows it, else ``unknown_zipf`` less ``unknown_slope`` per
+        letter beyond four. None for a word never to change (a hint, or a known word with
+        ``real_word_margin=None``)."""
+        lowered = word.lower()
+        if lowered in self.hints:
+            return None
+        if self._known(word):
+            return None if self.real_word_margin is None else self._zipf(word) + self.real_word_margin
+        name = self.name_bonus if word[:1].isupper() else 0.0
+        return self.unknown_zipf + name - self.unknown_slope * max(0, len(word) - 4)
 
-        Capitalised words (names) only get candidates within OCR confusions.
-        """
+    def best_spelling(self, word: str) -> str | None:
+        """The lower-case spelling that should replace ``word`` (None: keep it), by the noisy channel
+        described in the module notes. Results are cached per corrector."""
+        if word in self._cache:
+            return self._cache[word]
+        keep = self.keep_score(word)
+        best = None
+        if keep is not None:
+            ranked = [(zipf + channel, candidate) for candidate, channel, zipf in self.candidates(word)[:2]]
+            if ranked and ranked[0][0] > keep and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= self.ambiguity_margin):
+                best = ranked[0][1]
+        if len(self._cache) < 200_000:
+            self._cache[word] = best
+        return best
+
+    def candidates(self, word: str, limit: float | None = None) -> list[tuple[str, float, float]]:
+        """Lexicon words and hints near ``word``: ``(candidate, log10 P(word | candidate), zipf)``,
+        ranked by ``zipf + log10 P(word | candidate)``, best first. SymSpell proposes words within two
+        edits (one for two-letter words); ``limit`` (weighted edit distance) narrows them further."""
         from symspellpy import Verbosity
 
         lowered = word.lower()
-        hint_limit = max(limit, 1.0 if len(word) >= 6 else 2 * CONFUSION_COST)
-        if word[:1].isupper():
-            limit = min(limit, 2 * CONFUSION_COST)  # names: OCR confusions only
+        reach = 1 if len(lowered) <= 2 else 2
         found: dict[str, tuple[float, float]] = {}
         for language in self.languages:
             frequencies, index = _lexicon(language, self.lexicon_size)
-            for suggestion in index.lookup(lowered, Verbosity.ALL, max_edit_distance=2):
+            for suggestion in index.lookup(lowered, Verbosity.ALL, max_edit_distance=reach):
                 candidate = suggestion.term
                 zipf = frequencies.get(candidate, 0.0)
                 if zipf < self.min_zipf or candidate == lowered:
                     continue
                 cost = weighted_distance(lowered, candidate)
-                if cost <= limit and (candidate not in found or found[candidate][0] > cost):
-                    found[candidate] = (cost, zipf)
+                if limit is not None and cost > limit:
+                    continue
+                if candidate not in found or found[candidate][1] < zipf:
+                    found[candidate] = (EDIT_LOG10 * cost, zipf)
         for hint_lower, hint in self.hints.items():  # a handful of terms: compared directly
             cost = weighted_distance(lowered, hint_lower)
-            if hint_lower != lowered and cost <= hint_limit:
-                found[hint if not hint.islower() else hint_lower] = (cost - 0.01, HINT_ZIPF)
-        ranked = sorted(found.items(), key=lambda item: (item[1][0], -item[1][1], item[0]))
-        return [(candidate, cost, zipf) for candidate, (cost, zipf) in ranked]
-
-    def _best_candidate(self, word: str, limit: float) -> str | None:
-        """The best candidate within ``limit``; failing that, for a lower-case or all-capitals word,
-        a single-edit candidate that is clearly the most frequent of the single-edit candidates
-        (Zipf >= :attr:`frequent_zipf` and ahead of the runner-up by :attr:`frequency_margin`):
-        "therb" -> "there" (6.3 vs "herb" 3.8), "fronm" -> "from"; "nack" (back/lack/sack) stays."""
-        ranked = self.candidates(word, limit)
-        if ranked:
-            return ranked[0][0]
-        if len(word) < 4 or (word[:1].isupper() and not word.isupper()):
-            return None  # a capitalised word is likely a name: OCR confusions only
-        single = sorted((c for c in self.candidates(word.lower(), 1.0) if c[1] <= 1.0), key=lambda c: -c[2])
-        if single and single[0][2] >= self.frequent_zipf and (
-            len(single) == 1 or single[0][2] - single[1][2] >= self.frequency_margin
-        ):
-            return single[0][0]
-        return None
+            if hint_lower != lowered and cost <= max(limit or 0.0, 1.0 if len(word) >= 6 else 2 * CONFUSION_COST):
+                found[hint if not hint.islower() else hint_lower] = (EDIT_LOG10 * cost, HINT_ZIPF)
+        ranked = sorted(found.items(), key=lambda item: (-(item[1][0] + item[1][1]), item[0]))
+        return [(candidate, channel, zipf) for candidate, (channel, zipf) in ranked]
 
     def is_correctable(self, token: str, confidence: float | None) -> bool:
-        """Whether a token may be changed at all: alphabetic, unknown to the lexicon, not an acronym,
-        not read with high confidence, at least four letters."""
+        """Whether a token may be changed at all: alphabetic, at least two letters, not an acronym or
+        a hint, not read with high confidence, and unknown to the lexicon or (with
+        ``real_word_margin`` set) known."""
         core = _TOKEN.match(token).group(2)
-        if len(core) < 4 or not core.isalpha() or (core.isupper() and len(core) <= 3):
+        if len(core) < 2 or not core.isalpha() or (core.isupper() and len(core) <= 3):
             return False
         if confidence is not None and confidence >= self.word_confidence:
             return False
-        return not self._known(core)
+        return self.keep_score(core) is not None
+
+    def doubtful(self, token: str, confidence: float | None, band: float = 2.0) -> bool:
+        """Whether ``token`` is worth a second opinion (a language model's): correctable (see
+        :meth:`is_correctable`) and either unknown to the lexicon or with a candidate whose
+        noisy-channel score comes within ``band`` Zipf units of the printed word's keep score."""
+        if not self.is_correctable(token, confidence):
+            return False
+        core = _TOKEN.match(token).group(2)
+        if not self._known(core):
+            return True
+        options = self.candidates(core)[:1]
+        return bool(options) and options[0][1] + options[0][2] > self.keep_score(core) - band
 
     def correct_text(self, text: str) -> str:
         """Correct plain text (no confidences known), keeping its whitespace."""
