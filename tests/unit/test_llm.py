@@ -65,6 +65,11 @@ def test_llamacpp_loads_generates_greedily_and_scores(tiny_model):
         assert isinstance(reply.text, str) and reply.finish_reason in ("stop", "length")
         short, longer = backend.score("the total"), backend.score("the total is due")
         assert short < 0 and longer < short  # more tokens, lower joint probability
+        # Variants of a shared prefix (KV cache re-used) score as the whole texts do.
+        endings = ["total is due", "tota1 is due", "x"]
+        expected = [backend.score("the " + ending) for ending in endings]
+        assert backend.score_variants("the ", endings) == pytest.approx(expected, rel=0.02, abs=0.05)
+        assert backend.score_variants("", ["the total"]) == pytest.approx([short], rel=0.02, abs=0.05)
     with pytest.raises(LLMError, match="closed"):
         backend.complete("x")
 

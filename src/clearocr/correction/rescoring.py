@@ -73,15 +73,15 @@ class LLMRescoringCorrector:
             return token
         before = tokens[max(0, index - self.window): index]
         after = tokens[index + 1: index + 1 + self.window]
-
-        def score(word: str) -> float:
-            return self.backend.score(" ".join(before + [word] + after))
-
-        printed = score(token)
+        words = [token] + [lead + _match_case(core, candidate) + trail for candidate, _, _ in options]
+        prefix = " ".join(before) + " " if before else ""
+        suffix = " " + " ".join(after) if after else ""
+        # One pass over the shared left context; each variant costs its word and the right context.
+        scores = self.backend.score_variants(prefix, [word + suffix for word in words])
+        printed = scores[0]
         best_word, best_score = token, printed
-        for candidate, channel, _ in options:
-            word = lead + _match_case(core, candidate) + trail
-            value = score(word) + self.channel_weight * channel * math.log(10)
+        for word, value, (_, channel, _) in zip(words[1:], scores[1:], options):
+            value += self.channel_weight * channel * math.log(10)
             if value > best_score:
                 best_word, best_score = word, value
         return best_word if best_score - printed >= self.margin else token

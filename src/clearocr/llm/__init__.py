@@ -66,6 +66,15 @@ class LLMBackend(ABC):
         """
         raise LLMError(f"backend {self.name!r} cannot score text (no log-probabilities)")
 
+    def score_variants(self, prefix: str, endings: Sequence[str]) -> list[float]:
+        """``[score(prefix + ending) for ending in endings]``; backends that can reuse the work done
+        on the shared ``prefix`` (llama.cpp's KV cache) override it.
+
+        Raises:
+            LLMError: the backend gives no log-probabilities.
+        """
+        return [self.score(prefix + ending) for ending in endings]
+
     def close(self) -> None:
         """Free the model. Safe to call twice."""
 

@@ -215,6 +215,36 @@ class LlamaCppBackend(LLMBackend):
             total += float(row[tokens[position + 1]] - log_norm)
         return total
 
+    def score_variants(self, prefix: str, endings: Sequence[str]) -> list[float]:
+        """``[score(prefix + ending) for ending in endings]``, evaluating the shared prefix once: each
+        variant re-uses the KV cache up to its first token that differs from the prefix's tokens, so
+        rescoring a word's candidates costs the candidate and its right context, not the whole window."""
+        import numpy as np
+
+        llm = self._model()
+        base = llm.tokenize(prefix.encode("utf-8"), add_bos=True)
+        llm.reset()
+        llm.eval(base)
+        # cumulative[k]: log-probability of base[1:k] (tokens after the first, as in score()).
+        cumulative = [0.0, 0.0]
+        for position in range(1, len(base)):
+            cumulative.append(cumulative[-1] + _log_softmax_at(np.asarray(llm.scores[position - 1]), base[position]))
+        results = []
+        for ending in endings:
+            tokens = llm.tokenize((prefix + ending).encode("utf-8"), add_bos=True)
+            shared = 0
+            while shared < min(len(base), len(tokens)) and base[shared] == tokens[shared]:
+                shared += 1
+            shared = max(1, shared)
+            llm.n_tokens = shared
+            if len(tokens) > shared:
+                llm.eval(tokens[shared:])
+            total = cumulative[shared]
+            for position in range(shared, len(tokens)):
+                total += _log_softmax_at(np.asarray(llm.scores[position - 1]), tokens[position])
+            results.append(total)
+        return results
+
     def close(self) -> None:
         """Free the model and its context; on glibc, hand freed heap pages back to the OS too (else
         RSS stays 50-150 MB above its level before loading, measured with benchmarks/llm_memory.py)."""
@@ -223,6 +253,15 @@ class LlamaCppBackend(LLMBackend):
             self._llm = None
             gc.collect()
             _trim_heap()
+
+
+def _log_softmax_at(row: Any, token: int) -> float:
+    """log softmax(row)[token], computed stably (float64)."""
+    import numpy as np
+
+    row = row.astype(np.float64, copy=False)
+    top = row.max()
+    return float(row[token] - top - np.log(np.exp(row - top).sum()))
 
 
 def _trim_heap() -> None:
