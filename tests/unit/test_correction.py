@@ -125,3 +125,13 @@ def test_llm_correction_never_changes_sure_amounts():
     apply_postprocessors(document, corrector)
     assert document.text == "Total amount 9.00"
     assert [c.by for c in document.corrections] == ["llm_correction", "llm_correction"]
+
+
+def test_lexical_noisy_channel_fixes_real_words_only_when_much_likelier(lexical):
+    # "tho" (Zipf 4.4) is one o/e confusion from "the" (7.7); "bad" vs "had" is too close to call.
+    assert lexical.correct_text("tho man aro here") == "the man are here"
+    assert lexical.correct_text("he had a bad day") == "he had a bad day"
+    assert lexical.correct_token("tho", confidence=0.99) == "tho"  # the OCR was sure
+    # Halves of a word hyphenated across lines are not words: left alone.
+    assert lexical.correct_text("in tho Congre-\ngational Hall") == "in the Congre-\ngational Hall"
+    assert lexical.keep_score("Mawzi") > lexical.keep_score("mawzi")  # capitalised: likely a name

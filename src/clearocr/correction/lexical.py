@@ -130,6 +130,19 @@ def _match_case(template: str, word: str) -> str:
     return word
 
 
+def line_break_fragments(lines: list[list[str]]) -> set[tuple[int, int]]:
+    """``(line, word)`` positions of the halves of words hyphenated at a line end: a last word ending
+    in "-" after a letter, and the first word of the next line when it starts in lower case."""
+    found: set[tuple[int, int]] = set()
+    for index, tokens in enumerate(lines):
+        if tokens and len(tokens[-1]) > 1 and tokens[-1].endswith("-") and tokens[-1][-2].isalpha():
+            found.add((index, len(tokens) - 1))
+            following = lines[index + 1] if index + 1 < len(lines) else []
+            if following and following[0][:1].islower():
+                found.add((index + 1, 0))
+    return found
+
+
 class LexicalCorrector:
     """Confusion-aware dictionary corrector (see module notes for what it leaves alone).
 
@@ -316,18 +329,29 @@ class LexicalCorrector:
         return bool(options) and options[0][1] + options[0][2] > self.keep_score(core) - band
 
     def correct_text(self, text: str) -> str:
-        """Correct plain text (no confidences known), keeping its whitespace."""
-        return re.sub(r"\S+", lambda m: self.correct_token(m.group(0)), text)
+        """Correct plain text (no confidences known), keeping its whitespace. The two halves of a word
+        hyphenated across lines ("Congre-" / "gational") are left alone: neither is a word."""
+        lines = text.split("\n")
+        fragments = line_break_fragments([line.split() for line in lines])
+        out = []
+        for index, line in enumerate(lines):
+            position = iter(range(len(line.split())))
+            out.append(re.sub(r"\S+", lambda m: m.group(0) if (index, next(position)) in fragments
+                              else self.correct_token(m.group(0)), line))
+        return "\n".join(out)
 
     def process(self, document: Document) -> Document:
         """Correct every word of ``document`` in place, recording each change; returns it."""
         from clearocr.correction import replace_word
 
         for page in document.pages:
+            fragments = line_break_fragments([[w.text for w in line.words] for line in page.lines])
             for index, line in enumerate(page.lines):
                 if not line.words:
                     continue
                 for word_index, word in enumerate(line.words):
+                    if (index, word_index) in fragments:
+                        continue
                     fixed = self.correct_token(word.text, word.confidence)
                     if fixed != word.text:
                         replace_word(document, page, index, word_index, fixed, self.name)

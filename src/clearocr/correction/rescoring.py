@@ -18,7 +18,7 @@ import math
 import re
 from typing import Iterable
 
-from clearocr.correction.lexical import LexicalCorrector, _match_case, _TOKEN
+from clearocr.correction.lexical import LexicalCorrector, _match_case, _TOKEN, line_break_fragments
 from clearocr.document import Document
 from clearocr.llm import LLMBackend
 
@@ -89,9 +89,12 @@ class LLMRescoringCorrector:
     def correct_text(self, text: str) -> str:
         """Correct plain text (no confidences known), line by line, keeping whitespace."""
         out_lines = []
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        fragments = line_break_fragments([line.split() for line in lines])
+        for line_index, line in enumerate(lines):
             tokens = line.split()
-            fixed = [self.choose(tokens, i, None) for i in range(len(tokens))]
+            fixed = [tokens[i] if (line_index, i) in fragments else self.choose(tokens, i, None)
+                     for i in range(len(tokens))]
             mapping = iter(fixed)
             out_lines.append(re.sub(r"\S+", lambda _: next(mapping), line))
         return "\n".join(out_lines)
@@ -101,9 +104,12 @@ class LLMRescoringCorrector:
         from clearocr.correction import replace_word
 
         for page in document.pages:
+            fragments = line_break_fragments([[w.text for w in line.words] for line in page.lines])
             for line_index, line in enumerate(page.lines):
                 tokens = [w.text for w in line.words]
                 for word_index, word in enumerate(line.words):
+                    if (line_index, word_index) in fragments:
+                        continue
                     fixed = self.choose(tokens, word_index, word.confidence)
                     if fixed != word.text:
                         replace_word(document, page, line_index, word_index, fixed, self.name)
