@@ -198,22 +198,7 @@ class LlamaCppBackend(LLMBackend):
 
     def score(self, text: str) -> float:
         """Sum of the log-probabilities of ``text``'s tokens after the first (one forward pass)."""
-        import numpy as np
-
-        llm = self._model()
-        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True)
-        if len(tokens) < 2:
-            return 0.0
-        llm.reset()
-        llm.eval(tokens)
-        logits = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
-        total = 0.0
-        for position in range(len(tokens) - 1):
-            row = logits[position]
-            top = row.max()
-            log_norm = top + np.log(np.exp(row - top).sum())
-            total += float(row[tokens[position + 1]] - log_norm)
-        return total
+        return self.score_variants("", [text])[0]
 
     def score_variants(self, prefix: str, endings: Sequence[str]) -> list[float]:
         """``[score(prefix + ending) for ending in endings]``, evaluating the shared prefix once: each
