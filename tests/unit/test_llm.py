@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.fixtures.optional import require_llm
+
 from clearocr.llm import LLMError, create_backend
 from clearocr.llm.llamacpp import expected_filename, normalize_quantization, resolve_model
 
@@ -48,7 +50,7 @@ def test_bad_model_arguments(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed (pip install 'clearocr[llm]')")
+    require_llm()
     pytest.importorskip("gguf")
     from tests.fixtures.tiny_gguf import write_tiny_gguf
 
@@ -75,7 +77,7 @@ def test_llamacpp_loads_generates_greedily_and_scores(tiny_model):
 
 
 def test_llamacpp_rejects_a_file_that_is_not_gguf(tmp_path):
-    pytest.importorskip("llama_cpp")
+    require_llm()
     bogus = tmp_path / "broken.gguf"
     bogus.write_bytes(b"GGUF but not really")
     with pytest.raises(LLMError, match="broken.gguf"):
@@ -107,7 +109,7 @@ def llama_server(tiny_model):
     import sys
     import time
 
-    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] not installed")
+    require_llm("llama_cpp.server")
     pytest.importorskip("httpx")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -132,9 +132,12 @@ class LlamaCppBackend(LLMBackend):
         threads: CPU threads (default: cores - 1, at least 1: generation collapses when every core
             is also busy with other work).
         seed: random seed (decoding is greedy anyway).
+        self_test: first decode a few tokens with this build and model in a child process (cached per
+            build and model; see :mod:`clearocr.llm.selftest`), so a native crash cannot kill the caller.
 
     Raises:
         LLMError: llama-cpp-python missing, model not found, or the file cannot be loaded.
+        LLMBuildError: the llama.cpp build crashes when it decodes on this machine (with the fix).
     """
 
     name = "llamacpp"
@@ -148,18 +151,25 @@ class LlamaCppBackend(LLMBackend):
         n_ctx: int = 2048,
         threads: int | None = None,
         seed: int = 0,
+        self_test: bool = True,
     ) -> None:
         self.model_path = resolve_model(model, quantization, allow_download)  # file errors first
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'") from None
+        from clearocr.llm.selftest import ensure_runs, extra_buffer_types
+
+        self._llm: Any = None
+        # A build that dies natively on this CPU is found in a child process, not here (see selftest).
+        self.self_test = ensure_runs(self.model_path, n_gpu_layers) if self_test else None
         threads = threads or max(1, (os.cpu_count() or 2) - 1)
         try:
-            self._llm: Any = Llama(
-                model_path=str(self.model_path), n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, n_threads=threads,
-                seed=seed, logits_all=True, verbose=False,
-            )
+            with extra_buffer_types(self.self_test is None or self.self_test.extra_bufts):
+                self._llm = Llama(
+                    model_path=str(self.model_path), n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, n_threads=threads,
+                    seed=seed, logits_all=True, verbose=False,
+                )
             metadata = self._llm.metadata or {}
             if "tokenizer.chat_template" not in metadata and metadata.get("general.architecture", "").startswith("gemma"):
                 # GGUFs without a template would be prompted in llama-2 format; Gemma stops at once then.
@@ -169,6 +179,13 @@ class LlamaCppBackend(LLMBackend):
                 self._llm.chat_handler = get_chat_completion_handler("gemma")
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"{self.model_path}: llama.cpp cannot load it ({exc})") from None
+        import llama_cpp
+
+        #: log-probability of the token at each KV-cache position given those before (score_variants).
+        self._logprobs: list[float] = []
+        self._high_water = 0
+        self._n_swa = int(llama_cpp.llama_model_n_swa(self._llm.model))
+        self._recurrent = bool(llama_cpp.llama_model_is_recurrent(self._llm.model))
 
     def _model(self) -> Any:
         if self._llm is None:
@@ -176,10 +193,11 @@ class LlamaCppBackend(LLMBackend):
         return self._llm
 
     def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
-        out = self._model().create_completion(
+        out = self._before_generate().create_completion(
             prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
             stop=list(stop or []), logprobs=1,
         )
+        self._after_generate()
         choice = out["choices"][0]
         logprobs = choice.get("logprobs") or {}
         return Completion(
@@ -189,10 +207,11 @@ class LlamaCppBackend(LLMBackend):
         )
 
     def chat(self, messages, *, max_tokens: int = 256, response_format=None) -> Completion:
-        out = self._model().create_chat_completion(
+        out = self._before_generate().create_chat_completion(
             messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
             response_format=response_format,
         )
+        self._after_generate()
         choice = out["choices"][0]
         return Completion(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"))
 
@@ -201,34 +220,75 @@ class LlamaCppBackend(LLMBackend):
         return self.score_variants("", [text])[0]
 
     def score_variants(self, prefix: str, endings: Sequence[str]) -> list[float]:
-        """``[score(prefix + ending) for ending in endings]``, evaluating the shared prefix once: each
-        variant re-uses the KV cache up to its first token that differs from the prefix's tokens, so
-        rescoring a word's candidates costs the candidate and its right context, not the whole window."""
-        import numpy as np
+        """``[score(prefix + ending) for ending in endings]``, re-using llama.cpp's KV cache.
+
+        Each text is compared with the tokens now in the KV cache (``input_ids[:n_tokens]``); the cache
+        beyond their common prefix is removed through llama.cpp's public ``llama_memory_seq_rm`` before
+        the rest is decoded, so rescoring a word's candidates costs the candidate and its right context,
+        not the whole window. Reuse is skipped (the text is decoded from scratch) where the cache type
+        cannot keep it exact: a sliding-window cache (Gemma 3) once a text is longer than its window, a
+        recurrent model, or a removal llama.cpp refuses.
+        """
+        import llama_cpp
 
         llm = self._model()
-        base = llm.tokenize(prefix.encode("utf-8"), add_bos=True)
-        llm.reset()
-        llm.eval(base)
-        # cumulative[k]: log-probability of base[1:k] (tokens after the first, as in score()).
-        cumulative = [0.0, 0.0]
-        for position in range(1, len(base)):
-            cumulative.append(cumulative[-1] + _log_softmax_at(np.asarray(llm.scores[position - 1]), base[position]))
         results = []
         for ending in endings:
             tokens = llm.tokenize((prefix + ending).encode("utf-8"), add_bos=True)
-            shared = 0
-            while shared < min(len(base), len(tokens)) and base[shared] == tokens[shared]:
-                shared += 1
-            shared = max(1, shared)
-            llm.n_tokens = shared
-            if len(tokens) > shared:
-                llm.eval(tokens[shared:])
-            total = cumulative[shared]
-            for position in range(shared, len(tokens)):
-                total += _log_softmax_at(np.asarray(llm.scores[position - 1]), tokens[position])
-            results.append(total)
+            if len(tokens) > llm.n_ctx():
+                raise LLMError(f"{self.model_path.name}: {len(tokens)} tokens do not fit the context ({llm.n_ctx()})")
+            keep = self._reusable(tokens)
+            if keep == 0 or (keep < llm.n_tokens and not llama_cpp.llama_memory_seq_rm(
+                    llama_cpp.llama_get_memory(llm.ctx), 0, keep, -1)):
+                self._clear_cache()
+                keep = 0
+            llm.n_tokens = keep
+            del self._logprobs[keep:]
+            if len(tokens) > keep:
+                llm.eval(tokens[keep:])
+            if not self._logprobs:
+                self._logprobs.append(0.0)  # the first token has no left context: not scored
+            for position in range(len(self._logprobs), len(tokens)):
+                self._logprobs.append(_log_softmax_at(llm.scores[position - 1], tokens[position]))
+            results.append(float(sum(self._logprobs[1:len(tokens)])))
+            self._high_water = max(self._high_water, len(tokens))
         return results
+
+    def _clear_cache(self) -> None:
+        """Empty the KV cache (all positions) and what is known about it."""
+        import llama_cpp
+
+        llm = self._model()
+        llm.reset()
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llm.ctx), True)
+        self._logprobs.clear()
+        self._high_water = 0
+
+    def _before_generate(self) -> Any:
+        """llama-cpp-python's generate() re-uses the cached prefix itself; on a sliding-window cache
+        that has passed its window that is not exact, so start from an empty cache then."""
+        llm = self._model()
+        if self._n_swa and self._high_water > self._n_swa:
+            self._clear_cache()
+        self._logprobs.clear()  # generate() rewrites positions: the scores no longer match them
+        return llm
+
+    def _after_generate(self) -> None:
+        self._high_water = max(self._high_water, self._model().n_tokens)
+
+    def _reusable(self, tokens: Sequence[int]) -> int:
+        """How many leading ``tokens`` the KV cache (and :attr:`_logprobs`) hold exactly."""
+        llm = self._model()
+        cached = llm.input_ids[: llm.n_tokens]
+        limit = min(len(cached), len(tokens), len(self._logprobs))
+        keep = 0
+        while keep < limit and cached[keep] == tokens[keep]:
+            keep += 1
+        if self._n_swa and max(self._high_water, len(tokens)) > self._n_swa:
+            keep = 0  # sliding-window cells may have been overwritten: positions are no longer exact
+        if self._recurrent:
+            keep = 0
+        return keep
 
     def close(self) -> None:
         """Free the model and its context; on glibc, hand freed heap pages back to the OS too (else
