@@ -22,11 +22,10 @@ import json
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from clearocr.errors import ClearOCRError, InputError
 from clearocr.export import FORMATS, export, write_atomic
@@ -43,12 +42,12 @@ class BatchItem:
 
     Attributes:
         input: a local path, or a URI (``s3://``, ``gs://``, ``hdfs://`` ...) that pyarrow's filesystems read.
-        output: the output file path (local).
+        output: the output file path (local); None: the record carries the exported text as ``content``.
         previous_sha256: the content hash of the last successful run, when its output exists (resume).
     """
 
     input: str
-    output: str
+    output: str | None
     previous_sha256: str | None = None
 
 
@@ -279,7 +278,7 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
     try:
         data = read_input_bytes(item.input)
         record["sha256"] = hashlib.sha256(data).hexdigest()
-        if item.previous_sha256 == record["sha256"] and os.path.exists(item.output):
+        if item.output and item.previous_sha256 == record["sha256"] and os.path.exists(item.output):
             record["status"] = "skipped"
         else:
             document = processor.reader.read(data, name=item.input)
@@ -287,28 +286,20 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
                 from clearocr.extraction import RuleExtractor
 
                 document.fields = RuleExtractor(processor.options.languages).extract(document).to_dict()
-            write_atomic(Path(item.output), export(document, processor.settings.fmt))
+            content = export(document, processor.settings.fmt)
+            if item.output:
+                write_atomic(Path(item.output), content)
+            else:
+                record["content"] = content
             record["pages"] = len(document.pages)
     except Exception as exc:  # one bad document must not stop the batch
         record["status"] = "error"
         message = str(exc) if isinstance(exc, ClearOCRError) else f"{item.input}: unexpected {type(exc).__name__}: {exc}"
-        record["error"] = {"type": type(exc).__name__, "message": message}
+        record["error"] = {"type": type(exc).__name__, "message": message,
+                           "exit_code": getattr(exc, "exit_code", 1)}
     record["seconds"] = round(time.perf_counter() - started, 3)
     record["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return record
-
-
-_worker: DocumentProcessor | None = None
-
-
-def _init_worker(settings: BatchSettings) -> None:
-    global _worker
-    _worker = DocumentProcessor(settings)
-
-
-def _work(item: BatchItem) -> dict[str, Any]:
-    assert _worker is not None, "worker not initialised"
-    return process_item(item, _worker)
 
 
 def registry_targets() -> dict[str, str]:
@@ -362,7 +353,10 @@ def run_local(
 
     Each worker is a fresh (spawned) process that loads the engine once; after ``recycle_after``
     documents it is replaced, which keeps memory flat over long runs (onnxruntime and PaddleOCR-style
-    pipelines have been reported to grow over thousands of pages). ``jobs=0`` runs in this process.
+    pipelines have been reported to grow over thousands of pages). A worker that dies natively
+    (SIGSEGV, OOM kill) fails only the document it held (``WorkerCrashedError`` with the signal in
+    the manifest) and is replaced (:func:`clearocr.workers.run_isolated`). ``jobs=0`` runs in this
+    process, unprotected.
 
     Args:
         items: from :func:`plan`.
@@ -375,8 +369,6 @@ def run_local(
     Returns:
         A :class:`BatchSummary`.
     """
-    import multiprocessing
-
     summary = BatchSummary()
     started = time.perf_counter()
     with Manifest(manifest_path) as manifest:
@@ -395,34 +387,9 @@ def run_local(
             finally:
                 processor.close()
         else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(settings,),
-                max_tasks_per_child=recycle_after,
-            ) as pool:
-                # Keep a bounded window in flight so a huge batch does not queue everything at once.
-                pending: dict[Any, BatchItem] = {}
-                queue: Iterator[BatchItem] = iter(items)
-                for item in queue:
-                    pending[pool.submit(_work, item)] = item
-                    if len(pending) >= jobs * 4:
-                        break
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        item = pending.pop(future)
-                        try:
-                            record = future.result()
-                        except Exception as exc:  # the worker process itself died (segfault, OOM kill)
-                            record = {
-                                "input": item.input, "output": item.output, "status": "error", "sha256": None,
-                                "options": settings.options_hash(), "pages": 0, "seconds": 0.0,
-                                "error": {"type": type(exc).__name__, "message": f"{item.input}: worker failed: {exc}"},
-                                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            }
-                        finish(record)
-                        next_item = next(queue, None)
-                        if next_item is not None:
-                            pending[pool.submit(_work, next_item)] = next_item
+            from clearocr.workers import run_isolated
+
+            for record in run_isolated(items, settings, jobs=jobs, recycle_after=recycle_after):
+                finish(record)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

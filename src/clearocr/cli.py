@@ -118,64 +118,80 @@ def read(
         stderr.print("[red]error:[/red] several files in hOCR need --output-dir/-o")
         raise typer.Exit(2)
 
-    failures: list[tuple[Path, ClearOCRError]] = []
+    try:
+        from clearocr.engines import engine_class
+
+        engine_class(options.engine).resolve_languages(options.languages)
+    except ClearOCRError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    if len(files) > 1:
+        _read_many(files, options, fmt.value, output_dir, extract_kind.value)
+        return
+
+    path = files[0]
     with Reader(options) as reader:
         try:
-            from clearocr.engines import engine_class
-
-            engine_class(options.engine).resolve_languages(options.languages)
-        except ClearOCRError as exc:
-            stderr.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(exc.exit_code) from None
-        def read_one(path: Path):
             document = reader.read(path)
             if extract_kind is ExtractKind.invoice:
                 from clearocr.extraction import RuleExtractor
 
                 document.fields = RuleExtractor(options.languages).extract(document).to_dict()
-            return document
+            content = export(document, fmt.value)
+            if output_dir is not None:
+                write_atomic(output_dir / output_names(files, FORMATS[fmt.value])[0], content)
+        except Exception as exc:
+            error = _as_error(path, exc)
+            stderr.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(error.exit_code) from None
+    if output_dir is None:
+        sys.stdout.write(content)
+        sys.stdout.flush()
+    else:
+        stderr.print(f"1 of 1 file(s) read into {output_dir}")
 
-        if output_dir is None:
-            for path in files:
-                try:
-                    document = read_one(path)
-                except Exception as exc:  # one bad file must not stop the others
-                    error = _as_error(path, exc)
-                    failures.append((path, error))
-                    stderr.print(f"[red]error:[/red] {error}")
-                    continue
-                if len(files) > 1 and fmt.value == "text":
+
+def _read_many(files: list[Path], options: ReadOptions, fmt: str, output_dir: Path | None, extract: str) -> None:
+    """``clearocr read`` with several files: each is read in a watched worker process (engines loaded
+    once there), so a native crash (SIGSEGV in a library) fails that file only; the others are read
+    and written, and the exit code is 1 at the end if any failed."""
+    from clearocr.batch import BatchItem, BatchSettings, registry_targets
+    from clearocr.workers import run_isolated
+
+    settings = BatchSettings(options=options.model_dump(mode="json"), fmt=fmt, extract=extract,
+                             engines=registry_targets())
+    names = output_names(files, FORMATS[fmt])
+    items = [BatchItem(str(path), str(output_dir / name) if output_dir is not None else None)
+             for path, name in zip(files, names)]
+    failed = 0
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=stderr, transient=True, disable=output_dir is None,
+    )
+    with progress:
+        task = progress.add_task("reading", total=len(files))
+        # One worker: records come back in input order.
+        for path, record in zip(files, run_isolated(items, settings, jobs=1)):
+            progress.update(task, description=f"read {path.name}", advance=1)
+            if record["status"] == "error":
+                failed += 1
+                progress.console.print(f"[red]error:[/red] {record['error']['message']}")
+                continue
+            if output_dir is None:
+                content = record["content"]
+                if fmt == "text":
                     sys.stdout.write(f"==> {path} <==\n")
-                if fmt.value == "json" and len(files) > 1:
-                    sys.stdout.write(document.to_json(indent=None))  # JSON Lines: one document per line
-                else:
-                    sys.stdout.write(export(document, fmt.value))
+                elif fmt == "json":  # JSON Lines: one document per line
+                    content = json.dumps(json.loads(content), ensure_ascii=False) + "\n"
+                sys.stdout.write(content)
                 sys.stdout.flush()
-        else:
-            names = output_names(files, FORMATS[fmt.value])
-            progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=stderr, transient=True, disable=len(files) < 2,
-            )
-            with progress:
-                task = progress.add_task("reading", total=len(files))
-                for path, name in zip(files, names):
-                    progress.update(task, description=f"reading {path.name}")
-                    try:
-                        document = read_one(path)
-                        write_atomic(output_dir / name, export(document, fmt.value))
-                    except Exception as exc:  # one bad file must not stop the others
-                        error = _as_error(path, exc)
-                        failures.append((path, error))
-                        progress.console.print(f"[red]error:[/red] {error}")
-                    progress.advance(task)
-            done = len(files) - len(failures)
-            stderr.print(
-                f"{done} of {len(files)} file(s) read into {output_dir}"
-                + (f", [red]{len(failures)} failed[/red]" if failures else "")
-            )
-    if failures:
-        raise typer.Exit(failures[0][1].exit_code if len(files) == 1 else 1)
+    if output_dir is not None:
+        stderr.print(
+            f"{len(files) - failed} of {len(files)} file(s) read into {output_dir}"
+            + (f", [red]{failed} failed[/red]" if failed else "")
+        )
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -400,6 +416,37 @@ def api_key() -> None:
     key = secrets.token_urlsafe(32)
     print(f"key:  {key}")
     print(f"hash: {hash_key(key)}")
+
+
+@app.command("llm-check")
+def llm_check(
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
+    llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    gpu_layers: int = typer.Option(_default("gpu_layers"), "--gpu-layers", help=_help("gpu_layers")),
+) -> None:
+    """Check that the installed llama.cpp build decodes real tokens with a model here (default: the
+    embedded one), in a child process; exit code 0 if it does, 5 with the fix if it crashes."""
+    import os
+
+    from clearocr.llm import LLMError
+    from clearocr.llm.llamacpp import resolve_model
+    from clearocr.llm.selftest import cache_path, ensure_runs
+
+    try:
+        import llama_cpp
+
+        path = resolve_model(llm_model, llm_quantization, allow_download=False)
+        os.environ["CLEAROCR_LLM_SELFTEST"] = "1"
+        cache_path().unlink(missing_ok=True)  # check afresh, not from the cache
+        result = ensure_runs(path, gpu_layers)
+    except ImportError as exc:
+        stderr.print(f"[red]error:[/red] llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'")
+        raise typer.Exit(5) from None
+    except LLMError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    mode = "" if result.extra_bufts else " (only without extra buffer types: slower; rebuild for full speed)"
+    print(f"llama-cpp-python {llama_cpp.__version__}, {path.name}: {result.detail}{mode}")
 
 
 @app.command()

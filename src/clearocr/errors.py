@@ -82,3 +82,37 @@ class OptionsError(ClearOCRError):
 
     exit_code = 2
     http_status = 422
+
+
+class WorkerCrashedError(ClearOCRError):
+    """The process reading a document died (a native crash such as SIGSEGV, or an out-of-memory kill).
+
+    Only that document fails: nothing is written for it, and the other documents go on in a new process.
+
+    Args:
+        source: the document's name.
+        exitcode: the process's exit code (``-N`` when killed by signal ``N``, as multiprocessing gives it).
+    """
+
+    exit_code = 6
+    http_status = 500
+
+    def __init__(self, source: str, exitcode: int | None) -> None:
+        import signal
+
+        self.source = source
+        self.exitcode = exitcode
+        if exitcode is not None and exitcode < 0:
+            try:
+                self.signal: str | None = signal.Signals(-exitcode).name
+            except ValueError:
+                self.signal = f"signal {-exitcode}"
+            cause = f"killed by {self.signal}"
+            if self.signal == "SIGKILL":
+                cause += " (out of memory?)"
+            elif self.signal in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGABRT", "SIGFPE"):
+                cause += " (a native crash in a library: OCR engine, llama.cpp or an image decoder)"
+        else:
+            self.signal = None
+            cause = f"exited with code {exitcode}"
+        super().__init__(f"{source}: the process reading it died, {cause}; nothing was written for it")
