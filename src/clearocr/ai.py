@@ -149,6 +149,7 @@ class AI:
         self.prompt_calls = 0
         self.prompt: str | None = None  # llm_correction's instructions: None, "notes", or your own text
         self.guard_rejected = 0
+        self.guard_accepted = 0
         if config is not None:
             self.initialize(config)
 
@@ -210,17 +211,21 @@ class AI:
 
     def guard_text(self, original: str, proposal: str) -> str:
         """``original`` with only the plausible OCR fixes of ``proposal`` applied (the guard of
-        ``llm_correction``: one-word substitutions within OCR-confusion distance into lexicon words;
-        no added, dropped or rephrased words; numbers untouched since their OCR confidence is unknown).
-        Rejected edits are counted in ``guard_rejected``."""
+        ``llm_correction``: words fixed within OCR-confusion distance into lexicon words, split or
+        merged words; no added, dropped or rephrased words; numbers untouched since their OCR
+        confidence is unknown). A chat preamble ("Here is the corrected text:") and code fences are
+        removed first. Kept and rejected edits are counted in ``guard_accepted`` and ``guard_rejected``."""
         from clearocr.correction.generative import LLMCorrectionCorrector
         from clearocr.correction.lexical import LexicalCorrector
 
+        from clearocr.correction.generative import apply_tokens
+
         guard = LLMCorrectionCorrector(self._backend, self.languages, lexical=LexicalCorrector(self.languages, hints=self.hints))
         tokens = original.split()
-        fixed = iter(guard.guard(tokens, proposal, [None] * len(tokens)))
+        fixed = guard.guard(tokens, _strip_preamble(proposal), [None] * len(tokens))
         self.guard_rejected += guard.rejected
-        return re.sub(r"\S+", lambda _: next(fixed), original)
+        self.guard_accepted += guard.accepted
+        return apply_tokens(original, fixed)
 
     def free_resources(self) -> None:
         """Free the model (weights, KV cache, GPU buffers). The object can be initialised again."""
@@ -371,3 +376,15 @@ def text_document(text: str) -> Document:
             lines.append(Line(line_text, (0, row * 20, 0, row * 20 + 20), 0.5, words))
         pages.append(Page(number, 0, 0, lines=lines))
     return Document("<text>", pages)
+
+
+_PREAMBLE = re.compile(
+    r"^\s*(?:sure[,!.]?\s*)?(?:here(?:'s| is) (?:the |your )?(?:corrected|revised|fixed)[^\n:]*:|"
+    r"corrected (?:text|version)[^\n:]*:)\s*\n?", re.I)
+
+
+def _strip_preamble(answer: str) -> str:
+    """A chat model's answer without its preamble line and Markdown code fences."""
+    answer = _PREAMBLE.sub("", answer, count=1)
+    answer = re.sub(r"^\s*```[a-z]*\s*\n|\n\s*```\s*$", "", answer)
+    return answer

@@ -135,3 +135,35 @@ def test_lexical_noisy_channel_fixes_real_words_only_when_much_likelier(lexical)
     # Halves of a word hyphenated across lines are not words: left alone.
     assert lexical.correct_text("in tho Congre-\ngational Hall") == "in the Congre-\ngational Hall"
     assert lexical.keep_score("Mawzi") > lexical.keep_score("mawzi")  # capitalised: likely a name
+
+
+def test_llm_correction_guard_takes_splits_merges_and_garbled_nonwords_only():
+    from clearocr.correction.generative import LLMCorrectionCorrector
+    from clearocr.llm.fake import FakeBackend
+
+    replies = [
+        "the officers of the lodge were installed",   # oihcers (garbled non-word) and ofthe (split): kept
+        "Mr. Auld, secretary, paid 12.50",            # "Auld ," merged: kept; 12.60 -> 12.50: refused
+        "there was a meeting of the lodge tonight",  # "tbe re" merged: kept; "tonight" inserted: refused
+        "the officers were not installed",           # an inserted "not": refused with the fixes next to it
+    ]
+    corrector = LLMCorrectionCorrector(FakeBackend(replies=replies), context_lines=0)
+    assert corrector.correct_text("the oihcers ofthe lodge wero installed") == "the officers of the lodge were installed"
+    assert corrector.correct_text("Mr. Auld , secretary, paid 12.60") == "Mr. Auld, secretary, paid 12.60"
+    assert corrector.correct_text("tbe re was a meeting of the lodge") == "there was a meeting of the lodge"
+    # "wero" -> "were not": the fixes are tied to an inserted word, so none of that edit is kept.
+    assert corrector.correct_text("the oihcers wero installed") == "the oihcers wero installed"
+
+
+def test_llm_correction_merges_words_in_the_document_with_their_boxes():
+    from clearocr.correction.generative import LLMCorrectionCorrector
+    from clearocr.llm.fake import FakeBackend
+
+    document = make_doc("tbe re was a meetlng", confidence=0.5)
+    corrector = LLMCorrectionCorrector(FakeBackend(replies=["there was a meeting"]), context_lines=0)
+    apply_postprocessors(document, corrector)
+    line = document.pages[0].lines[0]
+    assert line.text == "there was a meeting" and [w.text for w in line.words] == ["there", "was", "a", "meeting"]
+    first, second = make_doc("tbe re", confidence=0.5).pages[0].lines[0].words
+    assert line.words[0].bbox == (first.bbox[0], first.bbox[1], second.bbox[2], second.bbox[3])
+    assert ("tbe re", "there") in [(c.before, c.after) for c in document.corrections]

@@ -104,6 +104,21 @@ def replace_word(document: Document, page: Page, line_index: int, word_index: in
         line.text = join_texts([w.text for w in line.words])
 
 
+def merge_words(document: Document, page: Page, line_index: int, start: int, stop: int, text: str, by: str) -> None:
+    """Replace words ``start..stop-1`` of a line by one word ``text`` whose bbox covers theirs and whose
+    confidence is their lowest (a merge such as "tbe re" -> "there"); the line's text is rebuilt."""
+    from clearocr.document import Word, join_texts
+
+    line = page.lines[line_index]
+    words = line.words[start:stop]
+    old = " ".join(w.text for w in words)
+    document.corrections.append(Correction(page.number, line_index, start, old, text, by))
+    bbox = (min(w.bbox[0] for w in words), min(w.bbox[1] for w in words),
+            max(w.bbox[2] for w in words), max(w.bbox[3] for w in words))
+    line.words[start:stop] = [Word(text, bbox, min(w.confidence for w in words))]
+    line.text = join_texts([w.text for w in line.words])
+
+
 def apply_postprocessors(document: Document, processors: PostProcessor) -> Document:
     """Run ``processors`` over ``document`` in order (in place) and return it.
 

@@ -1,17 +1,21 @@
 """Generative LLM correction behind a guard: the model proposes, the guard keeps only OCR fixes.
 
 The model sees one line with its neighbours as context and proposes a corrected line. The proposal is
-aligned with the OCR line word by word (Levenshtein over tokens); a change is kept only when it
-replaces one word by one word and
+aligned with the OCR line token by token (Levenshtein); neighbouring differences form one edit, and an
+edit is kept only when it is an OCR-plausible fix:
 
-* the OCR word may be corrected at all (unknown to the lexicon and not read with high confidence, or a
-  number the OCR was unsure of, turning into a well-formed number),
-* the new word is within the OCR-confusion-weighted edit distance ``max_word_cost`` of the old one, and
-* an alphabetic new word is in the lexicon.
+* one word for one word, where the OCR word may be corrected at all (unknown to the lexicon and not read
+  with high confidence, or a number the OCR was unsure of, turning into a well-formed number), the new
+  word is within the OCR-confusion-weighted edit distance of the old one (``max_word_cost``; for a
+  non-word of five or more letters, up to ``nonword_ratio`` of the new word's length, at most 3), and
+  an alphabetic new word is in the lexicon;
+* words split or merged ("ofthe" -> "of the", "tbe re" -> "there", "Auld ," -> "Auld,"): the letters of
+  the edit, spaces removed, within ``max_word_cost`` of each other, every new word known or already in
+  the OCR, the digits unchanged, and no sure OCR word rewritten.
 
-Insertions, deletions, merged or split words and everything else the model rewrote are rejected and
-counted, so the model cannot add text, drop text, change sure amounts or IDs, or act on instructions
-found in the document.
+An edit with any part that fails these tests is rejected whole (it is a rewrite, not a fix), as are
+insertions, deletions and re-cased known words; everything rejected is counted, so the model
+cannot add text, drop text, change sure amounts or IDs, or act on instructions found in the document.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class LLMCorrectionCorrector:
         languages: lexicon languages for the guard.
         context_lines: neighbouring lines given on each side as context.
         max_word_cost: largest accepted weighted edit distance per word (an OCR confusion costs 0.3).
+        nonword_ratio: for a non-word of 5+ letters, the budget as a share of the new word's length.
         lexical: the lexical corrector whose lexicon and guards are used.
         system_prompt: the instructions (default :data:`SYSTEM_PROMPT`; :data:`NOTES_PROMPT` for
             handwritten notes). The guard applies whatever the prompt says.
@@ -61,12 +66,13 @@ class LLMCorrectionCorrector:
 
     def __init__(self, backend: LLMBackend, languages: Iterable[str] = ("en",), context_lines: int = 1,
                  max_word_cost: float = 1.0, lexical: LexicalCorrector | None = None,
-                 system_prompt: str = SYSTEM_PROMPT) -> None:
+                 system_prompt: str = SYSTEM_PROMPT, nonword_ratio: float = 0.4) -> None:
         self.backend = backend
         self.system_prompt = system_prompt
         self.lexical = lexical or LexicalCorrector(languages)
         self.context_lines = context_lines
         self.max_word_cost = max_word_cost
+        self.nonword_ratio = nonword_ratio
         self.accepted = 0
         self.rejected = 0
 
@@ -96,6 +102,10 @@ class LLMCorrectionCorrector:
             return False
         old_core = _TOKEN.match(old).group(2)
         new_core = _TOKEN.match(new).group(2)
+        if old_core == new_core:
+            return old.strip(".,;:") == new.strip(".,;:")  # punctuation moved, letters kept
+        if old_core.lower() == new_core.lower() and self.lexical._known(old_core):
+            return False  # a known word re-cased ("the" -> "The"): style, not an OCR error
         if any(ch.isdigit() for ch in old_core):
             letters = sum(ch.isalpha() for ch in old_core)
             if (letters > len(old_core) - letters and not old_core[:1].isdigit() and new_core.isalpha()
@@ -107,29 +117,82 @@ class LLMCorrectionCorrector:
         if not self.lexical.is_correctable(old, confidence):
             return False
         cost = weighted_distance(old_core.lower(), new_core.lower())
-        if cost > self.max_word_cost:
+        if cost > self._budget(old_core, new_core):
             return False
         if self.lexical._known(old_core) and cost > 2 * CONFUSION_COST:
             return False  # a real word ("tho") only for another one OCR confusions away ("the")
         return new_core.isalpha() and self.lexical._known(new_core)
 
+    def _budget(self, old_core: str, new_core: str) -> float:
+        """Largest weighted edit distance allowed for ``old_core`` -> ``new_core``."""
+        if len(old_core) >= 5 and not self.lexical._known(old_core):
+            return min(3.0, max(self.max_word_cost, self.nonword_ratio * len(new_core)))
+        return self.max_word_cost
+
+    def _acceptable_block(self, old: list[str], new: list[str], confidences: list[float | None]) -> bool:
+        """Words split or merged (see module notes)."""
+        old_joined, new_joined = "".join(old), "".join(new)
+        if [c for c in old_joined if c.isdigit()] != [c for c in new_joined if c.isdigit()]:
+            return False
+        if weighted_distance(old_joined.lower(), new_joined.lower()) > self.max_word_cost:
+            return False
+        if old_joined != new_joined and any(
+                c is not None and c >= self.lexical.word_confidence for c in confidences):
+            return False  # a sure word's letters changed
+        for word in new:
+            core = _TOKEN.match(word).group(2)
+            if word in old or not core or not core.isalpha():
+                continue
+            if not self.lexical._known(core):
+                return False
+        return True
+
     def guard(self, tokens: list[str], proposal: str, confidences: list[float | None]) -> list[str]:
-        """``tokens`` with the proposal's acceptable one-word substitutions applied."""
+        """``tokens`` with the proposal's acceptable edits applied: one string per OCR token, where a
+        token absorbed by a merge becomes ``""`` and a split token holds several words."""
         proposed = proposal.split()
         result = list(tokens)
+        blocks: list[list[int]] = []
         for tag, i1, i2, j1, j2 in Levenshtein.opcodes(tokens, proposed):
             if tag == "equal":
                 continue
-            if tag != "replace" or (i2 - i1) != (j2 - j1):
-                self.rejected += max(i2 - i1, j2 - j1)
+            if blocks and blocks[-1][1] == i1 and blocks[-1][3] == j1:  # adjacent differences: one edit
+                blocks[-1][1], blocks[-1][3] = i2, j2
+            else:
+                blocks.append([i1, i2, j1, j2])
+        for i1, i2, j1, j2 in blocks:
+            old, new = tokens[i1:i2], proposed[j1:j2]
+            if not old or not new:  # pure insertion or deletion
+                self.rejected += max(len(old), len(new))
                 continue
-            for offset in range(i2 - i1):
-                old, new = tokens[i1 + offset], proposed[j1 + offset]
-                if self._acceptable(old, new, confidences[i1 + offset]):
-                    result[i1 + offset] = new
-                    self.accepted += 1
+            if len(old) == len(new):
+                for offset in range(len(old)):
+                    if self._acceptable(old[offset], new[offset], confidences[i1 + offset]):
+                        result[i1 + offset] = new[offset]
+                        self.accepted += 1
+                    elif old[offset] != new[offset]:
+                        self.rejected += 1
+                continue
+            groups = _segment(old, new)
+            if groups is None:  # words inserted or dropped: nothing of the edit is kept
+                self.rejected += max(len(old), len(new))
+                continue
+            verdicts = []
+            for a1, a2, b1, b2 in groups:
+                old_group, new_group = old[a1:a2], new[b1:b2]
+                confs = confidences[i1 + a1: i1 + a2]
+                if len(old_group) == len(new_group) == 1:
+                    verdicts.append(self._acceptable(old_group[0], new_group[0], confs[0]))
                 else:
-                    self.rejected += 1
+                    verdicts.append(self._acceptable_block(old_group, new_group, confs))
+            if not all(verdicts):  # part of a rewrite: none of it is kept
+                self.rejected += max(len(old), len(new))
+                continue
+            for a1, a2, b1, b2 in groups:
+                result[i1 + a1] = " ".join(new[b1:b2])
+                for index in range(i1 + a1 + 1, i1 + a2):
+                    result[index] = ""
+                self.accepted += 1
         return result
 
     def correct_text(self, text: str) -> str:
@@ -144,13 +207,12 @@ class LLMCorrectionCorrector:
             before = lines[max(0, index - self.context_lines): index]
             after = lines[index + 1: index + 1 + self.context_lines]
             fixed = self.guard(tokens, self.propose(line, before, after), [None] * len(tokens))
-            mapping = iter(fixed)
-            out.append(re.sub(r"\S+", lambda _: next(mapping), line))
+            out.append(apply_tokens(line, fixed))
         return "\n".join(out)
 
     def process(self, document: Document) -> Document:
         """Correct ``document`` in place, recording each kept change."""
-        from clearocr.correction import replace_word
+        from clearocr.correction import merge_words, replace_word
 
         for page in document.pages:
             texts = [line.text for line in page.lines]
@@ -162,7 +224,62 @@ class LLMCorrectionCorrector:
                 before = texts[max(0, index - self.context_lines): index]
                 after = texts[index + 1: index + 1 + self.context_lines]
                 fixed = self.guard(tokens, self.propose(" ".join(tokens), before, after), [w.confidence for w in words])
-                for word_index, (old, new) in enumerate(zip(tokens, fixed)):
-                    if old != new:
+                # Right to left, so that merging words does not shift the indices still to visit.
+                for word_index in range(len(tokens) - 1, -1, -1):
+                    new = fixed[word_index]
+                    if new == "":
+                        continue
+                    absorbed = 0
+                    while word_index + absorbed + 1 < len(fixed) and fixed[word_index + absorbed + 1] == "":
+                        absorbed += 1
+                    if absorbed:
+                        merge_words(document, page, index, word_index, word_index + absorbed + 1, new, self.name)
+                    elif new != tokens[word_index]:
                         replace_word(document, page, index, word_index, new, self.name)
         return document
+
+
+def _segment(old: list[str], new: list[str]) -> list[tuple[int, int, int, int]] | None:
+    """Align two token lists of different lengths as groups of one old token to 1-3 new ones (splits)
+    or 2-3 old tokens to one new one (merges), minimising the confusion-weighted edit distance of each
+    group's joined letters; ``(a1, a2, b1, b2)`` slices per group, or None when no such alignment
+    exists (words were inserted or dropped)."""
+    moves = [(1, 1), (1, 2), (1, 3), (2, 1), (3, 1)]
+    inf = float("inf")
+    best = [[inf] * (len(new) + 1) for _ in range(len(old) + 1)]
+    back: dict[tuple[int, int], tuple[int, int]] = {}
+    best[0][0] = 0.0
+    for i in range(len(old) + 1):
+        for j in range(len(new) + 1):
+            if best[i][j] == inf:
+                continue
+            for a, b in moves:
+                if i + a > len(old) or j + b > len(new):
+                    continue
+                cost = best[i][j] + weighted_distance("".join(old[i:i + a]).lower(), "".join(new[j:j + b]).lower())
+                cost += 0.05 * (a + b - 2)  # prefer one-to-one when it explains the edit as well
+                if cost < best[i + a][j + b]:
+                    best[i + a][j + b] = cost
+                    back[(i + a, j + b)] = (a, b)
+    if best[len(old)][len(new)] == inf:
+        return None
+    groups = []
+    i, j = len(old), len(new)
+    while i or j:
+        a, b = back[(i, j)]
+        groups.append((i - a, i, j - b, j))
+        i, j = i - a, j - b
+    return groups[::-1]
+
+
+def apply_tokens(text: str, fixed: list[str]) -> str:
+    """``text`` with its whitespace-separated tokens replaced, in order, by ``fixed`` (as
+    :meth:`LLMCorrectionCorrector.guard` returns them); a token merged into its neighbour (``""``)
+    leaves nothing, nor the whitespace before it. Line breaks and other spacing are kept."""
+    mapping = iter(fixed)
+
+    def substitute(match: re.Match) -> str:
+        new = next(mapping)
+        return match.group(1) + new if new else ""
+
+    return re.sub(r"(\s*)(\S+)", substitute, text)
