@@ -74,6 +74,39 @@ def hipe_pairs(limit):
             yield str(index), record["ocr_hypothesis"]["transcription_unit"], reference
 
 
+class ReplyCache:
+    """Wraps a backend: chat replies are stored by their messages in a JSONL file and reused, so the
+    guard can be re-measured without decoding again (greedy decoding: the replies would repeat)."""
+
+    def __init__(self, backend, path: Path) -> None:
+        import hashlib
+
+        self.backend, self.path, self._hash = backend, path, hashlib.sha256
+        self.name = backend.name
+        self.replies: dict[str, str] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                record = json.loads(line)
+                self.replies[record["key"]] = record["reply"]
+
+    @property
+    def can_score(self) -> bool:
+        return self.backend.can_score
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def chat(self, messages, **options):
+        from clearocr.llm import Completion
+
+        key = self._hash(json.dumps([messages, options.get("max_tokens")], sort_keys=True).encode()).hexdigest()
+        if key not in self.replies:
+            self.replies[key] = self.backend.chat(messages, **options).text
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"key": key, "reply": self.replies[key]}, ensure_ascii=False) + "\n")
+        return Completion(text=self.replies[key], finish_reason="stop")
+
+
 def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: list[str]) -> tuple[int, int, int]:
     """(tokens changed, right tokens changed, right digit tokens changed)."""
     right = set()
@@ -91,6 +124,8 @@ def main() -> int:
     parser.add_argument("--datasets", default="sroie,bln600,hipe,funsd")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
     parser.add_argument("--markdown", default=None)
+    parser.add_argument("--reply-cache", default=None,
+                        help="JSONL file of the model's chat replies by prompt: a rerun (another guard) reuses them")
     parser.add_argument("--correctors", default="lexical",
                         help="comma-separated: lexical, lexical+llm (rescoring), lexical+llm_correction (generative)")
     args = parser.parse_args()
@@ -114,8 +149,16 @@ def main() -> int:
             from clearocr.correction.rescoring import LLMRescoringCorrector
             from clearocr.llm import create_backend
 
-            # CLEAROCR_LLM_MODEL: a .gguf path (default: the embedded Gemma 3 270M)
-            backend = backend or create_backend("llamacpp", model=os.environ.get("CLEAROCR_LLM_MODEL"))
+            # CLEAROCR_LLM_MODEL: a .gguf path (default: the embedded Gemma 3 270M);
+            # CLEAROCR_LLM_URL: an OpenAI-compatible server instead (llama_cpp.server on loopback).
+            if backend is None:
+                if os.environ.get("CLEAROCR_LLM_URL"):
+                    backend = create_backend("openai", base_url=os.environ["CLEAROCR_LLM_URL"], model="default")
+                else:
+                    backend = create_backend("llamacpp", model=os.environ.get("CLEAROCR_LLM_MODEL"),
+                                             n_ctx=int(os.environ.get("CLEAROCR_LLM_CTX", "2048")))
+                if args.reply_cache:
+                    backend = ReplyCache(backend, Path(args.reply_cache))
             if corrector_name == "lexical+llm_correction":
                 rescoring = LLMCorrectionCorrector(backend, lexical=lexical)
             else:
@@ -163,6 +206,8 @@ def main() -> int:
             totals["damaged"] += damaged
             totals["digit_damaged"] += digit_damaged
             totals["docs"] += 1
+            print(f"{dataset} {corrector_name} {totals['docs']}: {time.perf_counter() - started:.1f} s",
+                  file=sys.stderr, flush=True)
         docs = max(1, totals["docs"])
         raw_cer, fixed_cer = totals["raw_err"] / max(1, totals["ref"]), totals["fixed_err"] / max(1, totals["ref"])
         summary.append({
