@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from clearocr.llm import LLMError, create_backend
-from clearocr.llm import selftest
+from clearocr.llm import LLMError, create_backend, selftest
 from tests.fixtures.optional import require_llm
 
 SEGFAULT = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
