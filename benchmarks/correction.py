@@ -113,7 +113,10 @@ def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: lis
     for tag, i1, i2, j1, j2 in Levenshtein.opcodes(raw_tokens, reference_tokens):
         if tag == "equal":
             right.update(range(i1, i2))
-    changed = [i for i, (a, b) in enumerate(zip(raw_tokens, fixed_tokens)) if a != b]
+    # Raw tokens the corrector changed: those outside the equal runs of a raw -> fixed alignment (a
+    # merge or split changes its tokens only, not the position of every token after it).
+    changed = [i for tag, i1, i2, _, _ in Levenshtein.opcodes(raw_tokens, fixed_tokens) if tag != "equal"
+               for i in range(i1, i2)]
     bad = [i for i in changed if i in right]
     return len(changed), len(bad), sum(1 for i in bad if any(ch.isdigit() for ch in raw_tokens[i]))
 

@@ -29,9 +29,10 @@ def main() -> int:
     parser.add_argument("--model", required=True, help="a .gguf file (e.g. from benchmarks/bench_models.py)")
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--reply-cache", default=None, help="JSONL of the model's replies (see benchmarks/correction.py)")
     args = parser.parse_args()
 
-    from correction import damage
+    from correction import ReplyCache, damage
     from extraction import document_for
     from ocr_accuracy import sroie_items
 
@@ -39,6 +40,8 @@ def main() -> int:
     from clearocr.metrics import normalize_text
 
     ai = AI(AIModelConfig(file_model_path=args.model, context_size=4096, fallback="error"))
+    if args.reply_cache:
+        ai._backend = ReplyCache(ai._backend, Path(args.reply_cache))
 
     def simple_spell_check(text: str) -> str:  # the tutorial's callable, verbatim
         prompt = f"Correct spelling and punctuation:\n{text}"

@@ -167,3 +167,13 @@ def test_llm_correction_merges_words_in_the_document_with_their_boxes():
     first, second = make_doc("tbe re", confidence=0.5).pages[0].lines[0].words
     assert line.words[0].bbox == (first.bbox[0], first.bbox[1], second.bbox[2], second.bbox[3])
     assert ("tbe re", "there") in [(c.before, c.after) for c in document.corrections]
+
+
+def test_llm_correction_leaves_the_punctuation_and_spacing_of_numbers_alone():
+    from clearocr.correction.generative import LLMCorrectionCorrector
+    from clearocr.llm.fake import FakeBackend
+
+    replies = ["TEL: 03-3362 4, JALAN", "38, 39, 5, ITEM"]
+    corrector = LLMCorrectionCorrector(FakeBackend(replies=replies), context_lines=0)
+    assert corrector.correct_text("TEL:03-3362 4,JALAN") == "TEL:03-3362 4,JALAN"
+    assert corrector.correct_text("38. 39 5. ITERN") == "38. 39 5. ITEM"

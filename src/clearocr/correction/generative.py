@@ -11,7 +11,7 @@ edit is kept only when it is an OCR-plausible fix:
   an alphabetic new word is in the lexicon;
 * words split or merged ("ofthe" -> "of the", "tbe re" -> "there", "Auld ," -> "Auld,"): the letters of
   the edit, spaces removed, within ``max_word_cost`` of each other, every new word known or already in
-  the OCR, the digits unchanged, and no sure OCR word rewritten.
+  the OCR, no digit anywhere in the edit, and no sure OCR word rewritten.
 
 An edit with any part that fails these tests is rejected whole (it is a rewrite, not a fix), as are
 insertions, deletions and re-cased known words; everything rejected is counted, so the model
@@ -103,7 +103,8 @@ class LLMCorrectionCorrector:
         old_core = _TOKEN.match(old).group(2)
         new_core = _TOKEN.match(new).group(2)
         if old_core == new_core:
-            return old.strip(".,;:") == new.strip(".,;:")  # punctuation moved, letters kept
+            # Punctuation moved around a word's letters; around a number it may be a decimal separator.
+            return not any(ch.isdigit() for ch in old) and old.strip(".,;:") == new.strip(".,;:")
         if old_core.lower() == new_core.lower() and self.lexical._known(old_core):
             return False  # a known word re-cased ("the" -> "The"): style, not an OCR error
         if any(ch.isdigit() for ch in old_core):
@@ -132,8 +133,8 @@ class LLMCorrectionCorrector:
     def _acceptable_block(self, old: list[str], new: list[str], confidences: list[float | None]) -> bool:
         """Words split or merged (see module notes)."""
         old_joined, new_joined = "".join(old), "".join(new)
-        if [c for c in old_joined if c.isdigit()] != [c for c in new_joined if c.isdigit()]:
-            return False
+        if any(ch.isdigit() for ch in old_joined + new_joined):
+            return False  # "TEL:03-3362" -> "TEL: 03-3362", "4,JALAN": numbers' spacing is not the model's call
         if weighted_distance(old_joined.lower(), new_joined.lower()) > self.max_word_cost:
             return False
         if old_joined != new_joined and any(
@@ -141,10 +142,10 @@ class LLMCorrectionCorrector:
             return False  # a sure word's letters changed
         for word in new:
             core = _TOKEN.match(word).group(2)
-            if word in old or not core or not core.isalpha():
-                continue
-            if not self.lexical._known(core):
-                return False
+            if word in old or not core:
+                continue  # an OCR token kept, or punctuation alone
+            if not core.isalpha() or not self.lexical._known(core):
+                return False  # symbols ("U/P(RM)") or a word the lexicon does not know
         return True
 
     def guard(self, tokens: list[str], proposal: str, confidences: list[float | None]) -> list[str]:
