@@ -91,7 +91,8 @@ class ReadOptions(BaseModel):
         "none",
         description="Post-OCR correction: none; lexical (OCR confusions + word lexicons); llm (lexical, "
         "then a local language model rescoring the spellings of unsure words); auto (llm when a model "
-        "can be loaded here, else lexical).",
+        "can be loaded and its llama.cpp build passes its self-test here, else lexical; see docs/correction.md "
+        "for why auto rescores rather than rewrites).",
     )
     llm_model: str | None = Field(
         None, description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M)."
