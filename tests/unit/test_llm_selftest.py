@@ -129,3 +129,10 @@ def test_score_variants_matches_scoring_from_scratch_on_the_embedded_gemma(embed
         assert len(backend._model().tokenize(long_prefix.encode())) > backend._n_swa
         expected = _scores_from_scratch(embedded_model, [long_prefix + e for e in ENDINGS[:3]])
         assert backend.score_variants(long_prefix, ENDINGS[:3]) == pytest.approx(expected, rel=5e-3)
+
+
+def test_generation_failures_are_typed(tiny_model):
+    with create_backend("llamacpp", model=tiny_model, n_ctx=64, threads=1) as backend:
+        with pytest.raises(LLMError, match="context"):
+            backend.complete("the total " * 100, max_tokens=4)
+        assert backend.complete("Invoice total", max_tokens=2).finish_reason in ("stop", "length")

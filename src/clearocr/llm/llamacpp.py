@@ -193,11 +193,15 @@ class LlamaCppBackend(LLMBackend):
         return self._llm
 
     def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
-        out = self._before_generate().create_completion(
-            prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-            stop=list(stop or []), logprobs=1,
-        )
-        self._after_generate()
+        try:
+            out = self._before_generate().create_completion(
+                prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
+                stop=list(stop or []), logprobs=1,
+            )
+        except (ValueError, RuntimeError) as exc:  # prompt over the context, a failed llama_decode
+            raise LLMError(f"{self.model_path.name}: generation failed ({exc})") from None
+        finally:
+            self._after_generate()
         choice = out["choices"][0]
         logprobs = choice.get("logprobs") or {}
         return Completion(
@@ -207,11 +211,15 @@ class LlamaCppBackend(LLMBackend):
         )
 
     def chat(self, messages, *, max_tokens: int = 256, response_format=None) -> Completion:
-        out = self._before_generate().create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-            response_format=response_format,
-        )
-        self._after_generate()
+        try:
+            out = self._before_generate().create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
+                response_format=response_format,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise LLMError(f"{self.model_path.name}: generation failed ({exc})") from None
+        finally:
+            self._after_generate()
         choice = out["choices"][0]
         return Completion(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"))
 

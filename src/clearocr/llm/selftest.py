@@ -163,6 +163,9 @@ def ensure_runs(model_path: Path, n_gpu_layers: int = 0, timeout: float = DEFAUL
         cached = _load_cache().get(key)
         if isinstance(cached, dict) and cached.get("ok"):
             return SelfTestResult(**cached)
+        import llama_cpp
+
+        rebuild = REBUILD_COMMAND.format(version=getattr(llama_cpp, "__version__", "0.3.16"))
         ok, detail = _run_child(model_path, n_gpu_layers, True, timeout)
         if ok:
             result = SelfTestResult(True, True, detail)
@@ -170,19 +173,15 @@ def ensure_runs(model_path: Path, n_gpu_layers: int = 0, timeout: float = DEFAUL
             log.warning("llama.cpp self-test on %s failed (%s); retrying without extra buffer types", model_path.name, detail)
             ok, second = _run_child(model_path, n_gpu_layers, False, timeout)
             if not ok:
-                import llama_cpp
-
-                version = getattr(llama_cpp, "__version__", "0.3.16")
                 raise LLMBuildError(
                     f"{model_path.name}: the installed llama.cpp build cannot decode on this machine "
                     f"(self-test in a child process: {detail}; without extra buffer types: {second}). "
-                    f"Rebuild it portably: {REBUILD_COMMAND.format(version=version)}"
+                    f"Rebuild it portably: {rebuild}"
                 )
             result = SelfTestResult(True, False, f"{detail} with extra buffer types; {second} without")
             log.warning(
                 "llama.cpp crashes on this CPU with its repacked (AMX) kernels: %s loads without them (slower). "
-                "For full speed rebuild it: %s", model_path.name,
-                REBUILD_COMMAND.format(version=getattr(__import__("llama_cpp"), "__version__", "0.3.16")),
+                "For full speed rebuild it: %s", model_path.name, rebuild,
             )
         _save_cache(key, result)
         return result
