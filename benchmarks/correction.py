@@ -124,6 +124,7 @@ def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--offset", type=int, default=0, help="skip the first N documents of each dataset (split a long run)")
     parser.add_argument("--datasets", default="sroie,bln600,hipe,funsd")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
     parser.add_argument("--markdown", default=None)
@@ -185,7 +186,9 @@ def main() -> int:
             source = funsd_pairs(args.limit)
         else:
             source = hipe_pairs(args.limit)
-        for _, raw, reference in source:
+        for index, (_, raw, reference) in enumerate(source):
+            if index < args.offset:
+                continue
             started = time.perf_counter()
             if isinstance(raw, str):
                 raw_text, fixed_text = raw, corrector.correct_text(raw)
