@@ -6,9 +6,14 @@ Ray Data actor pool (:mod:`clearocr.batch_ray`), so both produce the same output
 
 Manifest (``OUTDIR/manifest.jsonl``, one JSON object per line, appended as each document finishes)::
 
-    {"input": "scans/a.png", "output": "out/a.json", "status": "ok" | "error" | "skipped",
+    {"input": "scans/a.png", "output": "out/a.json", "status": "ok" | "error" | "skipped" | "ignored",
      "sha256": "<input content hash>", "options": "<options hash>", "pages": 1, "seconds": 1.2,
      "error": {"type": "CorruptInputError", "message": "scans/a.png: ..."} | null, "time": "<ISO 8601>"}
+
+Every input gets a record: a missing path or an empty glob is an ``error`` record (the batch goes on),
+an image type clearocr cannot read (``.heic``, ``.svg``) too, and other files found in a folder
+(``notes.txt``) are ``ignored`` records. A FIFO, device or symlink loop named like a document is an
+``error`` record with the cause; nothing blocks.
 
 Resume: an input whose latest ``ok`` record has the same content hash and options hash, and whose
 output file exists, is skipped (recorded as ``skipped``) without being read again.
@@ -22,7 +27,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -33,6 +38,12 @@ from clearocr.options import ReadOptions
 
 #: File suffixes collected from directories (case-insensitive).
 DOCUMENT_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".pdf"})
+#: Suffixes of images and documents a user may expect to be read but clearocr cannot: found in a
+#: folder, each gets an ``error`` record (UnsupportedInputError) rather than being passed over.
+UNSUPPORTED_DOCUMENT_SUFFIXES = frozenset({
+    ".heic", ".heif", ".avif", ".jxl", ".svg", ".eps", ".ps", ".djvu", ".doc", ".docx", ".odt", ".xps",
+    ".psd", ".raw", ".cr2", ".nef", ".dng",
+})
 MANIFEST_NAME = "manifest.jsonl"
 
 
@@ -44,11 +55,15 @@ class BatchItem:
         input: a local path, or a URI (``s3://``, ``gs://``, ``hdfs://`` ...) that pyarrow's filesystems read.
         output: the output file path (local); None: the record carries the exported text as ``content``.
         previous_sha256: the content hash of the last successful run, when its output exists (resume).
+        problem: set when the input is known not to be readable before any work (a missing path,
+            an unsupported type, a file that is not a document): ``{"status": "error" | "ignored",
+            "type": ..., "message": ...}``; it gets its manifest record without being read.
     """
 
     input: str
     output: str | None
     previous_sha256: str | None = None
+    problem: dict[str, Any] | None = None
 
 
 @dataclass
@@ -60,6 +75,9 @@ class BatchSettings:
     extract: str = "none"
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     engines: dict[str, str] = field(default_factory=dict)  # extra registry entries, name -> "module:Class"
+    #: Inference threads per worker (onnxruntime intra-op, OpenCV); None: cores // workers, so that
+    #: workers x threads never oversubscribes the cores.
+    threads: int | None = None
 
     def options_hash(self) -> str:
         """A short hash of everything that changes an output (a changed option means re-reading)."""
@@ -71,45 +89,106 @@ def _is_uri(value: str) -> bool:
     return "://" in value and not os.path.exists(value)
 
 
-def expand_inputs(inputs: Iterable[str]) -> list[tuple[str, str]]:
+def expand_inputs(inputs: Iterable[str], problems: list[tuple[str, str, dict[str, Any]]] | None = None,
+                  exclude: Path | None = None) -> list[tuple[str, str]]:
     """Expand directories (recursively), globs and ``@list.txt`` files into documents.
 
     Args:
         inputs: paths, directories, glob patterns (``scans/**/*.png``), ``@FILE`` (one input per line,
             ``#`` comments), or URIs (``s3://bucket/dir/``) read with pyarrow's filesystems.
+        problems: when given, inputs that cannot be documents are appended here as
+            ``(input, relative_name, problem)`` (see :attr:`BatchItem.problem`) instead of raising, and
+            every entry of a directory is accounted for: documents are returned (even a FIFO or a
+            dangling link with a document suffix: reading it gives the typed error), unsupported
+            document types are errors, other files are ``ignored``. Directory symlinks are not
+            followed (no loops).
+        exclude: a directory not to descend into (the batch's own output folder).
 
     Returns:
         ``(input, relative_name)`` pairs in a stable order; ``relative_name`` names the output (the
         path below the given directory, or the file name).
 
     Raises:
-        InputError: a path that does not exist, a glob that matches nothing, an unreadable list file.
+        InputError: (only when ``problems`` is None) a path that does not exist, a glob that matches
+            nothing, an unreadable list file.
     """
     pairs: list[tuple[str, str]] = []
+
+    def problem(raw: str, relative: str, exc: InputError, status: str = "error") -> None:
+        if problems is None:
+            raise exc
+        problems.append((raw, relative, {"status": status, "type": type(exc).__name__, "message": str(exc)}))
+
     for raw in inputs:
         if raw.startswith("@"):
             list_path = Path(raw[1:])
             try:
                 lines = list_path.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise InputError(str(list_path), f"cannot read the input list ({exc.strerror or exc})") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                problem(raw, list_path.name, InputError(str(list_path), f"cannot read the input list ({getattr(exc, 'strerror', None) or exc})"))
+                continue
             entries = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-            pairs.extend(expand_inputs(entries))
+            pairs.extend(expand_inputs(entries, problems, exclude))
         elif _is_uri(raw):
-            pairs.extend(_expand_uri(raw))
+            try:
+                pairs.extend(_expand_uri(raw))
+            except InputError as exc:
+                problem(raw, Path(raw).name, exc)
         elif os.path.isdir(raw):
-            root = Path(raw)
-            found = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
-            pairs.extend((str(p), p.relative_to(root).as_posix()) for p in found)
-        elif os.path.exists(raw):
-            pairs.append((raw, Path(raw).name))
+            pairs.extend(_walk(Path(raw), problems, exclude) if problems is not None else _walk_strict(Path(raw)))
+        elif os.path.lexists(raw):
+            pairs.append((raw, Path(raw).name))  # reading it tells what is wrong (FIFO, loop, dangling link)
         elif glob.has_magic(raw):
-            matches = sorted(m for m in glob.glob(raw, recursive=True) if os.path.isfile(m))
+            matches = sorted(m for m in glob.glob(raw, recursive=True) if not os.path.isdir(m))
             if not matches:
-                raise InputError(raw, "the pattern matches no file")
+                problem(raw, Path(raw).name, InputError(raw, "the pattern matches no file"))
             pairs.extend((m, Path(m).name) for m in matches)
         else:
-            raise InputError(raw, "no such file or directory")
+            problem(raw, Path(raw).name, InputError(raw, "no such file or directory"))
+    return pairs
+
+
+def _walk_strict(root: Path) -> list[tuple[str, str]]:
+    found = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
+    return [(str(p), p.relative_to(root).as_posix()) for p in found]
+
+
+def _walk(root: Path, problems: list[tuple[str, str, dict[str, Any]]], exclude: Path | None) -> list[tuple[str, str]]:
+    """Every entry below ``root`` (symlinked directories are not followed): documents are returned,
+    the rest recorded in ``problems``."""
+    from clearocr.errors import UnsupportedInputError
+
+    pairs: list[tuple[str, str]] = []
+    skip = exclude.resolve() if exclude is not None else None
+    for folder, dirs, files in os.walk(root, followlinks=False, onerror=lambda exc: problems.append(
+            (exc.filename or str(root), Path(exc.filename or str(root)).name,
+             {"status": "error", "type": "InputError", "message": f"{exc.filename}: cannot list folder ({exc.strerror})"}))):
+        here = Path(folder)
+        kept = []
+        for name in sorted(dirs):
+            path = here / name
+            if skip is not None and path.resolve() == skip:
+                continue
+            if path.is_symlink():  # not followed: a link to a folder may loop
+                files.append(name)
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            suffix = path.suffix.lower()
+            if suffix in DOCUMENT_SUFFIXES:
+                pairs.append((str(path), relative))
+            elif suffix in UNSUPPORTED_DOCUMENT_SUFFIXES:
+                problems.append((str(path), relative, {
+                    "status": "error", "type": UnsupportedInputError.__name__,
+                    "message": f"{path}: {suffix} files are not read (clearocr reads {', '.join(sorted(DOCUMENT_SUFFIXES))}); convert it first"}))
+            elif name != MANIFEST_NAME and not name.startswith("."):
+                kind = "a symbolic link to a folder (not followed)" if path.is_symlink() and path.is_dir() else \
+                    f"not a document ({suffix or 'no suffix'})"
+                problems.append((str(path), relative, {
+                    "status": "ignored", "type": "NotADocument", "message": f"{path}: {kind}"}))
     return pairs
 
 
@@ -164,13 +243,17 @@ def plan(inputs: Iterable[str], output_dir: Path, fmt: str, settings: BatchSetti
     """Items for ``inputs``: output paths under ``output_dir`` (same relative layout, format suffix)
     and, when ``resume``, the content hash of each input's last successful run from the manifest.
 
-    Raises:
-        InputError: see :func:`expand_inputs`.
+    Inputs that cannot be read (a missing path, an empty glob, an unsupported type, a file that is
+    not a document) become items with a ``problem``, so they get a manifest record and the rest of
+    the batch runs; nothing raises for a bad path.
     """
     suffix = FORMATS[fmt]
-    pairs = expand_inputs(inputs)
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+    pairs = expand_inputs(inputs, problems, exclude=output_dir)
     seen: dict[str, int] = {}
     items: list[BatchItem] = []
+    for source, relative, issue in problems:
+        items.append(BatchItem(source, None, problem=issue))
     for source, relative in pairs:
         stem = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
         name = stem + suffix
@@ -182,6 +265,8 @@ def plan(inputs: Iterable[str], output_dir: Path, fmt: str, settings: BatchSetti
         previous = latest_records(output_dir / MANIFEST_NAME)
         options_hash = settings.options_hash() if settings else None
         for item in items:
+            if item.problem:
+                continue
             record = previous.get(item.input)
             if (
                 record
@@ -256,7 +341,10 @@ class DocumentProcessor:
         self.settings = settings
         self.options = ReadOptions.build(**settings.options)
         self.options_hash = settings.options_hash()
-        self.reader = Reader(self.options, engine_options=settings.engine_options)
+        engine_options = {name: dict(values) for name, values in settings.engine_options.items()}
+        if settings.threads:
+            apply_thread_budget(settings.threads, engine_options)
+        self.reader = Reader(self.options, engine_options=engine_options)
 
     def __call__(self, item: BatchItem) -> dict[str, Any]:
         return process_item(item, self)
@@ -265,22 +353,122 @@ class DocumentProcessor:
         self.reader.close()
 
 
+def read_to_output(
+    reader: Any,
+    source: str,
+    output: Path | None,
+    *,
+    options: ReadOptions,
+    fmt: str,
+    extract: str = "none",
+    key: dict[str, Any] | None = None,
+    on_page: Callable[[Any, int, int], None] | None = None,
+) -> tuple[str, int]:
+    """Read ``source`` (a local path, or bytes as ``source`` cannot be for URIs: see
+    :func:`process_item`) and export it; with ``output``, pages are checkpointed beside it as they
+    finish (:mod:`clearocr.checkpoint`) and the output is written atomically at the end.
+
+    Args:
+        reader: a :class:`~clearocr.pipeline.Reader`.
+        source: the input path.
+        output: the output file, or None (nothing written; the content is returned).
+        options: reading options.
+        fmt: export format name (:data:`~clearocr.export.FORMATS`).
+        extract: ``"invoice"`` to add key fields.
+        key: what identifies this input and options for resuming (default: the file's SHA-256 and
+            the options).
+        on_page: progress callback ``(page, index, total)``.
+
+    Returns:
+        ``(content, pages)``: the exported text and the page count.
+
+    Raises:
+        ClearOCRError subclasses: see :meth:`~clearocr.pipeline.Reader.read`.
+    """
+    from clearocr.checkpoint import PageCheckpoint, file_sha256
+
+    checkpoint = None
+    done: dict[int, Any] = {}
+    if output is not None:
+        if key is None:
+            key = {"sha256": file_sha256(source), "options": options.model_dump(mode="json")}
+        checkpoint = PageCheckpoint(output, key)
+        done = checkpoint.load()
+        checkpoint.start(done)
+
+    def page_done(page: Any, index: int, total: int) -> None:
+        if checkpoint is not None and page.number not in done:
+            checkpoint.add(page)
+        if on_page is not None:
+            on_page(page, index, total)
+
+    try:
+        document = reader.read(source, options, name=source, on_page=page_done, done_pages=done)
+        if extract == "invoice":
+            from clearocr.extraction import RuleExtractor
+
+            document.fields = RuleExtractor(options.languages).extract(document).to_dict()
+        content = export(document, fmt)
+        if output is not None:
+            write_atomic(output, content)
+    except Exception:
+        if checkpoint is not None:  # a failure (not an interruption) would recur: leave nothing behind
+            checkpoint.discard()
+        raise
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
+    if checkpoint is not None:
+        checkpoint.discard()
+    return content, len(document.pages)
+
+
+def problem_record(item: BatchItem, options_hash: str) -> dict[str, Any]:
+    """The manifest record of an item with a known ``problem`` (it is not read)."""
+    assert item.problem is not None
+    status = item.problem["status"]
+    error = {"type": item.problem["type"], "message": item.problem["message"]}
+    if status == "error":
+        error["exit_code"] = 2
+    return {
+        "input": item.input, "output": None, "status": status, "sha256": None, "options": options_hash,
+        "pages": 0, "seconds": 0.0, "error": error,
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
 def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any]:
     """Read ``item.input``, write ``item.output`` atomically, and return its manifest record.
 
-    Never raises for a bad document: the error goes into the record (``status: "error"``).
+    Local inputs must be regular files (checked before opening: a FIFO never blocks the batch); their
+    pages are checkpointed as they finish, so a killed run resumes mid-document. Never raises for a
+    bad document: the error goes into the record (``status: "error"``).
     """
+    from clearocr.checkpoint import file_sha256
+    from clearocr.io import check_regular_file
+
     started = time.perf_counter()
-    record: dict[str, Any] = {
+    record = problem_record(item, processor.options_hash) if item.problem else None
+    if record is not None:
+        return record
+    record = {
         "input": item.input, "output": item.output, "status": "ok", "sha256": None,
         "options": processor.options_hash, "pages": 0, "seconds": 0.0, "error": None,
     }
     try:
-        data = read_input_bytes(item.input)
-        record["sha256"] = hashlib.sha256(data).hexdigest()
+        if _is_uri(item.input):
+            data: bytes | None = read_input_bytes(item.input)
+            record["sha256"] = hashlib.sha256(data).hexdigest()
+        else:
+            data = None
+            check_regular_file(item.input)
+            try:
+                record["sha256"] = file_sha256(item.input)
+            except OSError as exc:
+                raise InputError(item.input, f"cannot read file ({exc.strerror or exc})") from None
         if item.output and item.previous_sha256 == record["sha256"] and os.path.exists(item.output):
             record["status"] = "skipped"
-        else:
+        elif data is not None:
             document = processor.reader.read(data, name=item.input)
             if processor.settings.extract == "invoice":
                 from clearocr.extraction import RuleExtractor
@@ -292,6 +480,14 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
             else:
                 record["content"] = content
             record["pages"] = len(document.pages)
+        else:
+            content, record["pages"] = read_to_output(
+                processor.reader, item.input, Path(item.output) if item.output else None,
+                options=processor.options, fmt=processor.settings.fmt, extract=processor.settings.extract,
+                key={"sha256": record["sha256"], "options": processor.options_hash},
+            )
+            if not item.output:
+                record["content"] = content
     except Exception as exc:  # one bad document must not stop the batch
         record["status"] = "error"
         message = str(exc) if isinstance(exc, ClearOCRError) else f"{item.input}: unexpected {type(exc).__name__}: {exc}"
@@ -300,6 +496,23 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
     record["seconds"] = round(time.perf_counter() - started, 3)
     record["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return record
+
+
+def thread_budget(workers: int) -> int:
+    """Threads each of ``workers`` parallel readers may use so that together they fit the cores."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def apply_thread_budget(threads: int, engine_options: dict[str, dict[str, Any]]) -> None:
+    """Limit this process's inference threads: RapidOCR's onnxruntime sessions (unless set in
+    ``engine_options``) and OpenCV."""
+    engine_options.setdefault("rapidocr", {}).setdefault("threads", threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:  # pragma: no cover - a declared dependency
+        pass
 
 
 def registry_targets() -> dict[str, str]:
@@ -320,6 +533,7 @@ class BatchSummary:
     ok: int = 0
     skipped: int = 0
     failed: int = 0
+    ignored: int = 0
     pages: int = 0
     seconds: float = 0.0
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -331,6 +545,8 @@ class BatchSummary:
             self.ok += 1
         elif record["status"] == "skipped":
             self.skipped += 1
+        elif record["status"] == "ignored":
+            self.ignored += 1
         else:
             self.failed += 1
 
@@ -379,7 +595,16 @@ def run_local(
             if on_record:
                 on_record(record)
 
-        if jobs == 0:
+        readable = []
+        for item in items:  # known problems get their records here, without a worker
+            if item.problem:
+                finish(problem_record(item, settings.options_hash()))
+            else:
+                readable.append(item)
+        items = readable
+        if not items:
+            pass
+        elif jobs == 0:
             processor = DocumentProcessor(settings)
             try:
                 for item in items:
@@ -389,6 +614,8 @@ def run_local(
         else:
             from clearocr.workers import run_isolated
 
+            if settings.threads is None:
+                settings = replace(settings, threads=thread_budget(jobs))
             for record in run_isolated(items, settings, jobs=jobs, recycle_after=recycle_after):
                 finish(record)
     summary.seconds = round(time.perf_counter() - started, 3)

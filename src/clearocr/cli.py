@@ -357,6 +357,7 @@ def batch(
                                 on_record=on_record)
     stderr.print(
         f"{summary.ok} read, {summary.skipped} skipped (unchanged), "
+        + (f"{summary.ignored} ignored (not documents), " if summary.ignored else "")
         + (f"[red]{summary.failed} failed[/red]" if summary.failed else "0 failed")
         + f"; {summary.pages} pages in {summary.seconds:.1f} s; manifest: {manifest}"
     )

@@ -185,6 +185,24 @@ class Page:
         }
 
 
+    @classmethod
+    def from_dict(cls, p: dict[str, Any]) -> "Page":
+        """Rebuild a Page from its JSON (an element of ``"pages"`` in ``clearocr.document/1``).
+
+        Raises:
+            KeyError, TypeError: not a page dict.
+        """
+        lines = [
+            Line(ln["text"], tuple(ln["bbox"]), ln["confidence"],
+                 [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in ln.get("words", [])])
+            for ln in p["lines"]
+        ]
+        steps = [PreprocessStep(s["name"], {k: v for k, v in s.items() if k != "name"})
+                 for s in p.get("preprocessing", [])]
+        return cls(p["number"], p["width"], p["height"], p.get("dpi"), p.get("rotation", 0), lines,
+                   steps, p.get("text_source", "ocr"), p.get("engine", ""))
+
+
 @dataclass
 class Correction:
     """One change made by a post-processor.
@@ -250,17 +268,7 @@ class Document:
         """
         if data.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document (schema: {data.get('schema')!r})")
-        pages = []
-        for p in data["pages"]:
-            lines = [
-                Line(ln["text"], tuple(ln["bbox"]), ln["confidence"],
-                     [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in ln.get("words", [])])
-                for ln in p["lines"]
-            ]
-            steps = [PreprocessStep(s["name"], {k: v for k, v in s.items() if k != "name"})
-                     for s in p.get("preprocessing", [])]
-            pages.append(Page(p["number"], p["width"], p["height"], p.get("dpi"), p.get("rotation", 0), lines,
-                              steps, p.get("text_source", "ocr"), p.get("engine", "")))
+        pages = [Page.from_dict(p) for p in data["pages"]]
         corrections = [Correction(c["page"], c["line"], c["word"], c["from"], c["to"], c["by"])
                        for c in data.get("corrections", [])]
         raw_text = data["text"] if "corrected_text" in data else None

@@ -106,14 +106,39 @@ def export(document: Document, fmt: str) -> str:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temp file in the same folder and a rename, so a reader
-    never sees a half-written file and a crash leaves no partial output."""
+def _umask() -> int:
+    """The process umask: from /proc on Linux (thread-safe), else by setting it and putting it back."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temp file in the same folder, fsync and a rename, so a
+    reader never sees a half-written file and a crash leaves no partial output.
+
+    The file gets the mode a plain ``open()`` would give it (``0o666`` minus the umask), not
+    ``mkstemp``'s private ``0o600``.
+
+    Raises:
+        OSError: the folder cannot be created or written (nothing is left behind).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w",
+                       **({} if isinstance(content, bytes) else {"encoding": "utf-8"})) as handle:
             handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -8,8 +8,11 @@ time with pypdfium2 when asked for, never all at once. Every failure becomes an
 
 from __future__ import annotations
 
+import errno
 import io as _stdio
+import logging
 import os
+import stat
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from typing import IO, Any, Iterator, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from struct import error as struct_error
 
 from clearocr.document import BBox
 from clearocr.errors import (
@@ -28,12 +32,63 @@ from clearocr.errors import (
     InputError,
     UnsupportedInputError,
 )
-from clearocr.options import parse_page_spec
+from clearocr.options import DEFAULT_MAX_PIXELS, parse_page_spec
 
 Source = Union[str, os.PathLike, bytes, bytearray, IO[bytes], Image.Image, np.ndarray]
 
 #: Image DPI values below this are treated as "unknown" (many files carry a meaningless 1 or 72).
 _MIN_CREDIBLE_DPI = 50
+
+log = logging.getLogger("clearocr.io")
+
+#: Pillow formats clearocr opens (an allow-list: Pillow knows ~40 formats, some of which run external
+#: programs, e.g. EPS through Ghostscript). The JPEG opener also gives MPO, the multi-picture JPEG
+#: that phone cameras write.
+IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "TIFF", "BMP", "DIB", "GIF", "WEBP", "PPM", "JPEG2000")
+IMAGE_FORMAT_NAMES = "PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000"
+
+#: PDF pages are rendered with at most this many pixels: a larger page (a poster, a 44-inch sheet) is
+#: rendered at a lower DPI that fits, recorded in the page's preprocessing. 36 Mpx holds an A4 page at
+#: 600 dpi (34.8 Mpx); the OCR image is shrunk to ``max_side`` afterwards anyway.
+MAX_RENDER_PIXELS = 36_000_000
+
+#: Images whose sides differ by more than this factor are refused: no page or text line is that
+#: thin, and the engine would have to upscale such a strip by the same factor (a 100000x10 PNG of
+#: 1.4 KB once cost 6 GB). A single text line is typically 10:1 to 60:1.
+MAX_ASPECT_RATIO = 200
+
+#: Image files larger than this are refused before being read (a scan that is a real image is far
+#: smaller; PDFs are opened from the path without being read into memory).
+MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
+
+#: Leading bytes of formats people send by mistake, for an error that says what the file is.
+_KNOWN_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"%!PS", 0, "a PostScript/EPS file"),
+    (b"\xc5\xd0\xd3\xc6", 0, "an EPS file (DOS binary)"),
+    (b"PK\x03\x04", 0, "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", 0, "a gzip archive"),
+    (b"ftypheic", 4, "a HEIC image (convert it to JPEG or PNG first)"),
+    (b"ftypheix", 4, "a HEIC image (convert it to JPEG or PNG first)"),
+    (b"ftypmif1", 4, "a HEIF image (convert it to JPEG or PNG first)"),
+    (b"ftypavif", 4, "an AVIF image (convert it to PNG first)"),
+    (b"8BPS", 0, "a Photoshop document"),
+    (b"\xd0\xcf\x11\xe0", 0, "an old Microsoft Office document"),
+    (b"<svg", 0, "an SVG drawing (render it to PNG first)"),
+    (b"<?xml", 0, "an XML file (an SVG drawing?)"),
+    (b"<!DOCTYPE", 0, "an HTML file"),
+    (b"<html", 0, "an HTML file"),
+    (b"\x00\x00\x01\x00", 0, "a Windows icon"),
+)
+
+
+def describe_bytes(data: bytes) -> str | None:
+    """What ``data`` is, when it is a well-known format clearocr does not read (None otherwise)."""
+    head = data[:64].lstrip()
+    for signature, offset, what in _KNOWN_SIGNATURES:
+        probe = data if offset else head
+        if probe[offset : offset + len(signature)].lower() == signature.lower():
+            return what
+    return None
 
 
 @dataclass
@@ -133,7 +188,11 @@ class ImageSource(SourceDocument):
         self._image = image
         self._keep_open = keep_open
         self._max_pixels = max_pixels
-        self.page_count = max(1, getattr(image, "n_frames", 1))
+        self._format = image.format or "the"
+        try:
+            self.page_count = max(1, getattr(image, "n_frames", 1))
+        except (OSError, SyntaxError, ValueError, EOFError, struct_error) as exc:
+            raise CorruptInputError(name, f"{self._format} frames cannot be counted: damaged or truncated ({exc})") from None
 
     def page(self, number: int) -> PageImage:
         image = self._image
@@ -149,8 +208,14 @@ class ImageSource(SourceDocument):
                 )
             if width == 0 or height == 0:
                 raise EmptyInputError(self.name, "image has zero width or height")
-            image.load()
+            check_aspect(self.name, width, height)
             steps: list[tuple[str, dict[str, Any]]] = []
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                image.load()
+            for warning in caught:  # e.g. "Corrupt EXIF data": recorded, not printed on stderr
+                log.warning("%s: %s", self.name, warning.message)
+                steps.append(("decoder_warning", {"message": str(warning.message)[:200]}))
             frame = image
             exif_orientation = image.getexif().get(0x0112, 1)
             if exif_orientation not in (None, 1):
@@ -160,8 +225,11 @@ class ImageSource(SourceDocument):
             array = to_rgb_array(frame)
         except InputError:
             raise
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise CorruptInputError(self.name, f"image data is damaged or truncated ({exc})") from None
+        except (OSError, SyntaxError, ValueError, EOFError, struct_error, MemoryError) as exc:
+            what = f"page {number}: " if self.page_count > 1 else ""
+            raise CorruptInputError(
+                self.name, f"{what}{self._format} image data is damaged or truncated ({exc})"
+            ) from None
         return PageImage(number=number, image=array, dpi=dpi, steps=steps)
 
     def close(self) -> None:
@@ -171,6 +239,20 @@ class ImageSource(SourceDocument):
         finally:
             if self._keep_open is not None:
                 self._keep_open.close()
+
+
+def check_aspect(name: str, width: int, height: int) -> None:
+    """Refuse images far thinner than any page or text line (see :data:`MAX_ASPECT_RATIO`).
+
+    Raises:
+        UnsupportedInputError: the longer side is more than ``MAX_ASPECT_RATIO`` times the shorter.
+    """
+    longer, shorter = max(width, height), max(1, min(width, height))
+    if longer > MAX_ASPECT_RATIO * shorter:
+        raise UnsupportedInputError(
+            name, f"image is {width}x{height} pixels, {longer // shorter}:1; clearocr reads pages and text "
+            f"lines up to {MAX_ASPECT_RATIO}:1 (crop or split it)",
+        )
 
 
 def _image_dpi(image: Image.Image) -> float | None:
@@ -202,6 +284,7 @@ class ArraySource(SourceDocument):
             raise EmptyInputError(name, "array has zero width or height")
         if array.shape[0] * array.shape[1] > max_pixels:
             raise ImageTooLargeError(name, f"array has more than {max_pixels:,} pixels")
+        check_aspect(name, array.shape[1], array.shape[0])
         if array.shape[2] == 4:
             array = to_rgb_array(Image.fromarray(array, "RGBA"))
         self._array = np.ascontiguousarray(array)
@@ -227,13 +310,18 @@ class PdfSource(SourceDocument):
             self._pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             code = getattr(exc, "err_code", None)
-            if code == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" not in data:
+            head = data if isinstance(data, bytes) else _read_head(data, 1 << 20)
+            if code == pdfium.raw.FPDF_ERR_SUCCESS:
+                raise EmptyInputError(name, "PDF has no pages (its page tree is empty)") from None
+            if code == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" not in head:
                 # PDFium also says "password" for some unencrypted files it cannot open (an empty page tree).
                 raise CorruptInputError(name, "PDFium cannot open it: no pages or a damaged page tree") from None
             if code == pdfium.raw.FPDF_ERR_PASSWORD:
                 raise EncryptedPDFError(name, "PDF is password-protected; decrypt it first (e.g. qpdf --decrypt)") from None
             if code == pdfium.raw.FPDF_ERR_SECURITY:
                 raise EncryptedPDFError(name, "PDF uses an unsupported security handler") from None
+            if code == pdfium.raw.FPDF_ERR_FORMAT:
+                raise CorruptInputError(name, "PDF is damaged or truncated (PDFium: file not in PDF format or corrupted)") from None
             raise CorruptInputError(name, f"not a readable PDF ({exc})") from None
         self.page_count = len(self._pdf)
         if self.page_count == 0:
@@ -243,20 +331,27 @@ class PdfSource(SourceDocument):
     def page(self, number: int) -> PageImage:
         import pypdfium2 as pdfium
 
-        scale = self.dpi / 72.0
+        dpi = float(self.dpi)
+        steps: list[tuple[str, dict[str, Any]]] = []
         try:
             page = self._pdf[number - 1]
         except (pdfium.PdfiumError, IndexError) as exc:
             raise CorruptInputError(self.name, f"page {number} cannot be loaded ({exc})") from None
         try:
             width_pt, height_pt = page.get_size()
-            pixels = (width_pt * scale) * (height_pt * scale)
-            if pixels > self._max_pixels:
-                raise ImageTooLargeError(
-                    self.name,
-                    f"page {number} at {self.dpi} dpi would be {pixels:,.0f} pixels, over the limit "
-                    f"of {self._max_pixels:,}; use a lower --dpi",
-                )
+            if not (width_pt >= 1 and height_pt >= 1):
+                raise EmptyInputError(self.name, f"page {number} has no area ({width_pt:g} x {height_pt:g} pt)")
+            check_aspect(f"{self.name}: page {number}", round(width_pt), round(height_pt))
+            budget = min(self._max_pixels, MAX_RENDER_PIXELS)
+            pixels = (width_pt * dpi / 72.0) * (height_pt * dpi / 72.0)
+            if pixels > budget:
+                # A huge page (a poster, a 44-inch sheet): render it at the DPI that fits the budget.
+                fitted = max(1.0, float(np.floor(dpi * (budget / pixels) ** 0.5)))
+                steps.append(("render_dpi", {"dpi": fitted, "requested_dpi": dpi,
+                                             "reason": f"{width_pt / 72:.1f} x {height_pt / 72:.1f} in page over "
+                                                       f"{budget:,} pixels at {dpi:g} dpi"}))
+                dpi = fitted
+            scale = dpi / 72.0
             bitmap = page.render(scale=scale, rotation=0)
             image = to_rgb_array(bitmap.to_pil())
             layer = self._layer_words(page, scale) if self._want_layer else []
@@ -266,7 +361,7 @@ class PdfSource(SourceDocument):
             raise CorruptInputError(self.name, f"page {number} cannot be rendered ({exc})") from None
         finally:
             page.close()
-        return PageImage(number=number, image=image, dpi=float(self.dpi), layer_words=layer)
+        return PageImage(number=number, image=image, dpi=dpi, layer_words=layer, steps=steps)
 
     @staticmethod
     def _layer_words(page: Any, scale: float) -> list[LayerWord]:
@@ -335,19 +430,102 @@ def _read_all(source: Any, name: str) -> bytes:
     return bytes(data)
 
 
+def _read_head(path: Any, size: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""
+
+
+def _kind(mode: int) -> str | None:
+    """Why a file of this ``st_mode`` is not a document (None: a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a document"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a regular file; clearocr does not read pipes (they can block forever)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
+
+
+def check_regular_file(path: str | os.PathLike) -> os.stat_result:
+    """``os.stat`` of ``path`` if it is a regular file (after symlinks); else a typed error.
+
+    Raises:
+        InputError: no such file, a dangling symlink (names its target), a symlink loop, no permission.
+        UnsupportedInputError: a directory, FIFO, device or socket.
+    """
+    name = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(name, "symbolic link loop (the link points back to itself)") from None
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            raise InputError(name, f"dangling symbolic link: its target {os.readlink(path)!r} does not exist") from None
+        if exc.errno == errno.ENOENT:
+            raise InputError(name, "no such file") from None
+        if exc.errno == errno.EACCES:
+            raise InputError(name, "permission denied") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise InputError(name[:200] + "...", "file name too long") from None
+        raise InputError(name, f"cannot read file ({exc.strerror or exc})") from None
+    problem = _kind(info.st_mode)
+    if problem:
+        raise UnsupportedInputError(name, problem)
+    return info
+
+
+def _read_regular_file(path: Path, name: str, limit: int) -> bytes:
+    """The bytes of a regular file, opened without blocking (a FIFO swapped in after the check is
+    refused by ``fstat``, not waited on)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(name, f"cannot open file ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        problem = _kind(info.st_mode)
+        if problem:
+            raise UnsupportedInputError(name, problem)
+        if info.st_size > limit:
+            raise ImageTooLargeError(
+                name, f"file is {info.st_size:,} bytes; image files over {limit:,} bytes are refused"
+            )
+        try:
+            return handle.read(limit + 1)
+        except OSError as exc:
+            raise InputError(name, f"cannot read file ({exc.strerror or exc})") from None
+
+
+def _is_pdf(head: bytes) -> bool:
+    return head[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in head[:1024]
+
+
 def open_source(
     source: Source,
     *,
     dpi: int = 300,
-    max_pixels: int = 178_956_970,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     want_layer: bool = True,
     name: str | None = None,
 ) -> SourceDocument:
     """Open ``source`` as a :class:`SourceDocument`.
 
+    Paths must be regular files (a FIFO, device or directory is refused before it is opened, so
+    nothing blocks); PDFs are opened from the path (PDFium reads what it needs), images are read
+    whole up to :data:`MAX_IMAGE_FILE_BYTES`. Images are decoded only in the formats of
+    :data:`IMAGE_FORMATS`.
+
     Args:
         source: a path, bytes, binary file object, PIL image or numpy array.
-        dpi: render resolution for PDF pages, dots per inch.
+        dpi: render resolution for PDF pages, dots per inch (lowered for pages over
+            :data:`MAX_RENDER_PIXELS`, and recorded).
         max_pixels: refuse pages over this many pixels.
         want_layer: extract PDF text layers (for ``pdf_text`` auto or layer).
         name: the name errors and the Document use (default: the path, or ``<bytes>`` ...); useful
@@ -355,23 +533,24 @@ def open_source(
 
     Raises:
         EmptyInputError, CorruptInputError, UnsupportedInputError, EncryptedPDFError,
-        ImageTooLargeError, InputError (missing file, unreadable path).
+        ImageTooLargeError, InputError (missing file, dangling link, symlink loop, no permission).
     """
     name = name or source_name(source)
     if isinstance(source, Image.Image):
+        if source.format and source.format not in IMAGE_FORMATS + ("MPO",):
+            raise UnsupportedInputError(name, f"{source.format} images are not read (use {IMAGE_FORMAT_NAMES})")
         return ImageSource(source, name, max_pixels, owned=False)
     if isinstance(source, np.ndarray):
         return ArraySource(source, name, max_pixels)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.exists():
-            raise InputError(name, "no such file")
-        if path.is_dir():
-            raise UnsupportedInputError(name, "is a directory, not a document")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(name, f"cannot read file ({exc.strerror or exc})") from None
+        info = check_regular_file(path)
+        if info.st_size == 0:
+            raise EmptyInputError(name, "file is empty (0 bytes)")
+        head = _read_head(path, 1024)
+        if _is_pdf(head):
+            return PdfSource(str(path), name, dpi, max_pixels, want_layer)
+        data = _read_regular_file(path, name, MAX_IMAGE_FILE_BYTES)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     elif hasattr(source, "read"):
@@ -382,23 +561,47 @@ def open_source(
         )
     if not data:
         raise EmptyInputError(name, "file is empty (0 bytes)")
-    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+    if _is_pdf(data):
         return PdfSource(data, name, dpi, max_pixels, want_layer)
     return _open_image_bytes(data, name, max_pixels)
 
 
 def _open_image_bytes(data: bytes, name: str, max_pixels: int) -> ImageSource:
+    what = describe_bytes(data)
+    if what:
+        raise UnsupportedInputError(name, f"is {what}, not an image or PDF (clearocr reads {IMAGE_FORMAT_NAMES} and PDF)")
     buffer = _stdio.BytesIO(data)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(buffer)
+            # Our own max_pixels check (in page(), before decoding) decides; Pillow's warning would
+            # only repeat it at its fixed threshold.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(buffer, formats=IMAGE_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(name, f"image is too large ({exc})") from None
     except UnidentifiedImageError:
-        raise CorruptInputError(
-            name, "not an image or PDF that clearocr can read (expected PNG, JPEG, TIFF, BMP, GIF, WebP or PDF)"
-        ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
+        raise _unidentified(data, name) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct_error) as exc:
         raise CorruptInputError(name, f"image header is damaged ({exc})") from None
     return ImageSource(image, name, max_pixels, keep_open=buffer)
+
+
+#: Leading bytes of the allowed image formats, to tell a damaged image from something else.
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "BigTIFF"), (b"MM\x00+", "BigTIFF"), (b"BM", "BMP"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (b"\xff\x4f\xff\x51", "JPEG 2000"),
+)
+
+
+def _unidentified(data: bytes, name: str) -> InputError:
+    """The error for bytes Pillow could not open in the allowed formats: a damaged file of an allowed
+    format (its signature is there), another image format Pillow knows, or not an image at all."""
+    for magic, fmt in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return CorruptInputError(name, f"{fmt} file is damaged or truncated ({len(data):,} bytes; the header cannot be parsed)")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return CorruptInputError(name, f"WebP file is damaged or truncated ({len(data):,} bytes)")
+    return CorruptInputError(
+        name, f"not an image or PDF that clearocr can read (expected {IMAGE_FORMAT_NAMES} or PDF)"
+    )

@@ -12,11 +12,52 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from clearocr.errors import OptionsError, PageRangeError
 
+#: Default pixel limit per page: Pillow's own decompression-bomb threshold (``Image.MAX_IMAGE_PIXELS``,
+#: 89,478,485 pixels, about 9,460 x 9,460; 256 MB as RGB). Peak memory per page stays under 1.5 GB.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+#: Default cap on the pages read from one document (override: ``max_pages``; 0 or "none": no cap).
+#: At 1-3 s per page, 1,000 pages is most of an hour: a larger job should be asked for knowingly.
+DEFAULT_MAX_PAGES = 1000
+
 _PAGE_SPEC = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)?\s*)?$")
+
+
+def page_ranges(spec: str | None, source: str = "<input>") -> list[tuple[int, int | None]]:
+    """The ranges of a page selection, checked for syntax only (no document needed).
+
+    ``"1-3,5,8-"`` gives ``[(1, 3), (5, 5), (8, None)]``; ``None`` marks an open end. Nothing is
+    expanded, so ``"2-"`` costs the same as ``"2"`` whatever the document's size.
+
+    Args:
+        spec: comma-separated page numbers and ranges; None, ``""`` or ``"all"`` give ``[(1, None)]``.
+        source: the input's name, for error messages.
+
+    Raises:
+        PageRangeError: malformed spec, a page 0, or a reversed range.
+    """
+    if spec is None or spec.strip().lower() in ("", "all"):
+        return [(1, None)]
+    if len(spec) > 10_000:
+        raise PageRangeError(source, f"page selection is {len(spec):,} characters long (at most 10,000)")
+    ranges: list[tuple[int, int | None]] = []
+    for part in spec.split(","):
+        match = _PAGE_SPEC.match(part)
+        if not match or len(match.group(1)) > 9 or len(match.group(2) or "") > 9:
+            raise PageRangeError(source, f"bad page selection {part.strip()[:40]!r} in {spec[:80]!r} (use e.g. 1-3,5)")
+        first = int(match.group(1))
+        last: int | None = int(match.group(2)) if match.group(2) else (None if "-" in part else first)
+        if first < 1 or (last is not None and last < first):
+            raise PageRangeError(source, f"bad page range {part.strip()!r}: pages count from 1, ranges go up")
+        ranges.append((first, last))
+    return ranges
 
 
 def parse_page_spec(spec: str | None, page_count: int, source: str = "<input>") -> list[int]:
     """Turn a page selection such as ``"1-3,5"`` or ``"2-"`` into sorted 1-based page numbers.
+
+    The ranges are checked against ``page_count`` before anything is expanded, so the list is never
+    longer than the document (``"2-"`` on a 3-page PDF is ``[2, 3]``).
 
     Args:
         spec: comma-separated page numbers and ranges (``a-b``, open-ended ``a-``); None or ``"all"``
@@ -30,22 +71,14 @@ def parse_page_spec(spec: str | None, page_count: int, source: str = "<input>") 
     Raises:
         PageRangeError: malformed spec, a page 0, a reversed range, or a page beyond ``page_count``.
     """
-    if spec is None or spec.strip().lower() in ("", "all"):
-        return list(range(1, page_count + 1))
     pages: set[int] = set()
-    for part in spec.split(","):
-        match = _PAGE_SPEC.match(part)
-        if not match:
-            raise PageRangeError(source, f"bad page selection {part.strip()!r} in {spec!r} (use e.g. 1-3,5)")
-        first = int(match.group(1))
-        last = int(match.group(2)) if match.group(2) else (page_count if "-" in part else first)
-        if first < 1 or last < first:
-            raise PageRangeError(source, f"bad page range {part.strip()!r}: pages count from 1, ranges go up")
-        if last > page_count:
+    for first, last in page_ranges(spec, source):
+        end = page_count if last is None else last
+        if first > page_count or end > page_count:
             raise PageRangeError(
-                source, f"page {last} requested but the document has {page_count} page(s)"
+                source, f"page {max(first, end)} requested but the document has {page_count} page(s)"
             )
-        pages.update(range(first, last + 1))
+        pages.update(range(first, end + 1))
     return sorted(pages)
 
 
@@ -107,12 +140,14 @@ class ReadOptions(BaseModel):
     context_size: int = Field(2048, ge=128, le=131072, description="LLM context size in tokens.")
     allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")
     max_pages: int | None = Field(
-        None, ge=1, description="Refuse documents with more selected pages than this (default: no limit)."
+        DEFAULT_MAX_PAGES, ge=1,
+        description="Refuse documents with more selected pages than this (0 or none: no limit).",
     )
     max_pixels: int = Field(
-        178_956_970,
+        DEFAULT_MAX_PIXELS,
         ge=1,
-        description="Refuse images with more pixels than this (decompression-bomb guard).",
+        description="Refuse page images with more pixels than this (decompression-bomb guard); also bounds "
+        "every intermediate image (upscaling).",
     )
 
     @field_validator("languages", mode="before")
@@ -134,12 +169,20 @@ class ReadOptions(BaseModel):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
+    @field_validator("max_pages", mode="before")
+    @classmethod
+    def _no_page_cap(cls, value: Any) -> Any:
+        if value in (0, "0") or (isinstance(value, str) and value.strip().lower() in ("none", "off", "")):
+            return None
+        return value
+
     @field_validator("pages")
     @classmethod
     def _check_pages(cls, value: str | None) -> str | None:
         if value is not None:
-            # Syntax check now; the range is checked against the document when it is opened.
-            parse_page_spec(value, page_count=10**9, source="--pages")
+            # Syntax only; the ranges are checked against the document when it is opened (an
+            # open range such as "2-" is never expanded here).
+            page_ranges(value, source="--pages")
         return value
 
     @classmethod

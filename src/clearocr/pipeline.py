@@ -7,7 +7,7 @@ across calls; ``close()`` (or ``with``) frees them. :func:`clearocr.read` uses a
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from clearocr.document import Document, Line, Page, PreprocessStep, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
@@ -89,7 +89,14 @@ class Reader:
             return self._orientation
 
     def read(
-        self, source: Source, options: ReadOptions | None = None, *, name: str | None = None, **overrides: Any
+        self,
+        source: Source,
+        options: ReadOptions | None = None,
+        *,
+        name: str | None = None,
+        on_page: Callable[[Page, int, int], None] | None = None,
+        done_pages: Mapping[int, Page] | None = None,
+        **overrides: Any,
     ) -> Document:
         """Read every selected page of ``source``.
 
@@ -98,6 +105,11 @@ class Reader:
             options: options for this call (default: the reader's); ``overrides`` apply on top.
             name: the source's name in errors and in ``Document.source`` (default: the path, or
                 ``<bytes>``...).
+            on_page: called as ``on_page(page, index, total)`` after each page is read (``index``
+                counts from 1 over the selected pages), before post-processing: progress displays
+                and checkpoints (:mod:`clearocr.checkpoint`) use it.
+            done_pages: pages already read in an earlier, interrupted run (by page number): they are
+                taken as they are instead of being rendered and read again.
 
         Returns:
             The :class:`~clearocr.document.Document`, pages in source order.
@@ -115,14 +127,21 @@ class Reader:
             source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr", name=name
         ) as document_source:
             document = Document(source=document_source.name)
-            if opts.max_pages is not None:
-                selected = len(parse_page_spec(opts.pages, document_source.page_count, document_source.name))
-                if selected > opts.max_pages:
-                    raise TooManyPagesError(
-                        document_source.name, f"{selected} pages selected, more than the limit of {opts.max_pages}"
-                    )
-            for page_image in document_source.iter_pages(opts.pages):
-                document.pages.append(self._read_page(page_image, opts))
+            numbers = parse_page_spec(opts.pages, document_source.page_count, document_source.name)
+            if opts.max_pages is not None and len(numbers) > opts.max_pages:
+                raise TooManyPagesError(
+                    document_source.name,
+                    f"{len(numbers)} pages selected, more than the limit of {opts.max_pages}; select fewer "
+                    f"(--pages 1-{opts.max_pages}) or raise the limit (--set max_pages={len(numbers)}, "
+                    "max_pages=None in Python)",
+                )
+            for index, number in enumerate(numbers, start=1):
+                page = done_pages.get(number) if done_pages else None
+                if page is None:
+                    page = self._read_page(document_source.page(number), opts)
+                document.pages.append(page)
+                if on_page is not None:
+                    on_page(page, index, len(numbers))
         if opts.correct != "none":
             from clearocr.correction import apply_postprocessors
             from clearocr.correction.lexical import LexicalCorrector
@@ -208,6 +227,7 @@ class Reader:
                 denoise=opts.denoise or (opts.mode == "handwritten" and min(page_image.image.shape[:2]) >= 200),
                 binarize=opts.binarize,
                 contrast=opts.contrast,
+                max_pixels=opts.max_pixels,
             )
             segments = self.engine(opts.engine, opts.mode).recognize(prepared.image, opts.languages)
         page_width, page_height = prepared.page_image_size

@@ -162,9 +162,21 @@ def rotate_by(image: np.ndarray, angle: float) -> np.ndarray:
     )
 
 
-def rescale_factor(width: int, height: int, dpi: float | None, upscale: bool, max_side: int) -> float:
-    """Factor to resize a ``width x height`` image by (1.0: leave it alone); see module notes."""
+#: The engine image is padded with paper-white to at least this many pixels on its shorter side:
+#: detectors upscale thinner images themselves (RapidOCR to 30 px, by the same factor on the other
+#: side), which turned a 3000x1 strip into a 90000x30 one.
+MIN_ENGINE_SIDE = 32
+
+
+def rescale_factor(width: int, height: int, dpi: float | None, upscale: bool, max_side: int,
+                   max_pixels: int | None = None) -> float:
+    """Factor to resize a ``width x height`` image by (1.0: leave it alone); see module notes.
+
+    ``max_pixels`` bounds the result's area too, so upscaling never makes an image over the budget.
+    """
     longer = max(width, height)
+    if max_pixels is not None and width * height > max_pixels:
+        return min(max_side / longer, (max_pixels / (width * height)) ** 0.5)
     if longer > max_side:
         return max_side / longer
     if not upscale:
@@ -174,6 +186,8 @@ def rescale_factor(width: int, height: int, dpi: float | None, upscale: bool, ma
     else:
         factor = UPSCALE_TARGET_SIDE / longer if longer < UPSCALE_TARGET_SIDE * 0.9 else 1.0
     factor = min(factor, MAX_UPSCALE, max_side / longer)
+    if max_pixels is not None:
+        factor = min(factor, (max_pixels / (width * height)) ** 0.5)
     return factor if factor > 1.0 else 1.0
 
 
@@ -200,6 +214,7 @@ def preprocess(
     denoise: bool = False,
     binarize: bool = False,
     contrast: bool = False,
+    max_pixels: int | None = None,
 ) -> Prepared:
     """Run the enabled steps on an RGB page image: invert (if dark), orientation, deskew, rescale,
     denoise, binarize.
@@ -216,6 +231,7 @@ def preprocess(
         contrast: local contrast normalisation (CLAHE on lightness: Zuiderveld, "Contrast Limited
             Adaptive Histogram Equalization", Graphics Gems IV, 1994), for faint pencil or ink.
         max_side: longer-side bound in pixels for the image given to the engine.
+        max_pixels: area bound in pixels for every image made here (upscaling stops there).
 
     Returns:
         A :class:`Prepared` with the engine image, the page-image size and the steps taken.
@@ -242,7 +258,7 @@ def preprocess(
         steps.append(PreprocessStep("deskew", {"angle": angle, "measured": measured}))
     height, width = image.shape[:2]
     page_size = (width, height)
-    factor = rescale_factor(width, height, dpi, upscale, max_side)
+    factor = rescale_factor(width, height, dpi, upscale, max_side, max_pixels)
     if factor != 1.0:
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         steps.append(PreprocessStep("upscale" if factor > 1 else "shrink", {"factor": round(factor, 4), "width": size[0], "height": size[1]}))
@@ -278,4 +294,11 @@ def preprocess(
         binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 10)
         image = cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB)
         steps.append(PreprocessStep("binarize", {"method": "adaptive gaussian", "block": block, "c": 10}))
+    if min(image.shape[:2]) < MIN_ENGINE_SIDE:
+        # Pad at the bottom/right (boxes keep their coordinates) rather than let the engine upscale.
+        pad_bottom = max(0, MIN_ENGINE_SIDE - image.shape[0])
+        pad_right = max(0, MIN_ENGINE_SIDE - image.shape[1])
+        image = cv2.copyMakeBorder(image, 0, pad_bottom, 0, pad_right, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+        steps.append(PreprocessStep("pad", {"bottom": pad_bottom, "right": pad_right,
+                                            "reason": f"shorter side under {MIN_ENGINE_SIDE} px"}))
     return Prepared(image=np.ascontiguousarray(image), page_image_size=page_size, scale=factor, rotation=rotation, steps=steps)
