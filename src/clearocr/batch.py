@@ -391,7 +391,13 @@ def read_to_output(
     done: dict[int, Any] = {}
     if output is not None:
         if key is None:
-            key = {"sha256": file_sha256(source), "options": options.model_dump(mode="json")}
+            from clearocr.io import check_regular_file
+
+            check_regular_file(source)  # before hashing: a FIFO must not block
+            try:
+                key = {"sha256": file_sha256(source), "options": options.model_dump(mode="json")}
+            except OSError as exc:
+                raise InputError(source, f"cannot read file ({exc.strerror or exc})") from None
         checkpoint = PageCheckpoint(output, key)
         done = checkpoint.load()
         checkpoint.start(done)

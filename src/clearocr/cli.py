@@ -17,6 +17,7 @@ from typing import Any, List, Optional, get_args
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -39,6 +40,21 @@ def _help(name: str) -> str:
 
 def _default(name: str) -> Any:
     return _FIELDS[name].default
+
+
+def _server_field(name: str) -> Any:
+    # ServerSettings lives in the server extra's module, which imports nothing from FastAPI at the top.
+    from clearocr.server.app import ServerSettings
+
+    return ServerSettings.model_fields[name]
+
+
+def _server_default(name: str) -> Any:
+    return _server_field(name).default
+
+
+def _server_help(name: str) -> str:
+    return _server_field(name).description or ""
 
 
 #: Choices derived from their single definitions: the exporters and the ReadOptions field.
@@ -75,7 +91,9 @@ def output_names(files: list[Path], suffix: str) -> list[str]:
 def read(
     files: List[Path] = typer.Argument(..., help="Images or PDFs to read.", show_default=False),
     output_dir: Optional[Path] = typer.Option(
-        None, "--output-dir", "-o", help="Write one output per input here (named after the input's stem)."
+        None, "--output-dir", "-o",
+        help="Write one output per input into this folder (named after the input's stem); with one input, "
+        "a path ending in the format's suffix (out.json) is the output file itself.",
     ),
     fmt: OutputFormat = typer.Option(OutputFormat("text"), "--format", "-f", help="Output format."),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
@@ -99,9 +117,12 @@ def read(
     extract_kind: ExtractKind = typer.Option(
         ExtractKind.none, "--extract", help="Also extract key fields (adds \"fields\" to the JSON)."
     ),
+    settings: List[str] = typer.Option(
+        [], "--set", help="Any other reading option as KEY=VALUE (repeatable), e.g. mode=handwritten, max_pages=2000."
+    ),
 ) -> None:
     """Read FILES and print or write their text, JSON (clearocr.document/1) or hOCR."""
-    from clearocr.pipeline import Reader
+    from clearocr.batch import read_to_output
 
     try:
         options = ReadOptions.build(
@@ -109,11 +130,12 @@ def read(
             orientation=orientation, deskew=deskew, upscale=upscale, max_side=max_side,
             binarize=binarize, denoise=denoise, correct=correct.value, llm_model=llm_model,
             llm_quantization=llm_quantization, llm_url=llm_url, gpu_layers=gpu_layers, context_size=context_size,
-            allow_download=allow_download,
+            allow_download=allow_download, **_parse_settings(settings),
         )
     except ClearOCRError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
+    output_file = _output_file(files, output_dir, fmt.value)
     if output_dir is None and len(files) > 1 and fmt.value == "hocr":
         stderr.print("[red]error:[/red] several files in hOCR need --output-dir/-o")
         raise typer.Exit(2)
@@ -123,32 +145,56 @@ def read(
 
         engine_class(options.engine).resolve_languages(options.languages)
     except ClearOCRError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     if len(files) > 1:
         _read_many(files, options, fmt.value, output_dir, extract_kind.value)
         return
 
-    path = files[0]
-    with Reader(options) as reader:
-        try:
-            document = reader.read(path)
-            if extract_kind is ExtractKind.invoice:
-                from clearocr.extraction import RuleExtractor
+    from clearocr.pipeline import Reader
 
-                document.fields = RuleExtractor(options.languages).extract(document).to_dict()
-            content = export(document, fmt.value)
-            if output_dir is not None:
-                write_atomic(output_dir / output_names(files, FORMATS[fmt.value])[0], content)
+    path = files[0]
+    target = output_file or (output_dir / output_names(files, FORMATS[fmt.value])[0] if output_dir else None)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
+        TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal,
+    )
+    with Reader(options) as reader, progress:
+        task = progress.add_task(f"reading {path.name}", total=None)
+
+        def on_page(page: Any, index: int, total: int) -> None:
+            progress.update(task, completed=index, total=total)
+
+        try:
+            content, _ = read_to_output(reader, str(path), target, options=options, fmt=fmt.value,
+                                        extract=extract_kind.value, on_page=on_page)
         except Exception as exc:
             error = _as_error(path, exc)
-            stderr.print(f"[red]error:[/red] {error}")
+            progress.stop()
+            stderr.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(error.exit_code) from None
-    if output_dir is None:
+    if target is None:
         sys.stdout.write(content)
         sys.stdout.flush()
     else:
-        stderr.print(f"1 of 1 file(s) read into {output_dir}")
+        stderr.print(f"1 of 1 file(s) read into {target}")
+
+
+def _output_file(files: list[Path], output: Path | None, fmt: str) -> Path | None:
+    """``-o out.json`` with one input names the output file itself; with several inputs a path that
+    looks like a file (it has the format's suffix and is not a folder) is refused, not made a folder."""
+    if output is None or output.is_dir():
+        return None
+    looks_like_file = output.suffix.lower() in {suffix for suffix in FORMATS.values()} | {".txt", ".pdf", ".xml", ".html", ".md"}
+    if not looks_like_file:
+        return None
+    if len(files) > 1:
+        stderr.print(f"[red]error:[/red] -o {output}: several inputs need a folder for their outputs, not a file name")
+        raise typer.Exit(2)
+    if output.suffix.lower() != FORMATS[fmt]:
+        stderr.print(f"[red]error:[/red] -o {output}: the {fmt} format is written as {FORMATS[fmt]}, not {output.suffix}")
+        raise typer.Exit(2)
+    return output
 
 
 def _read_many(files: list[Path], options: ReadOptions, fmt: str, output_dir: Path | None, extract: str) -> None:
@@ -175,7 +221,7 @@ def _read_many(files: list[Path], options: ReadOptions, fmt: str, output_dir: Pa
             progress.update(task, description=f"read {path.name}", advance=1)
             if record["status"] == "error":
                 failed += 1
-                progress.console.print(f"[red]error:[/red] {record['error']['message']}")
+                progress.console.print(f"[red]error:[/red] {escape(str(record['error']['message']))}")
                 continue
             if output_dir is None:
                 content = record["content"]
@@ -216,7 +262,7 @@ def extract(
         options = ReadOptions.build(engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value,
                                     llm_model=llm_model, llm_quantization=llm_quantization)
     except ClearOCRError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     results: list[tuple[Path, dict]] = []
     failures = 0
@@ -226,7 +272,7 @@ def extract(
             try:
                 llm = reader.llm(options)
             except ClearOCRError as exc:
-                stderr.print(f"[red]error:[/red] {exc}")
+                stderr.print(f"[red]error:[/red] {escape(str(exc))}")
                 raise typer.Exit(exc.exit_code) from None
         for path in files:
             try:
@@ -239,7 +285,7 @@ def extract(
                 fields = fields.to_dict()
             except Exception as exc:  # one bad file must not stop the others
                 failures += 1
-                stderr.print(f"[red]error:[/red] {_as_error(path, exc)}")
+                stderr.print(f"[red]error:[/red] {escape(str(_as_error(path, exc)))}")
                 continue
             results.append((path, fields))
     if fmt is ExtractFormat.json:
@@ -323,7 +369,7 @@ def batch(
         )
         items = plan(inputs, output_dir, fmt.value, batch_settings, resume=resume)
     except ClearOCRError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     if not items:
         stderr.print("[yellow]no documents found[/yellow]")
@@ -343,7 +389,7 @@ def batch(
             nonlocal pages_done
             pages_done += record.get("pages") or 0
             if record["status"] == "error":
-                progress.console.print(f"[red]error:[/red] {record['error']['message']}")
+                progress.console.print(f"[red]error:[/red] {escape(str(record['error']['message']))}")
             rate = pages_done / max(time.perf_counter() - started, 1e-6)
             progress.update(task, advance=1, pages=pages_done, rate=rate)
 
@@ -380,6 +426,11 @@ def serve(
     max_pages: int = typer.Option(50, "--max-pages", help="Documents with more pages get 413."),
     sync_pages: int = typer.Option(5, "--sync-pages", help="Larger documents are answered with 202 + job id."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds a synchronous request waits before 202 + job id."),
+    result_ttl: float = typer.Option(_server_default("result_ttl"), "--result-ttl", help=_server_help("result_ttl")),
+    max_attempts: int = typer.Option(_server_default("max_attempts"), "--max-attempts", help=_server_help("max_attempts")),
+    job_timeout: float = typer.Option(_server_default("job_timeout"), "--job-timeout", help=_server_help("job_timeout")),
+    max_dpi: int = typer.Option(_server_default("max_dpi"), "--max-dpi", help=_server_help("max_dpi")),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_server_help("threads")),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help="Default " + _help("languages")),
     settings: List[str] = typer.Option([], "--set", help="Any other default reading option as KEY=VALUE (repeatable)."),
@@ -397,11 +448,12 @@ def serve(
         server_settings = ServerSettings(
             api_key_hashes=load_key_hashes(keys_file=keys_file), db_path=str(db), options=options, workers=workers,
             queue_size=queue_size, max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pages=max_pages,
-            sync_pages=sync_pages, request_timeout=timeout,
+            sync_pages=sync_pages, request_timeout=timeout, result_ttl=result_ttl, max_attempts=max_attempts,
+            job_timeout=job_timeout, max_dpi=max_dpi, threads=threads,
         )
         application = create_app(server_settings)
     except ClearOCRError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     uvicorn.run(application, host=host, port=port, log_level="info")
 
@@ -444,7 +496,7 @@ def llm_check(
         stderr.print(f"[red]error:[/red] llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'")
         raise typer.Exit(5) from None
     except LLMError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     mode = "" if result.extra_bufts else " (only without extra buffer types: slower; rebuild for full speed)"
     print(f"llama-cpp-python {llama_cpp.__version__}, {path.name}: {result.detail}{mode}")
@@ -464,7 +516,7 @@ def engines(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         table.add_column(column)
     for info in infos:
         name = info.name + (" (default)" if info.default else "")
-        status = "[green]available[/green]" if info.available else f"[red]unavailable[/red]: {info.reason}"
+        status = "[green]available[/green]" if info.available else f"[red]unavailable[/red]: {escape(info.reason or '')}"
         table.add_row(name, info.version or "-", ",".join(info.languages) or "-", status)
     Console().print(table)
 

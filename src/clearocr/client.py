@@ -1,5 +1,9 @@
 """Python client for ``clearocr serve``: uploads, jobs, and retries done properly.
 
+Every upload carries an ``Idempotency-Key`` (one random key per document, the same on each retry), so a
+retry after a timeout returns the job the first attempt made instead of reading the document twice;
+jobs the client has read are deleted from the server.
+
 Retries (tenacity) cover connection failures and the answers that mean "try again later" (429 and
 503, honouring ``Retry-After``), with exponential backoff and full jitter in between, so 50 clients
 hitting a full queue spread out instead of retrying in lock-step. Other errors (401, 413, 422, a
@@ -18,8 +22,10 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,6 +40,8 @@ from tenacity import (
 )
 
 from clearocr.errors import ClearOCRError
+
+log = logging.getLogger("clearocr.client")
 
 #: Statuses that mean "the server is busy or restarting; the same request may succeed later".
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -183,6 +191,7 @@ class Client:
         return self._request(
             "POST", "/v1/documents", params={"async": "true"} if run_async else None,
             files={"file": (Path(str(filename)).name, data, "application/octet-stream")}, data=payload,
+            headers={"Idempotency-Key": uuid.uuid4().hex},  # one key for this document, kept across retries
         )
 
     # --- public API -----------------------------------------------------------------------------
@@ -204,8 +213,12 @@ class Client:
         """
         response = self._upload(source, filename, extract, options, run_async=False)
         if response.status_code == 202:
-            return self.wait(response.json()["id"], timeout=wait_timeout)
-        return response.json()
+            return self.wait(response.json()["id"], timeout=wait_timeout, delete=True)
+        document = response.json()
+        job_id = response.headers.get("x-job-id")
+        if job_id:  # kept by the server for retries of this upload: no longer needed
+            self._delete_quietly(job_id)
+        return document
 
     def submit(self, source: str | os.PathLike | bytes | BinaryIO, *, filename: str | None = None,
                extract: str = "none", **options: Any) -> str:
@@ -216,8 +229,11 @@ class Client:
         """The job's status JSON (``status``: queued | running | done | failed, ``result``, ``error``)."""
         return self._request("GET", f"/v1/jobs/{job_id}").json()
 
-    def wait(self, job_id: str, *, timeout: float = 600.0, poll: float = 0.5, delete: bool = False) -> dict[str, Any]:
+    def wait(self, job_id: str, *, timeout: float = 600.0, poll: float = 0.5, delete: bool = True) -> dict[str, Any]:
         """Wait for a job and return its document JSON.
+
+        Args:
+            delete: remove the job from the server once its result (or error) is read.
 
         Raises:
             APIError: the job failed (the server's message), or it is not done after ``timeout`` s.
@@ -228,9 +244,11 @@ class Client:
             job = self.job(job_id)
             if job["status"] == "done":
                 if delete:
-                    self.delete(job_id)
+                    self._delete_quietly(job_id)
                 return job["result"]
             if job["status"] == "failed":
+                if delete:
+                    self._delete_quietly(job_id)
                 error = job.get("error") or {}
                 raise APIError(error.get("message", "job failed"), error.get("status", 500), error.get("type", ""))
             if time.monotonic() > deadline:
@@ -241,6 +259,15 @@ class Client:
     def delete(self, job_id: str) -> None:
         """Remove a job and its result from the server."""
         self._request("DELETE", f"/v1/jobs/{job_id}")
+
+    def _delete_quietly(self, job_id: str) -> None:
+        """Delete a job whose result is already in hand; a failure here loses nothing (the server
+        expires it), so it is logged, not raised."""
+        try:
+            self._request("DELETE", f"/v1/jobs/{job_id}")
+        except APIError as exc:
+            if exc.status != 404:
+                log.warning("could not delete job %s: %s", job_id, exc)
 
     def healthy(self) -> bool:
         """Whether ``/healthz`` answers (no retries)."""

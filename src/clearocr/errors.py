@@ -59,6 +59,23 @@ class TooManyPagesError(InputError):
     http_status = 413
 
 
+class TimeLimitError(ClearOCRError):
+    """A document took longer than the server's per-document time limit (checked after each page).
+
+    Args:
+        source: the document's name.
+        cause: how far it got.
+    """
+
+    exit_code = 7
+    http_status = 422
+
+    def __init__(self, source: str, cause: str) -> None:
+        self.source = source
+        self.cause = cause
+        super().__init__(f"{source}: {cause}")
+
+
 class PageRangeError(InputError):
     """A page selection that is malformed or outside the document."""
 

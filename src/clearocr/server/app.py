@@ -11,7 +11,15 @@ A thin layer over :class:`~clearocr.pipeline.Reader` and the SQLite :class:`~.jo
   pydantic's message otherwise); server-side choices (the LLM model file, downloads, limits) cannot
   be set by clients;
 - API keys (``Authorization: Bearer KEY`` or ``X-API-Key: KEY``) are checked on every route except
-  ``/healthz``; only SHA-256 hashes are kept, compared in constant time.
+  ``/healthz``, from the headers, before any of the body is read (:class:`RequestGuard`); only SHA-256
+  hashes are kept, compared in constant time. The upload cap is enforced while the body streams in
+  (chunked uploads included), so an oversized upload costs at most the cap;
+- every job belongs to the key that made it (another key gets 404), finished jobs expire after
+  ``result_ttl`` seconds, a job the server died on ``max_attempts`` times is failed, and a POST with
+  an ``Idempotency-Key`` header returns the same job when it is retried;
+- ``workers`` documents are read in parallel, each worker with its own
+  :class:`~clearocr.pipeline.Reader` and ``cores // workers`` inference threads;
+- every error, 500 included, is JSON: ``{"error": {"type", "message"}}``.
 """
 
 
@@ -22,6 +30,7 @@ import json
 import math
 import os
 import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Optional
@@ -54,6 +63,12 @@ class ServerSettings(BaseModel):
     sync_pages: int = Field(5, ge=0, description="Documents with more pages are answered asynchronously (202).")
     request_timeout: float = Field(120.0, gt=0, description="Seconds a synchronous request waits before it gets 202 + job id.")
     warm_up: bool = Field(True, description="Load the OCR engine at start-up rather than on the first request.")
+    result_ttl: float = Field(24 * 3600.0, gt=0, description="Seconds a finished job and its result are kept.")
+    max_attempts: int = Field(3, ge=1, description="Times a job is started before a server that keeps dying on it fails it.")
+    job_timeout: float = Field(600.0, gt=0, description="Seconds a document may take; checked after each page.")
+    max_dpi: int = Field(600, ge=50, le=1200, description="Highest PDF render dpi a request may ask for.")
+    max_side_limit: int = Field(6000, ge=500, le=20000, description="Highest max_side a request may ask for (pixels).")
+    threads: int | None = Field(None, ge=1, description="Inference threads per worker (default: cores // workers).")
 
 
 def hash_key(key: str) -> str:
@@ -77,39 +92,122 @@ def load_key_hashes(keys_env: str | None = None, keys_file: str | Path | None = 
     return hashes
 
 
+class RequestGuard:
+    """ASGI middleware in front of the application: authentication and the upload cap.
+
+    * The API key is checked from the headers before anything of the body is read: a wrong key gets
+      401 at once, whatever follows.
+    * ``Content-Length`` over the cap gets 413 at once; a body without one (chunked) is counted as it
+      streams in, and 413 is sent as soon as it passes the cap (the application then sees a
+      disconnect and its own answer is dropped).
+
+    Args:
+        app: the ASGI application.
+        authenticate: ``headers -> owner id`` (SHA-256 hex of the key) or None when refused.
+        max_body: the upload cap in bytes (plus 64 KiB for the multipart framing and form fields).
+        open_paths: paths that need no key.
+    """
+
+    def __init__(self, app: Any, authenticate: Any, max_body: int, open_paths: frozenset[str] = frozenset({"/healthz"})) -> None:
+        self.app = app
+        self.authenticate = authenticate
+        self.max_body = max_body
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if scope["path"] not in self.open_paths:
+            owner = self.authenticate(headers)
+            if owner is None:
+                await _send_json(send, 401, "Unauthorized", "missing or wrong API key (Authorization: Bearer KEY or X-API-Key)",
+                                 {"WWW-Authenticate": "Bearer"})
+                return
+            scope.setdefault("state", {})["owner"] = owner
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            await _send_json(send, 413, "UploadTooLarge", f"upload of {int(length):,} bytes is over the limit of {self.max_body - 64 * 1024:,} bytes")
+            return
+        received = 0
+        answered = False
+
+        async def limited_receive() -> dict:
+            nonlocal received, answered
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    if not answered:
+                        answered = True
+                        await _send_json(send, 413, "UploadTooLarge",
+                                         f"upload is over the limit of {self.max_body - 64 * 1024:,} bytes (stopped reading at {received:,})")
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: dict) -> None:
+            if not answered:
+                await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not answered:
+                raise
+
+
+async def _send_json(send: Any, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
 def create_app(settings: ServerSettings, *, reader=None):
-    """The FastAPI application.
+    """The FastAPI application, wrapped in :class:`RequestGuard`.
 
     Args:
         settings: :class:`ServerSettings`.
-        reader: a :class:`~clearocr.pipeline.Reader` to use (default: one made from
-            ``settings.options``, engines loaded at start-up, closed at shutdown).
+        reader: a :class:`~clearocr.pipeline.Reader` shared by every worker (tests); default: one
+            reader per worker made from ``settings.options`` with ``settings.threads`` (or
+            ``cores // workers``) inference threads each, engines loaded at start-up, closed at shutdown.
 
     Raises:
         OptionsError: no API key configured.
     """
-    from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+    from fastapi import FastAPI, File, Form, Query, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    from clearocr.batch import apply_thread_budget, thread_budget
+    from clearocr.errors import TimeLimitError
     from clearocr.io import open_source
     from clearocr.options import parse_page_spec
     from clearocr.pipeline import Reader
-    from clearocr.server.jobs import DONE, FAILED, JobRunner, JobStore
+    from clearocr.server.jobs import DONE, FAILED, IdempotencyConflict, JobRunner, JobStore
 
     if not settings.api_key_hashes:
         raise OptionsError("no API key configured: set CLEAROCR_API_KEYS or pass --keys-file (see `clearocr api-key`)")
     key_hashes = [bytes.fromhex(h) for h in settings.api_key_hashes]
     state: dict[str, Any] = {}
-    waiters: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+    waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
     waiters_lock = threading.Lock()
     capacity = settings.workers + settings.queue_size
 
-    def process(data: bytes, filename: str, options: dict[str, Any]) -> dict[str, Any]:
+    def process(data: bytes, filename: str, options: dict[str, Any], worker: int = 0) -> dict[str, Any]:
         extract = options.pop("extract", "none")
         opts = ReadOptions.build(settings.options, **options)
-        document = state["reader"].read(data, opts, name=filename)
+        deadline = time.monotonic() + settings.job_timeout
+
+        def check_time(page: Any, index: int, total: int) -> None:
+            if index < total and time.monotonic() > deadline:
+                raise TimeLimitError(filename, f"read {index} of {total} pages in {settings.job_timeout:g} s, the "
+                                               "server's limit per document; send fewer pages (pages=...)")
+
+        document = state["readers"][worker].read(data, opts, name=filename, on_page=check_time)
         if extract == "invoice":
             from clearocr.extraction import RuleExtractor
 
@@ -118,20 +216,27 @@ def create_app(settings: ServerSettings, *, reader=None):
 
     def on_finish(job_id: str) -> None:
         with waiters_lock:
-            waiter = waiters.pop(job_id, None)
-        if waiter:
-            loop, future = waiter
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(True))
+            waiting = waiters.pop(job_id, [])
+        for loop, future in waiting:
+            loop.call_soon_threadsafe(lambda future=future: future.done() or future.set_result(True))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         own_reader = reader is None
-        state["reader"] = reader or Reader(settings.options)
+        if own_reader:
+            threads = settings.threads or thread_budget(settings.workers)
+            engine_options: dict[str, dict[str, Any]] = {}
+            apply_thread_budget(threads, engine_options)
+            state["readers"] = [Reader(settings.options, engine_options=engine_options) for _ in range(settings.workers)]
+        else:
+            state["readers"] = [reader] * settings.workers
         if settings.warm_up:
-            await asyncio.to_thread(_warm_up, state["reader"], settings.options)
+            for each in dict.fromkeys(state["readers"]):
+                await asyncio.to_thread(_warm_up, each, settings.options)
         store = JobStore(settings.db_path)
-        store.recover()
-        runner = JobRunner(store, process, workers=settings.workers, on_finish=on_finish)
+        store.recover(settings.max_attempts)
+        store.expire(settings.result_ttl)
+        runner = JobRunner(store, process, workers=settings.workers, on_finish=on_finish, ttl=settings.result_ttl)
         runner.start()
         state.update(store=store, runner=runner)
         try:
@@ -140,23 +245,13 @@ def create_app(settings: ServerSettings, *, reader=None):
             runner.stop()
             store.close()
             if own_reader:
-                state["reader"].close()
+                for each in state["readers"]:
+                    each.close()
 
     app = FastAPI(
         title="clearocr", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
         description="Local document OCR: images and PDFs to text, boxes, confidences and invoice fields.",
     )
-
-    class UploadLimit(BaseHTTPMiddleware):
-        """413 before the body is parsed when Content-Length is over the limit."""
-
-        async def dispatch(self, request: Request, call_next):
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
-                return _error(413, "UploadTooLarge", f"upload of {int(length)} bytes is over the limit of {settings.max_upload_bytes} bytes")
-            return await call_next(request)
-
-    app.add_middleware(UploadLimit)
 
     @app.exception_handler(ClearOCRError)
     async def clearocr_error(request: Request, exc: ClearOCRError):
@@ -167,31 +262,44 @@ def create_app(settings: ServerSettings, *, reader=None):
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return _error(422, "RequestValidationError", problems)
 
-    def require_key(request: Request) -> None:
-        presented = request.headers.get("x-api-key")
-        auth = request.headers.get("authorization", "")
+    @app.exception_handler(StarletteHTTPException)
+    async def starlette_error(request: Request, exc: StarletteHTTPException):
+        kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        return _error(exc.status_code, kind, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception):
+        # Starlette calls this from its outermost middleware and then re-raises (the traceback is
+        # logged); the client gets JSON, not a plain-text 500.
+        return _error(500, "InternalServerError", f"unexpected {type(exc).__name__} on the server (see its log)")
+
+    def authenticate(headers: dict[str, str]) -> str | None:
+        """The owner id (SHA-256 hex of the key) of a request's key, or None."""
+        presented = headers.get("x-api-key")
+        auth = headers.get("authorization", "")
         if presented is None and auth.lower().startswith("bearer "):
             presented = auth[7:].strip()
-        if presented:
-            digest = hashlib.sha256(presented.encode("utf-8")).digest()
-            matched = False
-            for stored in key_hashes:  # no early exit: the time does not depend on which key matched
-                matched |= hmac.compare_digest(digest, stored)
-            if matched:
-                return
-        raise _HTTPError(401, "Unauthorized", "missing or wrong API key (Authorization: Bearer KEY or X-API-Key)",
-                         headers={"WWW-Authenticate": "Bearer"})
+        if not presented:
+            return None
+        digest = hashlib.sha256(presented.encode("utf-8")).digest()
+        matched = False
+        for stored in key_hashes:  # no early exit: the time does not depend on which key matched
+            matched |= hmac.compare_digest(digest, stored)
+        return digest.hex() if matched else None
+
+    def owner_of(request: Request) -> str:
+        return request.scope.get("state", {}).get("owner", "")
 
     @app.exception_handler(_HTTPError)
     async def http_error(request: Request, exc: _HTTPError):
         return _error(exc.status, exc.kind, exc.message, exc.headers)
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
+    @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema():
         """The OpenAPI schema (behind the API key, like every route but /healthz)."""
         return app.openapi()
 
-    @app.get("/docs", include_in_schema=False, dependencies=[Depends(require_key)])
+    @app.get("/docs", include_in_schema=False)
     async def docs():
         """Swagger UI; it fetches /openapi.json, so send the key from the browser (e.g. an X-API-Key header)."""
         from fastapi.openapi.docs import get_swagger_ui_html
@@ -203,7 +311,7 @@ def create_app(settings: ServerSettings, *, reader=None):
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], dependencies=[Depends(require_key)])
+    @app.get("/readyz", tags=["health"])
     async def readyz():
         """Readiness: models loaded, job workers running; includes queue depth."""
         runner = state.get("runner")
@@ -211,8 +319,8 @@ def create_app(settings: ServerSettings, *, reader=None):
             return _error(503, "NotReady", "job workers are not running")
         return {"status": "ready", "pending": state["store"].pending(), "capacity": capacity}
 
-    @app.post("/v1/documents", tags=["documents"], dependencies=[Depends(require_key)],
-              responses={202: {"description": "Accepted: poll /v1/jobs/{id}"}, 413: {}, 422: {}, 503: {}})
+    @app.post("/v1/documents", tags=["documents"],
+              responses={202: {"description": "Accepted: poll /v1/jobs/{id}"}, 409: {}, 413: {}, 422: {}, 503: {}})
     async def post_document(
         request: Request,
         file: UploadFile = File(..., description="The image or PDF."),
@@ -220,16 +328,17 @@ def create_app(settings: ServerSettings, *, reader=None):
         extract: str = Form("none", pattern="^(none|invoice)$", description="invoice: add key fields."),
         run_async: bool = Query(False, alias="async", description="Always answer 202 with a job id."),
     ):
-        """Read a document. Returns its JSON (clearocr.document/1), or 202 with a job to poll."""
+        """Read a document. Returns its JSON (clearocr.document/1), or 202 with a job to poll.
+
+        Send an ``Idempotency-Key`` header (any unique string up to 255 characters) to make retries
+        safe: the same key with the same upload returns the job the first attempt made (409 if the
+        key was used for a different upload)."""
+        owner = owner_of(request)
+        idempotency_key = request.headers.get("idempotency-key")
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
+            raise OptionsError("Idempotency-Key: 1 to 255 characters")
         form = await request.form()
-        overrides: dict[str, Any] = {}
-        if options:
-            try:
-                overrides.update(json.loads(options))
-            except json.JSONDecodeError as exc:
-                raise OptionsError(f"options: not a JSON object ({exc})") from None
-            if not isinstance(overrides, dict):
-                raise OptionsError("options: not a JSON object")
+        overrides = _parse_options(options)
         for key, value in form.items():
             if key not in ("file", "options", "extract"):
                 overrides[key] = value
@@ -237,10 +346,14 @@ def create_app(settings: ServerSettings, *, reader=None):
         if forbidden:
             raise OptionsError(f"{', '.join(forbidden)}: set by the server operator, not per request")
         opts = ReadOptions.build(settings.options, **overrides)  # 422 with pydantic's message
-        data = await file.read()
+        if opts.dpi > settings.max_dpi:
+            raise OptionsError(f"dpi {opts.dpi} is over this server's limit of {settings.max_dpi}")
+        if opts.max_side > settings.max_side_limit:
+            raise OptionsError(f"max_side {opts.max_side} is over this server's limit of {settings.max_side_limit}")
+        data = await file.read(settings.max_upload_bytes + 1)
         filename = file.filename or "upload"
         if len(data) > settings.max_upload_bytes:
-            raise _HTTPError(413, "UploadTooLarge", f"{filename}: {len(data)} bytes is over the limit of {settings.max_upload_bytes}")
+            raise _HTTPError(413, "UploadTooLarge", f"{filename}: over the limit of {settings.max_upload_bytes:,} bytes")
         # Open it now: a corrupt or oversized document is answered at once, with the cause.
         def count_pages() -> int:
             with open_source(data, max_pixels=opts.max_pixels, want_layer=False, name=filename) as source:
@@ -250,21 +363,33 @@ def create_app(settings: ServerSettings, *, reader=None):
             raise _HTTPError(413, "TooManyPages", f"{filename}: {pages} pages, more than the limit of {settings.max_pages}")
         store = state["store"]
         runner = state["runner"]
-        if store.pending() >= capacity:
+        sync = not run_async and pages <= settings.sync_pages
+        job_options = {**overrides, "extract": extract}
+        fingerprint = None
+        if idempotency_key is not None:
+            fingerprint = hashlib.sha256(data + json.dumps(job_options, sort_keys=True, default=str).encode()).hexdigest()
+            existing = store.get_by_idempotency_key(owner, idempotency_key)
+            if existing is not None and existing.fingerprint != fingerprint:
+                raise _HTTPError(409, "IdempotencyConflict", str(IdempotencyConflict(idempotency_key)))
+        if (idempotency_key is None or existing is None) and store.pending() >= capacity:
             retry = max(1, math.ceil(runner.seconds_per_job * capacity / settings.workers))
             raise _HTTPError(503, "QueueFull", f"{capacity} documents queued or running; retry in {retry} s",
                              headers={"Retry-After": str(retry)})
-        sync = not run_async and pages <= settings.sync_pages
-        job_options = {**overrides, "extract": extract}
-        job_id = store.add(data, filename, job_options, sync=sync)
+        try:
+            job_id, _created = store.add(data, filename, job_options, sync=sync, owner=owner,
+                                         idempotency_key=idempotency_key, fingerprint=fingerprint)
+        except IdempotencyConflict as exc:
+            raise _HTTPError(409, "IdempotencyConflict", str(exc)) from None
+        keep = idempotency_key is not None  # a retry may come back for it: it expires with the TTL
+        ttl = settings.result_ttl
         if not sync:
             runner.notify()
-            return JSONResponse(status_code=202, content=store.get(job_id).public(),
+            return JSONResponse(status_code=202, content=store.get(job_id).public(ttl),
                                 headers={"Location": f"/v1/jobs/{job_id}"})
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with waiters_lock:
-            waiters[job_id] = (loop, future)
+            waiters.setdefault(job_id, []).append((loop, future))
         runner.notify()
         job = store.get(job_id)
         try:
@@ -272,35 +397,68 @@ def create_app(settings: ServerSettings, *, reader=None):
                 await asyncio.wait_for(asyncio.shield(future), timeout=settings.request_timeout)
         except asyncio.TimeoutError:
             store.set_async(job_id)
-            with waiters_lock:
-                waiters.pop(job_id, None)
-            return JSONResponse(status_code=202, content=store.get(job_id).public(),
+            return JSONResponse(status_code=202, content=store.get(job_id).public(ttl),
                                 headers={"Location": f"/v1/jobs/{job_id}"})
         except asyncio.CancelledError:  # the client went away: nobody will fetch this job
-            store.delete(job_id)
+            if not keep:
+                store.delete(job_id)
             raise
+        finally:
+            with waiters_lock:
+                mine = [w for w in waiters.get(job_id, []) if w[1] is not future]
+                if mine:
+                    waiters[job_id] = mine
+                else:
+                    waiters.pop(job_id, None)
         job = store.get(job_id)
-        store.delete(job_id)
+        if job is None:  # deleted by its owner meanwhile
+            return _error(404, "NotFound", f"job {job_id} was deleted before it finished")
+        if not keep:
+            store.delete(job_id)
+        # With an Idempotency-Key the job is kept for retries: X-Job-Id lets the client delete it.
+        headers = {"X-Job-Id": job_id} if keep else None
         if job.status == FAILED:
-            return _error(job.error.get("status", 500), job.error["type"], job.error["message"])
-        return job.result
+            return _error(job.error.get("status", 500), job.error["type"], job.error["message"], headers)
+        return JSONResponse(content=job.result, headers=headers)
 
-    @app.get("/v1/jobs/{job_id}", tags=["jobs"], dependencies=[Depends(require_key)])
-    async def get_job(job_id: str):
-        """A job's status, and its result (document JSON) or error when finished."""
-        job = state["store"].get(job_id)
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"])
+    async def get_job(request: Request, job_id: str):
+        """A job's status, and its result (document JSON) or error when finished. Only the key that
+        made a job sees it; ``expires`` says when a finished job is deleted."""
+        job = state["store"].get(job_id, owner=owner_of(request))
         if job is None:
-            return _error(404, "NotFound", f"no job {job_id}")
-        return job.public()
+            return _error(404, "NotFound", f"no job {job_id[:64]}")
+        return job.public(settings.result_ttl)
 
-    @app.delete("/v1/jobs/{job_id}", tags=["jobs"], dependencies=[Depends(require_key)], status_code=204)
-    async def delete_job(job_id: str):
+    @app.delete("/v1/jobs/{job_id}", tags=["jobs"], status_code=204)
+    async def delete_job(request: Request, job_id: str):
         """Remove a job and its result (a running job's outcome is then discarded)."""
-        if not state["store"].delete(job_id):
-            return _error(404, "NotFound", f"no job {job_id}")
+        if not state["store"].delete(job_id, owner=owner_of(request)):
+            return _error(404, "NotFound", f"no job {job_id[:64]}")
         return None
 
-    return app
+    return RequestGuard(app, authenticate, settings.max_upload_bytes + 64 * 1024)
+
+
+def _parse_options(options: str | None) -> dict[str, Any]:
+    """The ``options`` form field: a JSON object of ReadOptions fields.
+
+    Raises:
+        OptionsError: not JSON, not an object, too long or too deeply nested (422, never a 500).
+    """
+    if not options:
+        return {}
+    if len(options) > 64 * 1024:
+        raise OptionsError(f"options: {len(options):,} characters, over the limit of 65,536")
+    try:
+        parsed = json.loads(options)
+    except RecursionError:
+        raise OptionsError("options: nested too deeply") from None
+    except ValueError as exc:
+        raise OptionsError(f"options: not valid JSON ({exc})") from None
+    if not isinstance(parsed, dict):
+        raise OptionsError(f'options: must be a JSON object such as {{"languages": "en,sv"}}, not {type(parsed).__name__}')
+    return parsed
 
 
 class _HTTPError(Exception):

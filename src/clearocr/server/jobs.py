@@ -4,7 +4,13 @@ Every document the server reads is a job row holding the upload, the options and
 result JSON. Workers claim the oldest queued job in one transaction (``runs`` is incremented at the
 claim and used as a fencing token at completion), so a job completes exactly once even if a worker
 from a previous process was killed while running it: on start-up, ``running`` rows left by a dead
-process go back to ``queued`` and are read again. Finished jobs keep their result until deleted.
+process go back to ``queued`` and are read again, at most ``max_attempts`` times in all: a job that was
+running each time the server died (a document that crashes it) is then failed with the reason.
+
+Every job belongs to the API key (or OAuth client) that made it: ``owner`` holds that key's SHA-256,
+and lookups by another owner find nothing. Finished jobs are deleted ``ttl`` seconds after they finish
+(:meth:`JobStore.expire`, called by the runner). A POST with an ``Idempotency-Key`` header is stored
+under ``(owner, key)``, so a retried upload finds the job the first attempt made.
 """
 
 from __future__ import annotations
@@ -34,9 +40,23 @@ CREATE TABLE IF NOT EXISTS jobs (
     runs INTEGER NOT NULL DEFAULT 0,
     created REAL NOT NULL,
     started REAL,
-    finished REAL
+    finished REAL,
+    owner TEXT NOT NULL DEFAULT '',
+    idempotency_key TEXT,
+    fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created);
+"""
+
+#: Columns added after the first release: added to an existing database on open.
+_MIGRATIONS = (
+    ("owner", "ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''"),
+    ("idempotency_key", "ALTER TABLE jobs ADD COLUMN idempotency_key TEXT"),
+    ("fingerprint", "ALTER TABLE jobs ADD COLUMN fingerprint TEXT"),
+)
+_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs (owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished);
 """
 
 
@@ -51,6 +71,9 @@ class Job:
         error: ``{"type", "message", "status"}`` when failed.
         runs: how many times a worker started it (1 unless a server died while running it).
         created, started, finished: Unix times in seconds.
+        owner: SHA-256 hex of the API key (or client id) that made it.
+        idempotency_key: the client's ``Idempotency-Key``, if it sent one.
+        fingerprint: SHA-256 of the upload and its options (a reused Idempotency-Key must match it).
     """
 
     id: str
@@ -64,12 +87,16 @@ class Job:
     created: float
     started: float | None
     finished: float | None
+    owner: str = ""
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
 
-    def public(self) -> dict[str, Any]:
-        """The JSON the API returns for this job."""
+    def public(self, ttl: float | None = None) -> dict[str, Any]:
+        """The JSON the API returns for this job (``expires``: when a finished job is deleted)."""
+        expires = self.finished + ttl if (ttl is not None and self.finished is not None) else None
         return {
             "id": self.id, "status": self.status, "filename": self.filename, "runs": self.runs,
-            "created": self.created, "started": self.started, "finished": self.finished,
+            "created": self.created, "started": self.started, "finished": self.finished, "expires": expires,
             "result": self.result, "error": self.error,
         }
 
@@ -92,25 +119,72 @@ class JobStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            for column, statement in _MIGRATIONS:
+                if column not in columns:
+                    self._db.execute(statement)
+            self._db.executescript(_INDEXES)
 
-    def recover(self) -> tuple[int, int]:
-        """After a restart: put jobs a dead process was running back in the queue, and drop
-        synchronous jobs whose client has gone. Returns ``(requeued, dropped)``."""
+    def recover(self, max_attempts: int = 3) -> tuple[int, int, int]:
+        """After a restart: put jobs a dead process was running back in the queue (unless they
+        have been started ``max_attempts`` times: those fail with the reason), and drop synchronous
+        jobs whose client has gone (unless an Idempotency-Key lets the client come back for them).
+
+        Returns:
+            ``(requeued, dropped, failed)``.
+        """
+        now = time.time()
+        error = json.dumps({
+            "type": "JobAbandoned", "status": 500,
+            "message": f"the server stopped while reading this document {max_attempts} times (a crash or an "
+                       "out-of-memory kill?); it is not tried again",
+        })
         with self._lock:
-            requeued = self._db.execute(
-                "UPDATE jobs SET status=?, started=NULL WHERE status=? AND sync=0", (QUEUED, RUNNING)
+            failed = self._db.execute(
+                "UPDATE jobs SET status=?, error=?, data=NULL, finished=? WHERE status=? AND runs>=?",
+                (FAILED, error, now, RUNNING, max_attempts),
             ).rowcount
-            dropped = self._db.execute("DELETE FROM jobs WHERE sync=1").rowcount
-        return requeued, dropped
+            requeued = self._db.execute(
+                "UPDATE jobs SET status=?, started=NULL WHERE status=? AND (sync=0 OR idempotency_key IS NOT NULL)",
+                (QUEUED, RUNNING),
+            ).rowcount
+            dropped = self._db.execute("DELETE FROM jobs WHERE sync=1 AND idempotency_key IS NULL").rowcount
+        return requeued, dropped, failed
 
-    def add(self, data: bytes, filename: str, options: dict[str, Any], sync: bool) -> str:
+    def add(self, data: bytes, filename: str, options: dict[str, Any], sync: bool, *, owner: str = "",
+            idempotency_key: str | None = None, fingerprint: str | None = None) -> tuple[str, bool]:
+        """Queue a job. With an ``idempotency_key`` already used by ``owner``, nothing is added.
+
+        Returns:
+            ``(job_id, created)``: ``created`` is False when the key's existing job is returned.
+
+        Raises:
+            IdempotencyConflict: the key was used for another upload (a different fingerprint).
+        """
         job_id = uuid.uuid4().hex
         with self._lock:
+            if idempotency_key is not None:
+                row = self._db.execute(
+                    "SELECT id, fingerprint FROM jobs WHERE owner=? AND idempotency_key=?", (owner, idempotency_key)
+                ).fetchone()
+                if row is not None:
+                    if row["fingerprint"] != fingerprint:
+                        raise IdempotencyConflict(idempotency_key)
+                    return row["id"], False
             self._db.execute(
-                "INSERT INTO jobs (id, status, sync, filename, options, data, created) VALUES (?,?,?,?,?,?,?)",
-                (job_id, QUEUED, int(sync), filename, json.dumps(options), data, time.time()),
+                "INSERT INTO jobs (id, status, sync, filename, options, data, created, owner, idempotency_key, "
+                "fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (job_id, QUEUED, int(sync), filename, json.dumps(options), data, time.time(), owner,
+                 idempotency_key, fingerprint),
             )
-        return job_id
+        return job_id, True
+
+    def expire(self, ttl: float) -> int:
+        """Delete finished jobs older than ``ttl`` seconds (results included). Returns the count."""
+        with self._lock:
+            return self._db.execute(
+                "DELETE FROM jobs WHERE status IN (?, ?) AND finished < ?", (DONE, FAILED, time.time() - ttl)
+            ).rowcount
 
     def claim(self) -> tuple[Job, bytes] | None:
         """Atomically take the oldest queued job (marking it running), or None."""
@@ -148,22 +222,34 @@ class JobStore:
             ).rowcount
         return updated == 1
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, owner: str | None = None) -> Job | None:
+        """The job ``job_id`` (None when absent, or when ``owner`` is given and is not its owner)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT id, status, sync, filename, options, result, error, runs, created, started, finished "
-                "FROM jobs WHERE id=?", (job_id,)
+                "SELECT id, status, sync, filename, options, result, error, runs, created, started, finished, owner, "
+                "idempotency_key, fingerprint FROM jobs WHERE id=?", (job_id,)
             ).fetchone()
-        return _job(row) if row else None
+        if row is None or (owner is not None and row["owner"] != owner):
+            return None
+        return _job(row)
+
+    def get_by_idempotency_key(self, owner: str, key: str) -> Job | None:
+        """``owner``'s job stored under Idempotency-Key ``key``, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM jobs WHERE owner=? AND idempotency_key=?", (owner, key)).fetchone()
+        return self.get(row["id"]) if row else None
 
     def set_async(self, job_id: str) -> None:
         """A synchronous request that ran out of time: keep its job for the client to poll."""
         with self._lock:
             self._db.execute("UPDATE jobs SET sync=0 WHERE id=?", (job_id,))
 
-    def delete(self, job_id: str) -> bool:
+    def delete(self, job_id: str, owner: str | None = None) -> bool:
+        """Delete a job (only ``owner``'s, when given). Returns whether one was deleted."""
         with self._lock:
-            return self._db.execute("DELETE FROM jobs WHERE id=?", (job_id,)).rowcount == 1
+            if owner is None:
+                return self._db.execute("DELETE FROM jobs WHERE id=?", (job_id,)).rowcount == 1
+            return self._db.execute("DELETE FROM jobs WHERE id=? AND owner=?", (job_id, owner)).rowcount == 1
 
     def pending(self) -> int:
         """Jobs queued or running."""
@@ -184,7 +270,15 @@ def _job(row: sqlite3.Row) -> Job:
         result=json.loads(row["result"]) if row["result"] else None,
         error=json.loads(row["error"]) if row["error"] else None,
         runs=row["runs"], created=row["created"], started=row["started"], finished=row["finished"],
+        owner=row["owner"], idempotency_key=row["idempotency_key"], fingerprint=row["fingerprint"],
     )
+
+
+class IdempotencyConflict(Exception):
+    """An ``Idempotency-Key`` reused for a different upload (HTTP 409)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key[:64]!r} was used for a different document or options")
 
 
 class JobRunner:
@@ -192,25 +286,31 @@ class JobRunner:
 
     Args:
         store: the job store.
-        process: ``(data, filename, options) -> result dict``; raising a
+        process: ``(data, filename, options, worker) -> result dict`` (``worker``: the thread's index,
+            0 to ``workers - 1``, so each may use its own reader); raising a
             :class:`~clearocr.errors.ClearOCRError` fails the job with that error's message and status.
         workers: threads (documents read at the same time).
         on_finish: called with ``(job_id)`` after each job's outcome is stored (wakes synchronous waiters).
+        ttl: seconds a finished job is kept; expired jobs are deleted about once a minute (None: kept).
     """
 
     def __init__(
         self,
         store: JobStore,
-        process: Callable[[bytes, str, dict[str, Any]], dict[str, Any]],
+        process: Callable[[bytes, str, dict[str, Any], int], dict[str, Any]],
         workers: int = 1,
         on_finish: Callable[[str], None] | None = None,
+        ttl: float | None = None,
     ) -> None:
         self.store = store
         self.process = process
         self.on_finish = on_finish
+        self.ttl = ttl
         self._wake = threading.Condition()
         self._stop = False
-        self._threads = [threading.Thread(target=self._loop, name=f"clearocr-job-{i}", daemon=True) for i in range(workers)]
+        self._next_expiry = 0.0
+        self._threads = [threading.Thread(target=self._loop, args=(i,), name=f"clearocr-job-{i}", daemon=True)
+                         for i in range(workers)]
         self.seconds_per_job = 1.0  # running mean, for Retry-After estimates
 
     def start(self) -> None:
@@ -233,13 +333,21 @@ class JobRunner:
         for thread in self._threads:
             thread.join(timeout)
 
-    def _loop(self) -> None:
+    def _expire(self) -> None:
+        if self.ttl is None or time.monotonic() < self._next_expiry:
+            return
+        self._next_expiry = time.monotonic() + min(60.0, self.ttl / 2)
+        self.store.expire(self.ttl)
+
+    def _loop(self, index: int) -> None:
         from clearocr.errors import ClearOCRError
 
         while True:
             with self._wake:
                 if self._stop:
                     return
+            if index == 0:
+                self._expire()
             claimed = self.store.claim()
             if claimed is None:
                 with self._wake:
@@ -250,7 +358,7 @@ class JobRunner:
             started = time.perf_counter()
             result = error = None
             try:
-                result = self.process(data, job.filename, job.options)
+                result = self.process(data, job.filename, job.options, index)
             except ClearOCRError as exc:
                 error = {"type": type(exc).__name__, "message": str(exc), "status": exc.http_status}
             except Exception as exc:  # a bug or an engine crash fails this job only
