@@ -174,6 +174,9 @@ def _walk(root: Path, problems: list[tuple[str, str, dict[str, Any]]], exclude: 
                 continue
             kept.append(name)
         dirs[:] = kept
+        if not dirs and not files and here != root:
+            problems.append((str(here), here.relative_to(root).as_posix(), {
+                "status": "ignored", "type": "NotADocument", "message": f"{here}: an empty folder"}))
         for name in sorted(files):
             path = here / name
             relative = path.relative_to(root).as_posix()
@@ -363,6 +366,7 @@ def read_to_output(
     extract: str = "none",
     key: dict[str, Any] | None = None,
     on_page: Callable[[Any, int, int], None] | None = None,
+    on_resume: Callable[[int], None] | None = None,
 ) -> tuple[str, int]:
     """Read ``source`` (a local path, or bytes as ``source`` cannot be for URIs: see
     :func:`process_item`) and export it; with ``output``, pages are checkpointed beside it as they
@@ -378,6 +382,7 @@ def read_to_output(
         key: what identifies this input and options for resuming (default: the file's SHA-256 and
             the options).
         on_page: progress callback ``(page, index, total)``.
+        on_resume: called with the number of checkpointed pages reused, when there are any.
 
     Returns:
         ``(content, pages)``: the exported text and the page count.
@@ -401,6 +406,8 @@ def read_to_output(
         checkpoint = PageCheckpoint(output, key)
         done = checkpoint.load()
         checkpoint.start(done)
+        if done and on_resume is not None:
+            on_resume(len(done))
 
     def page_done(page: Any, index: int, total: int) -> None:
         if checkpoint is not None and page.number not in done:

@@ -166,8 +166,11 @@ def read(
             progress.update(task, completed=index, total=total)
 
         try:
-            content, _ = read_to_output(reader, str(path), target, options=options, fmt=fmt.value,
-                                        extract=extract_kind.value, on_page=on_page)
+            content, _ = read_to_output(
+                reader, str(path), target, options=options, fmt=fmt.value, extract=extract_kind.value,
+                on_page=on_page,
+                on_resume=lambda count: stderr.print(f"resuming {path.name}: {count} page(s) already read"),
+            )
         except Exception as exc:
             error = _as_error(path, exc)
             progress.stop()

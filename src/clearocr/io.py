@@ -12,6 +12,7 @@ import errno
 import io as _stdio
 import logging
 import os
+import re
 import stat
 import warnings
 from abc import ABC, abstractmethod
@@ -310,8 +311,13 @@ class PdfSource(SourceDocument):
             self._pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             code = getattr(exc, "err_code", None)
-            head = data if isinstance(data, bytes) else _read_head(data, 1 << 20)
-            if code == pdfium.raw.FPDF_ERR_SUCCESS:
+            head = data if isinstance(data, bytes) else _read_head(data, 16 << 20)
+            # PDFium does not set an error for an empty page tree: its last error is then stale
+            # ("Success", or whatever a previous file left), so look for page objects ourselves.
+            if code == pdfium.raw.FPDF_ERR_SUCCESS or (
+                re.search(rb"/Type\s*/Pages\b", head) and not re.search(rb"/Type\s*/Page(?![a-zA-Z])", head)
+                and len(head) < (16 << 20)
+            ):
                 raise EmptyInputError(name, "PDF has no pages (its page tree is empty)") from None
             if code == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" not in head:
                 # PDFium also says "password" for some unencrypted files it cannot open (an empty page tree).

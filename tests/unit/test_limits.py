@@ -1,0 +1,90 @@
+"""Resource limits and files on disk: page ranges never expanded past the document, pixel budgets,
+padding instead of engine upscaling, atomic writes with the umask's mode, page checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+from clearocr.checkpoint import PageCheckpoint, checkpoint_path
+from clearocr.document import Line, Page, Word
+from clearocr.errors import OptionsError, PageRangeError
+from clearocr.export import write_atomic
+from clearocr.options import ReadOptions, page_ranges, parse_page_spec
+from clearocr.preprocess import MIN_ENGINE_SIDE, preprocess, rescale_factor
+
+
+def test_open_page_ranges_are_checked_without_being_expanded():
+    started = time.perf_counter()
+    assert ReadOptions(pages="2-").pages == "2-"
+    assert ReadOptions(pages="1-999999999").pages == "1-999999999"  # checked against the document later
+    assert time.perf_counter() - started < 0.5
+    assert page_ranges("1-3,5,8-") == [(1, 3), (5, 5), (8, None)]
+    assert parse_page_spec("2-", 3) == [2, 3]
+    with pytest.raises(PageRangeError, match="has 3 page"):
+        parse_page_spec("1-999999999", 3)
+    with pytest.raises(PageRangeError):
+        page_ranges("1" * 20)
+    with pytest.raises(OptionsError):
+        ReadOptions.build(pages="3-1")
+
+
+def test_page_cap_has_a_default_and_an_off_switch():
+    assert ReadOptions().max_pages == 1000
+    assert ReadOptions.build(max_pages="none").max_pages is None
+    assert ReadOptions.build(max_pages=0).max_pages is None
+
+
+def test_upscaling_stays_within_the_pixel_budget():
+    assert rescale_factor(400, 300, None, True, 3000) > 2  # small images are upscaled...
+    factor = rescale_factor(400, 300, None, True, 3000, max_pixels=240_000)
+    assert 400 * 300 * factor**2 <= 240_000 * 1.0001  # ...but never past the budget
+    assert rescale_factor(20000, 20000, None, True, 20000, max_pixels=100_000_000) == pytest.approx(0.5)
+
+
+def test_thin_images_are_padded_not_left_for_the_engine_to_upscale():
+    strip = np.full((10, 6000, 3), 255, np.uint8)
+    prepared = preprocess(strip, max_side=3000, deskew=False)
+    assert prepared.image.shape[0] >= MIN_ENGINE_SIDE and prepared.image.shape[1] == 3000
+    assert prepared.steps[-1].name == "pad"
+    assert prepared.page_image_size == (6000, 10)  # boxes keep the page's coordinates
+
+
+def test_write_atomic_honours_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "a.txt", "x")
+        write_atomic(tmp_path / "b.bin", b"\x00\x01")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.bin"]
+
+
+def _page(number: int) -> Page:
+    box = (1, 2, 30, 12)
+    return Page(number, 100, 50, lines=[Line(f"p{number}", box, 0.9, [Word(f"p{number}", box, 0.9)])])
+
+
+def test_checkpoint_round_trip_key_and_torn_line(tmp_path):
+    output = tmp_path / "doc.json"
+    checkpoint = PageCheckpoint(output, {"sha256": "a", "options": "o"})
+    checkpoint.start({})
+    for number in (1, 2, 3):
+        checkpoint.add(_page(number))
+    checkpoint.close()
+    with checkpoint_path(output).open("a") as handle:
+        handle.write('{"number": 4, "wid')  # killed mid-write
+    pages = PageCheckpoint(output, {"sha256": "a", "options": "o"}).load()
+    assert sorted(pages) == [1, 2, 3] and pages[2].lines[0].text == "p2"
+    assert PageCheckpoint(output, {"sha256": "b", "options": "o"}).load() == {}  # another input
+    checkpoint.discard()
+    assert not checkpoint_path(output).exists()
+    header = {"schema": "clearocr.checkpoint/1", "key": {"sha256": "a", "options": "o"}}
+    checkpoint_path(output).write_text(json.dumps(header) + "\nnot json\n")
+    assert PageCheckpoint(output, {"sha256": "a", "options": "o"}).load() == {}
