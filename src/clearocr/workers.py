@@ -7,8 +7,8 @@ holds a document, that document gets an ``error`` record with a
 :class:`~clearocr.errors.WorkerCrashedError` naming the signal, a new worker is started, and the rest go
 on; outputs are written atomically by the worker, so nothing half-written is left. This is the pattern
 OCRmyPDF follows for its page workers; unlike :class:`concurrent.futures.ProcessPoolExecutor`, one dead
-worker does not break the whole pool (``BrokenProcessPool``), and it works the same on Python 3.10
-(no ``max_tasks_per_child``).
+worker does not break the whole pool (``BrokenProcessPool``), and workers are recycled without
+``max_tasks_per_child``.
 """
 
 from __future__ import annotations
