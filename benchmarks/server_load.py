@@ -107,9 +107,17 @@ def main() -> None:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    rss_end = server_process.memory_info().rss
     server.terminate()
     server.wait(30)
-    db.unlink(missing_ok=True)
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:  # jobs left behind (the client deletes what it has read)
+        jobs_left = connection.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+    db_bytes = sum(Path(str(db) + suffix).stat().st_size for suffix in ("", "-wal", "-shm")
+                   if Path(str(db) + suffix).exists())
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
 
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
     mb = 1024 * 1024
@@ -122,6 +130,8 @@ def main() -> None:
         "rss_start_mb": round(rss_start / mb, 1),
         "rss_after_100_mb": round(rss_at.get(100, 0) / mb, 1),
         f"rss_after_{args.requests}_mb": round(rss_at.get(args.requests, 0) / mb, 1),
+        "rss_end_mb": round(rss_end / mb, 1),
+        "jobs_left_in_db": jobs_left, "db_bytes": db_bytes,
         "cpu_count": os.cpu_count(),
     }
     print("| metric | value |\n|---|---|")
