@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearocr.errors import ClearOCRError
-from clearocr.export import FORMATS, export, write_atomic
+from clearocr.export import FORMATS
 from clearocr.options import ReadOptions
 
 app = typer.Typer(

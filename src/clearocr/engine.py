@@ -29,7 +29,7 @@ from typing import Any, Sequence
 from PIL import Image as PILImage
 
 from clearocr.document import Document
-from clearocr.errors import ClearOCRError, InputError, UnsupportedInputError
+from clearocr.errors import ClearOCRError, UnsupportedInputError
 from clearocr.options import ReadOptions
 
 
@@ -60,12 +60,15 @@ class Image:
             page_index: 0-based page of a PDF/TIFF (None: all pages; images have page 0 only).
 
         Raises:
-            InputError: the path does not exist (``FileNotFoundError`` is not raised: the message
-                names the file); UnsupportedInputError: wrong type; OptionsError: negative page.
+            InputError: the path does not exist, is a dangling link or a symlink loop
+                (``FileNotFoundError`` is not raised: the message names the file);
+            UnsupportedInputError: wrong type, or a path that is not a regular file (FIFO, device,
+                directory); OptionsError: negative page.
         """
         if isinstance(source, (str, os.PathLike)):
-            if not Path(source).exists():
-                raise InputError(os.fspath(source), "no such file")
+            from clearocr.io import check_regular_file
+
+            check_regular_file(source)  # missing, dangling link, loop, FIFO, device: a typed error now
         elif not isinstance(source, (bytes, bytearray, PILImage.Image)):
             raise UnsupportedInputError(
                 f"<{type(source).__name__}>", "Image.load takes a path, bytes or a PIL image"

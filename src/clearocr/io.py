@@ -578,11 +578,14 @@ def _open_image_bytes(data: bytes, name: str, max_pixels: int) -> ImageSource:
         raise UnsupportedInputError(name, f"is {what}, not an image or PDF (clearocr reads {IMAGE_FORMAT_NAMES} and PDF)")
     buffer = _stdio.BytesIO(data)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             # Our own max_pixels check (in page(), before decoding) decides; Pillow's warning would
             # only repeat it at its fixed threshold.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(buffer, formats=IMAGE_FORMATS)
+        for warning in caught:  # logged, not printed on the user's stderr
+            log.warning("%s: %s", name, warning.message)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(name, f"image is too large ({exc})") from None
     except UnidentifiedImageError:

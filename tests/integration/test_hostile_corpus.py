@@ -6,7 +6,6 @@ no traceback, no hang, no half-written file. The real default engine reads the v
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

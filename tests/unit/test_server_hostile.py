@@ -107,7 +107,6 @@ def test_every_failure_is_json_including_404_405_and_500(api, monkeypatch):
     assert _error(api.get("/nowhere", headers=AUTH_A))["type"] == "NotFound"
     assert _error(api.put("/v1/documents", headers=AUTH_A))["type"] == "MethodNotAllowed"
     assert _error(api.get("/nowhere"))["type"] == "Unauthorized"  # auth comes first, even for 404s
-    store = api.app.app.state  # noqa: F841 - the FastAPI app sits inside the guard
 
     def broken() -> int:
         raise RuntimeError("disk on fire")
@@ -229,7 +228,7 @@ def _chunked_upload(port: int, headers: dict[str, str], total: int) -> tuple[int
     Returns (status, bytes of body sent before the answer)."""
     boundary = "b0undary"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        head = [f"POST /v1/documents HTTP/1.1", "Host: test", "Transfer-Encoding: chunked",
+        head = ["POST /v1/documents HTTP/1.1", "Host: test", "Transfer-Encoding: chunked",
                 f"Content-Type: multipart/form-data; boundary={boundary}"]
         head += [f"{k}: {v}" for k, v in headers.items()]
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
