@@ -4,6 +4,8 @@ loopback, attacked and used through raw sockets and :class:`clearocr.client.Clie
 Measures:
 - an unauthenticated 600 MB chunked upload: the answer, how much the client could push before the
   server closed the connection, and the server's RSS;
+- ``server_recv_bytes_strace``: every byte the server process took from its sockets during the upload
+  (``strace -f -e trace=recvfrom``: the exact figure, when strace is installed);
 - ``server_read_bytes``: when the connection is still open at the answer, what the server process had
   read from it (the kernel's count, ``ss -tin``: bytes received minus the receive queue);
 - an authenticated 600 MB chunked upload: the answer and the server's RSS rise (psutil);
@@ -18,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import socket
 import subprocess
 import sys
@@ -32,6 +33,9 @@ import psutil
 from clearocr.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.http import chunked_upload  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "sroie2019" / "img"
 KEY_A, KEY_B = "hostile-bench-key-a", "hostile-bench-key-b"
 
@@ -74,6 +78,44 @@ class Server:
             Path(str(self.db) + suffix).unlink(missing_ok=True)
 
 
+class RecvCounter:
+    """Counts the bytes the server process takes from its sockets (``recvfrom``/``recv`` results
+    under ``strace -f``), attached for the duration of a ``with`` block. None when strace is missing."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.total: int | None = None
+
+    def __enter__(self) -> "RecvCounter":
+        import shutil
+        import tempfile
+
+        self._log = Path(tempfile.mkstemp(suffix=".strace")[1])
+        self._process = None
+        if shutil.which("strace"):
+            self._process = subprocess.Popen(
+                ["strace", "-f", "-qq", "-e", "trace=recvfrom,recvmsg,recv", "-e", "signal=none",
+                 "-o", str(self._log), "-p", str(self.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # attached to every thread
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is None:
+            return
+        time.sleep(0.5)
+        self._process.terminate()
+        self._process.wait(10)
+        import re
+
+        total = 0
+        for line in self._log.read_text(errors="replace").splitlines():
+            match = re.search(r"= (\d+)$", line.strip())
+            if match and ("recv" in line):
+                total += int(match.group(1))
+        self.total = total
+        self._log.unlink(missing_ok=True)
+
+
 def server_side_read(port: int) -> int | None:
     """Bytes the server process has read from its end of the connection on ``port``: the kernel's
     ``bytes_received`` minus what still waits in the receive queue (``ss -tin``)."""
@@ -96,45 +138,6 @@ def server_side_read(port: int) -> int | None:
                 total += int(token.split(":")[1]) - queued
                 found = True
     return total if found else None
-
-
-def chunked_upload(port: int, headers: dict[str, str], total: int) -> tuple[int, int, float, int | None]:
-    """Stream a chunked multipart upload of up to ``total`` bytes; stop at the server's answer.
-    Returns (status, body bytes sent, seconds, bytes the server read before answering)."""
-    started = time.perf_counter()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        head = ["POST /v1/documents HTTP/1.1", "Host: bench", "Transfer-Encoding: chunked",
-                "Content-Type: multipart/form-data; boundary=XyZ", *[f"{k}: {v}" for k, v in headers.items()]]
-        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-        preamble = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'
-        frame = b"%x\r\n%s\r\n" % (len(preamble), preamble)
-        chunk = b"%x\r\n%s\r\n" % (65536, b"\0" * 65536)
-        sent = 0
-        sock.setblocking(False)
-        answer = b""
-        while sent < total:
-            readable, writable, _ = select.select([sock], [sock], [], 10)
-            if readable:
-                try:
-                    answer = sock.recv(65536)
-                except ConnectionError:
-                    pass
-                break
-            if writable:
-                try:
-                    sent += sock.send(frame or chunk)
-                except (BlockingIOError, ConnectionError):
-                    break
-                frame = b""
-        sock.setblocking(True)
-        if not answer:
-            try:
-                answer = sock.recv(65536)
-            except (ConnectionError, socket.timeout):
-                pass
-        server_read = server_side_read(port)  # before our end closes
-    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1") else 0
-    return status, sent, round(time.perf_counter() - started, 2), server_read
 
 
 def three_page_pdf() -> bytes:
@@ -181,18 +184,23 @@ def main() -> None:
     try:
         time.sleep(1)
         rss_before = server.rss_mb()
-        status, sent, seconds, server_read = chunked_upload(server.port, {"Authorization": "Bearer wrong"}, 600 * 2**20)
+        with RecvCounter(server.process.pid) as counter:
+            status, sent, seconds, server_read = chunked_upload(
+                server.port, {"Authorization": "Bearer wrong"}, 600 * 2**20, lambda: server_side_read(server.port))
         time.sleep(0.5)
         # server_read is None when the server had already closed the connection (answered from the
         # headers); client_sent_bytes is then what loopback socket buffers took before the close.
         results["unauthenticated_600mb_chunked"] = {
             "status": status, "client_sent_bytes": sent, "server_read_bytes": server_read, "seconds": seconds,
-            "rss_before_mb": rss_before, "rss_after_mb": server.rss_mb()}
+            "server_recv_bytes_strace": counter.total, "rss_before_mb": rss_before, "rss_after_mb": server.rss_mb()}
         rss_before = server.rss_mb()
-        status, sent, seconds, server_read = chunked_upload(server.port, {"X-API-Key": KEY_A}, 600 * 2**20)
+        with RecvCounter(server.process.pid) as counter:
+            status, sent, seconds, server_read = chunked_upload(
+                server.port, {"X-API-Key": KEY_A}, 600 * 2**20, lambda: server_side_read(server.port))
         time.sleep(0.5)
         results["authenticated_600mb_chunked"] = {
-            "status": status, "client_sent_bytes": sent, "server_read_bytes": server_read, "rss_before_mb": rss_before,
+            "status": status, "client_sent_bytes": sent, "server_read_bytes": server_read,
+            "server_recv_bytes_strace": counter.total, "rss_before_mb": rss_before,
             "rss_after_mb": server.rss_mb(), "rss_rise_mb": round(server.rss_mb() - rss_before, 1), "seconds": seconds}
 
         receipt = sorted(DATA.glob("*.jpg"))[0]

@@ -14,21 +14,25 @@ class ClearOCRError(Exception):
     http_status = 500
 
 
-class InputError(ClearOCRError):
-    """The input document cannot be read.
+class SourceError(ClearOCRError):
+    """An error about one input, naming it and the cause.
 
     Args:
         source: a printable name of the input (a path, ``<bytes>``, ``<PIL image>``).
         cause: what is wrong, in words a user can act on.
     """
 
-    exit_code = 2
-    http_status = 422
-
     def __init__(self, source: str, cause: str) -> None:
         self.source = source
         self.cause = cause
         super().__init__(f"{source}: {cause}")
+
+
+class InputError(SourceError):
+    """The input document cannot be read (see :class:`SourceError` for the arguments)."""
+
+    exit_code = 2
+    http_status = 422
 
 
 class EmptyInputError(InputError):
@@ -59,21 +63,11 @@ class TooManyPagesError(InputError):
     http_status = 413
 
 
-class TimeLimitError(ClearOCRError):
-    """A document took longer than the server's per-document time limit (checked after each page).
-
-    Args:
-        source: the document's name.
-        cause: how far it got.
-    """
+class TimeLimitError(SourceError):
+    """A document took longer than the server's per-document time limit (checked after each page)."""
 
     exit_code = 7
     http_status = 422
-
-    def __init__(self, source: str, cause: str) -> None:
-        self.source = source
-        self.cause = cause
-        super().__init__(f"{source}: {cause}")
 
 
 class PageRangeError(InputError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import select
 import socket
 import threading
 import time
@@ -28,6 +27,7 @@ from clearocr.options import ReadOptions  # noqa: E402
 from clearocr.pipeline import Reader  # noqa: E402
 from clearocr.server import ServerSettings, create_app, hash_key  # noqa: E402
 from clearocr.server.jobs import FAILED, QUEUED, JobStore  # noqa: E402
+from tests.fixtures.http import chunked_upload  # noqa: E402
 
 KEY_A, KEY_B = "key-a", "key-b"
 AUTH_A = {"Authorization": f"Bearer {KEY_A}"}
@@ -223,54 +223,14 @@ def live(tmp_path):
     thread.join(10)
 
 
-def _chunked_upload(port: int, headers: dict[str, str], total: int) -> tuple[int, int]:
-    """POST a chunked multipart body of ``total`` bytes; stop when the server answers or closes.
-    Returns (status, bytes of body sent before the answer)."""
-    boundary = "b0undary"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        head = ["POST /v1/documents HTTP/1.1", "Host: test", "Transfer-Encoding: chunked",
-                f"Content-Type: multipart/form-data; boundary={boundary}"]
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-        preamble = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-                    "Content-Type: application/octet-stream\r\n\r\n").encode()
-        sent = 0
-        chunk = b"\0" * 65536
-        payload = b"%x\r\n%s\r\n" % (len(preamble), preamble)
-        sock.setblocking(False)
-        answer = b""
-        while sent < total:
-            readable, writable, _ = select.select([sock], [sock], [], 5)
-            if readable:
-                try:
-                    answer = sock.recv(65536)
-                except ConnectionError:
-                    break
-                break
-            if writable:
-                try:
-                    sent += max(0, sock.send(payload or b"%x\r\n%s\r\n" % (len(chunk), chunk)) - 8)
-                except (BlockingIOError, ConnectionError):
-                    break
-                payload = b""
-        sock.setblocking(True)
-        if not answer:
-            try:
-                answer = sock.recv(65536)
-            except ConnectionError:
-                answer = b""
-    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1") else 0
-    return status, sent
-
-
 def test_unauthenticated_chunked_upload_is_refused_before_its_body(live):
-    status, sent = _chunked_upload(live, {"Authorization": "Bearer wrong"}, 600 * 1024 * 1024)
+    status, sent, _, _ = chunked_upload(live, {"Authorization": "Bearer wrong"}, 600 * 1024 * 1024)
     assert status == 401
     assert sent < 16 * 1024 * 1024  # what the socket buffers took before the answer arrived
 
 
 def test_authenticated_chunked_upload_over_the_cap_is_413_while_streaming(live):
-    status, sent = _chunked_upload(live, AUTH_A, 600 * 1024 * 1024)
+    status, sent, _, _ = chunked_upload(live, AUTH_A, 600 * 1024 * 1024)
     assert status == 413
     assert sent < 32 * 1024 * 1024
 

@@ -116,6 +116,9 @@ class JobStore:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         with self._lock:
+            # Freed pages (uploads are BLOBs, deleted once read) go back to the file system: only
+            # settable before the first table exists, so it applies to new databases.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
@@ -182,9 +185,12 @@ class JobStore:
     def expire(self, ttl: float) -> int:
         """Delete finished jobs older than ``ttl`` seconds (results included). Returns the count."""
         with self._lock:
-            return self._db.execute(
+            count = self._db.execute(
                 "DELETE FROM jobs WHERE status IN (?, ?) AND finished < ?", (DONE, FAILED, time.time() - ttl)
             ).rowcount
+            self._db.execute("PRAGMA incremental_vacuum")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return count
 
     def claim(self) -> tuple[Job, bytes] | None:
         """Atomically take the oldest queued job (marking it running), or None."""
