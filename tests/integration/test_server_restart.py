@@ -57,7 +57,7 @@ def test_kill_with_queued_jobs_then_restart_finishes_every_job_once(tmp_path, sa
 
     process, client = _start(db, port)
     try:
-        results = [client.wait(i, timeout=120) for i in ids]
+        results = [client.wait(i, timeout=120, delete=False) for i in ids]  # kept to read their runs
         jobs = [client.job(i) for i in ids]
     finally:
         process.terminate()
