@@ -52,3 +52,59 @@ def test_right_angle_rotation_is_clockwise():
     image[0, 0] = 255  # top-left
     turned = rotate_right_angle(image, 90)
     assert turned.shape[:2] == (3, 2) and turned[0, 1, 0] == 255  # now top-right
+
+
+@pytest.mark.parametrize("angle", [-45.0, -30.0, -15.0, 15.0, 30.0, 44.0])
+def test_large_skew_is_recovered_on_an_enlarged_canvas(page_image, angle):
+    skewed = rotate_by(page_image, angle, expand=True)
+    measured = estimate_skew(skewed)
+    # Lines end up horizontal, or vertical (at 45 degrees either is as near; orientation then turns it).
+    residual = (measured + angle) % 90
+    assert min(residual, 90 - residual) < 0.5
+    result = preprocess(skewed, upscale=False)
+    assert result.steps[0].name == "deskew" and result.steps[0].params["angle"] == measured
+    # The straightened page keeps its corners: the canvas grows instead of cutting them off.
+    assert result.page_image_size[0] >= skewed.shape[1] - 1
+
+
+def test_skew_of_a_page_turned_by_90_is_measured_on_its_vertical_lines(page_image):
+    turned = rotate_by(np.ascontiguousarray(np.rot90(page_image)), 10.0, expand=True)
+    assert estimate_skew(turned) == pytest.approx(-10.0, abs=0.5)
+
+
+class _Proposes:
+    """An orientation classifier stub that always proposes the same turn."""
+
+    def __init__(self, clockwise: int) -> None:
+        self.clockwise = clockwise
+
+    def detect(self, image, min_confidence=0.6):
+        return self.clockwise, 0.97
+
+
+def test_a_proposed_turn_is_applied_only_when_verified(page_image):
+    calls = []
+
+    def refuse(small, clockwise):
+        calls.append((small.shape, clockwise))
+        return False, {"score_as_is": 120.0, "score_turned": 3.0}
+
+    kept = preprocess(page_image, orientation=_Proposes(180), verify=refuse, deskew=False, upscale=False)
+    step = next(s for s in kept.steps if s.name == "orientation")
+    assert kept.rotation == 0 and step.params["proposed"] == 180 and step.params["score_as_is"] == 120.0
+    assert "not turned" in step.params["reason"] and calls[0][1] == 180
+    turned = preprocess(page_image, orientation=_Proposes(90), verify=lambda small, c: (True, {}), deskew=False,
+                        upscale=False)
+    assert turned.rotation == 90 and turned.page_image_size == (page_image.shape[0], page_image.shape[1])
+
+
+def test_reading_score_counts_only_horizontal_lines():
+    from clearocr.document import Line, Word
+    from clearocr.pipeline import reading_score
+
+    def line(text, box, conf=0.9):
+        return Line(text, box, conf, [Word(text, box, conf)])
+
+    assert reading_score([line("TOTAL 9.00", (0, 0, 200, 20))]) == pytest.approx(9.0)
+    assert reading_score([line("TOTAL 9.00", (0, 0, 20, 200))]) == 0.0  # a vertical line
+    assert reading_score([line("0", (0, 0, 20, 20))]) == 0.0  # one character says nothing
