@@ -156,13 +156,17 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
         canvas[top : top + h, left : left + w] = plane
         centre = (side / 2.0, side / 2.0)
 
-        def score(angle: float) -> float:
+        def profiles(angle: float) -> tuple[float, float]:
             matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
-            rotated = cv2.warpAffine(canvas, matrix, (side, side), flags=cv2.INTER_NEAREST, borderValue=0)
+            rotated = cv2.warpAffine(canvas, matrix, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
             rows = np.square(np.diff(rotated.sum(axis=1))).sum()
             columns = np.square(np.diff(rotated.sum(axis=0))).sum()
-            return float(max(rows, columns))
+            return float(rows), float(columns)
 
+        def score(angle: float) -> float:
+            return max(profiles(angle))
+
+        score.profiles = profiles  # type: ignore[attr-defined]
         return score
 
     coarse = binary
@@ -174,11 +178,19 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
     coarse_score = scorer(coarse.astype(np.float32))
     best = max(np.arange(-max_angle, max_angle + 0.01, 1.0), key=coarse_score)
     fine_score = scorer(binary.astype(np.float32))
-    best = max(np.arange(best - 1.0, best + 1.01, 0.1), key=fine_score)
+    best = float(max(np.arange(best - 1.0, best + 1.01, 0.1), key=fine_score))
     # Prefer exactly 0 when it scores as well (noise in the profile must not tilt a straight page).
-    if fine_score(0.0) >= fine_score(float(best)) * 0.999:
+    if fine_score(0.0) >= fine_score(best) * 0.999:
         return 0.0
-    return round(float(best), 2)
+    if abs(best) >= 40.0:
+        # Near 45 degrees, turning either way by about 45 aligns the lines; prefer the way that makes
+        # them horizontal (the row profile is the sharper one), so orientation has less to do.
+        other = best - 90.0 if best > 0 else best + 90.0
+        rows_best, columns_best = fine_score.profiles(best)  # type: ignore[attr-defined]
+        rows_other, columns_other = fine_score.profiles(other)  # type: ignore[attr-defined]
+        if rows_other * columns_best > rows_best * columns_other:  # rows/columns sharper at `other`
+            best = other
+    return round(best, 2)
 
 
 #: Deskew rotations beyond this many degrees enlarge the page image so that its corners are kept
