@@ -88,3 +88,27 @@ def test_checkpoint_round_trip_key_and_torn_line(tmp_path):
     header = {"schema": "clearocr.checkpoint/1", "key": {"sha256": "a", "options": "o"}}
     checkpoint_path(output).write_text(json.dumps(header) + "\nnot json\n")
     assert PageCheckpoint(output, {"sha256": "a", "options": "o"}).load() == {}
+
+
+def test_languages_restrict_the_recognisers_script():
+    from clearocr.engines.rapidocr import _ScriptMask, foreign_script
+
+    assert foreign_script("排", ["en"]) and foreign_script("（", ["en", "sv"]) and foreign_script("ж", ["es"])
+    assert not foreign_script("排", ["en", "zh"]) and not any(foreign_script(c, ["sv"]) for c in "åäöñáß€£°")
+
+    class Decoder:
+        character = ["blank", "(", "（", "a", "排"]
+
+        def __call__(self, preds, *args, **kwargs):
+            return ["".join(self.character[i] for i in row if i) for row in preds.argmax(axis=2)]
+
+    mask = _ScriptMask(Decoder())
+    preds = np.zeros((1, 3, 5), np.float32)
+    preds[0, 0, [2, 1]] = [0.6, 0.3]  # full-width paren first, ASCII second
+    preds[0, 1, [4, 3]] = [0.9, 0.1]
+    preds[0, 2, 3] = 1.0
+    mask.use(["en"])
+    assert mask(preds) == ["(aa"]
+    mask.use(["en", "zh"])
+    assert mask(preds) == ["（排a"]
+    assert preds[0, 0, 2] == pytest.approx(0.6)  # the model's output itself is not modified

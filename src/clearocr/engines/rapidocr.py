@@ -39,6 +39,55 @@ _ISO_TO_RAPIDOCR = {
 }
 
 
+#: Languages whose script is CJK (ideographs, kana, hangul): with none of them requested, the
+#: recogniser may not emit those characters (see :func:`foreign_script`).
+CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
+
+#: Unicode name prefixes of characters that no Latin-script language needs. PP-OCRv6's one recogniser
+#: knows Chinese, Japanese and Latin; reading an English receipt it sometimes picks a CJK character or
+#: a full-width form for a Latin shape ("（" for "(", "排" for a smudge).
+_FOREIGN_PREFIXES = ("CJK", "FULLWIDTH", "HALFWIDTH", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "HANGUL",
+                     "BOPOMOFO", "KANGXI", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "DEVANAGARI")
+
+
+def foreign_script(token: str, languages: Sequence[str]) -> bool:
+    """Whether a recogniser output token is in a script none of ``languages`` uses (always False
+    when a CJK language is requested: then every character the model knows may appear)."""
+    import unicodedata
+
+    if CJK_LANGUAGES & set(languages):
+        return False
+    return any(unicodedata.name(char, "").startswith(_FOREIGN_PREFIXES) for char in token)
+
+
+class _ScriptMask:
+    """Wraps RapidOCR's CTC decoder: the recogniser's probabilities of characters outside the
+    requested languages' scripts are set to zero before decoding, so the decoder picks the best
+    character that is allowed (the language restriction of a multilingual CTC model)."""
+
+    def __init__(self, decoder: Any) -> None:
+        self.decoder = decoder
+        self.character = decoder.character
+        self.columns: np.ndarray | None = None
+        self._masks: dict[tuple[str, ...], np.ndarray | None] = {}
+
+    def use(self, languages: Sequence[str]) -> None:
+        key = tuple(sorted(set(languages)))
+        if key not in self._masks:
+            banned = [i for i, token in enumerate(self.character) if foreign_script(token, key)]
+            self._masks[key] = np.asarray(banned, dtype=np.int64) if banned else None
+        self.columns = self._masks[key]
+
+    def __call__(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        if self.columns is not None and preds.shape[-1] == len(self.character):
+            preds = preds.copy()
+            preds[:, :, self.columns] = 0.0
+        return self.decoder(preds, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.decoder, name)
+
+
 def _model_dir() -> Path:
     try:
         import rapidocr
@@ -124,6 +173,7 @@ class RapidOcrEngine(OcrEngine):
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
         self._ocr: Any = RapidOCR(params=params)
+        self._mask: _ScriptMask | None = None
 
     @classmethod
     def info(cls) -> EngineInfo:
@@ -139,6 +189,11 @@ class RapidOcrEngine(OcrEngine):
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         if self._ocr is None:
             raise EngineUnavailableError("rapidocr engine was closed")
+        if self._mask is None:
+            # RapidOCR 3.10.0 (pinned) loads its recogniser lazily; its CTC decoder is wrapped once.
+            recogniser = self._ocr._load_rec_model()
+            self._mask = recogniser.postprocess_op = _ScriptMask(recogniser.postprocess_op)
+        self._mask.use(languages)
         # RapidOCR expects OpenCV's BGR order for arrays.
         result = self._ocr(np.ascontiguousarray(image[:, :, ::-1]), return_word_box=True)
         texts = getattr(result, "txts", None)
