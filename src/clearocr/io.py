@@ -360,7 +360,7 @@ class PdfSource(SourceDocument):
             scale = dpi / 72.0
             bitmap = page.render(scale=scale, rotation=0)
             image = to_rgb_array(bitmap.to_pil())
-            layer = self._layer_words(page, scale) if self._want_layer else []
+            layer = self._layer_words(page, image.shape[1], image.shape[0]) if self._want_layer else []
         except InputError:
             raise
         except pdfium.PdfiumError as exc:
@@ -370,8 +370,25 @@ class PdfSource(SourceDocument):
         return PageImage(number=number, image=image, dpi=dpi, layer_words=layer, steps=steps)
 
     @staticmethod
-    def _layer_words(page: Any, scale: float) -> list[LayerWord]:
-        """Words of the page's text layer with pixel boxes (top-left origin) at ``scale``."""
+    def _layer_words(page: Any, width_px: int, height_px: int) -> list[LayerWord]:
+        """Words of the page's text layer with pixel boxes (top-left origin) on the page as rendered
+        at ``width_px x height_px``.
+
+        Character boxes are in PDF user space; PDFium's own page-to-device transform
+        (``FPDF_PageToDevice``) maps them onto the rendered bitmap, so ``/Rotate`` and a MediaBox
+        or CropBox whose origin is not (0, 0) land where the text is drawn.
+        """
+        import ctypes
+
+        import pypdfium2.raw as pdfium_c
+
+        device_x, device_y = ctypes.c_int(), ctypes.c_int()
+
+        def to_device(x: float, y: float) -> tuple[int, int]:
+            pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, width_px, height_px, 0, x, y,
+                                       ctypes.byref(device_x), ctypes.byref(device_y))
+            return device_x.value, device_y.value
+
         textpage = page.get_textpage()
         try:
             count = textpage.count_chars()
@@ -379,7 +396,6 @@ class PdfSource(SourceDocument):
                 return []
             text = textpage.get_text_range(0, count)
             per_char = len(text) == count
-            _, page_height = page.get_size()
             words: list[LayerWord] = []
             chars: list[str] = []
             boxes: list[tuple[float, float, float, float]] = []
@@ -388,16 +404,10 @@ class PdfSource(SourceDocument):
             def flush() -> None:
                 nonlocal pending_break
                 if chars and boxes:
-                    left = min(b[0] for b in boxes)
-                    bottom = min(b[1] for b in boxes)
-                    right = max(b[2] for b in boxes)
-                    top = max(b[3] for b in boxes)
-                    bbox = (
-                        int(left * scale),
-                        int((page_height - top) * scale),
-                        int(np.ceil(right * scale)),
-                        int(np.ceil((page_height - bottom) * scale)),
-                    )
+                    corners = [to_device(x, y) for b in boxes for x, y in ((b[0], b[1]), (b[2], b[3]))]
+                    xs = [c[0] for c in corners]
+                    ys = [c[1] for c in corners]
+                    bbox = (max(0, min(xs)), max(0, min(ys)), min(width_px, max(xs)), min(height_px, max(ys)))
                     words.append(LayerWord("".join(chars), bbox, pending_break))
                     pending_break = False
                 chars.clear()

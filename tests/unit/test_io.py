@@ -164,3 +164,34 @@ def test_page_range_beyond_pdf(samples):
         with pytest.raises(PageRangeError) as info:
             list(document.iter_pages("2-7"))
     assert "invoice-3pages.pdf" in str(info.value)
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+@pytest.mark.parametrize("shift_origin", [False, True])
+def test_text_layer_boxes_sit_on_the_rendered_text(rotate, shift_origin):
+    """/Rotate and a MediaBox whose origin is not (0, 0) (PDFs made with fpdf2, rotated and shifted
+    with pypdf): every layer word's box is inside the page and covers ink in the rendered image."""
+    import io as stdio
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import RectangleObject
+
+    from clearocr.io import open_source
+    from tests.fixtures.hostile import _pdf
+
+    writer = PdfWriter(clone_from=PdfReader(stdio.BytesIO(_pdf(text="Invoice 42 Total 9.00"))))
+    for page in writer.pages:
+        if rotate:
+            page.rotate(rotate)
+        if shift_origin:
+            page.mediabox = RectangleObject([-100, -50, 495, 792])
+    buffer = stdio.BytesIO()
+    writer.write(buffer)
+    with open_source(buffer.getvalue(), dpi=100) as source:
+        page = source.page(1)
+    height, width = page.image.shape[:2]
+    assert [w.text for w in page.layer_words] == ["Invoice", "42", "Total", "9.00"]
+    for word in page.layer_words:
+        x0, y0, x1, y1 = word.bbox
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, word
+        assert page.image[y0:y1, x0:x1].min() < 128, word  # dark pixels: the word is drawn there
