@@ -47,6 +47,33 @@ def reading_score(lines: list[Line]) -> float:
     return total
 
 
+#: A text layer is trusted in ``pdf_text="auto"`` only when at least this fraction of its alphabetic
+#: words (3+ letters) are words of the document's languages (wordfreq); an old, bad OCR layer
+#: ("Tlie qnick brovvn") or a layer of garbage falls below it and the page is OCRed instead.
+MIN_LAYER_WORD_RATE = 0.5
+#: ... judged only when the layer has at least this many such words (a short stamp is not judged).
+MIN_LAYER_WORDS_JUDGED = 8
+
+
+def layer_word_rate(words: list[LayerWord], languages: list[str]) -> tuple[float, int] | None:
+    """The fraction of the layer's alphabetic words (3+ letters) that are known words in any of
+    ``languages`` (wordfreq's Zipf frequency above 1), and how many were judged; None when the
+    languages have no word list (Chinese, Japanese, Korean, or unknown to wordfreq)."""
+    import re
+
+    from wordfreq import available_languages, zipf_frequency
+
+    known = available_languages()
+    usable = [code for code in languages if code in known and code not in ("zh", "ja", "ko")]
+    if not usable:
+        return None
+    tokens = [t for w in words for t in re.findall(r"[^\W\d_]{3,}", w.text)]
+    if not tokens:
+        return 0.0, 0
+    good = sum(1 for t in tokens if any(zipf_frequency(t.lower(), code) > 1.0 for code in usable))
+    return good / len(tokens), len(tokens)
+
+
 def layer_has_text(words: list[LayerWord]) -> bool:
     """Whether a text layer carries enough text to stand for the page (see :data:`MIN_LAYER_CHARS`)."""
     return sum(ch.isalnum() for w in words for ch in w.text) >= MIN_LAYER_CHARS
@@ -231,8 +258,20 @@ class Reader:
         height, width = page_image.image.shape[:2]
         steps = [PreprocessStep(name, params) for name, params in page_image.steps]
         words = page_image.layer_words
-        if opts.pdf_text == "layer" or (opts.pdf_text == "auto" and layer_has_text(words)):
-            steps.append(PreprocessStep("pdf_text_layer", {"words": len(words)}))
+        use_layer = opts.pdf_text == "layer"
+        params: dict[str, Any] = {"words": len(words)}
+        if opts.pdf_text == "auto" and layer_has_text(words):
+            judged = layer_word_rate(words, opts.languages)
+            if judged is not None:
+                params["known_word_rate"] = round(judged[0], 3)
+            if judged is not None and judged[1] >= MIN_LAYER_WORDS_JUDGED and judged[0] < MIN_LAYER_WORD_RATE:
+                steps.append(PreprocessStep("pdf_text_layer_rejected", {
+                    **params, "reason": f"only {judged[0]:.0%} of its words are words of "
+                                        f"{','.join(opts.languages)}: an old OCR layer or garbage; the page was OCRed"}))
+            else:
+                use_layer = True
+        if use_layer:
+            steps.append(PreprocessStep("pdf_text_layer", params))
             return Page(
                 number=page_image.number, width=width, height=height, dpi=page_image.dpi,
                 lines=layer_lines(words), preprocessing=steps, text_source="layer", engine="pdf-text-layer",

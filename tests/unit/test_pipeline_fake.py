@@ -67,3 +67,44 @@ def test_unknown_engine():
 def test_read_from_pil_names_source():
     document = clearocr.Reader(engine="fake", orientation=False).read(Image.new("RGB", (300, 200), "white"))
     assert document.source == "<PIL image>" and document.pages[0].number == 1
+
+
+def _pdf_with_layer(words: str) -> bytes:
+    """A page (fpdf2) whose visible content is an image of a text line and whose text layer is
+    ``words`` in invisible text (as an old OCR tool leaves it)."""
+    import io as stdio
+
+    from fpdf import FPDF
+    from fpdf.enums import TextMode
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (800, 200), "white")
+    ImageDraw.Draw(picture).text((20, 80), "The quick brown fox jumps over the lazy dog", fill="black")
+    pdf = FPDF(unit="pt", format=(400, 100))
+    pdf.add_page()
+    pdf.image(picture, x=0, y=0, w=400, h=100)
+    pdf.set_font("helvetica", size=10)
+    pdf.text_mode = TextMode.INVISIBLE
+    pdf.text(10, 50, words)
+    return bytes(pdf.output())
+
+
+def test_a_garbage_text_layer_is_not_trusted_a_real_one_is():
+    from clearocr.pipeline import Reader
+
+    garbage = _pdf_with_layer("Tlie qnlck brovvn fcx jurnps ovcr tbe lazv dcg wliich vvas rnade")
+    real = _pdf_with_layer("The quick brown fox jumps over the lazy dog which was made by hand")
+    with Reader(engine="fake", orientation=False, dpi=72) as reader:
+        page = reader.read(garbage).pages[0]
+        assert page.text_source == "ocr"
+        rejected = next(s for s in page.preprocessing if s.name == "pdf_text_layer_rejected")
+        assert rejected.params["known_word_rate"] < 0.5 and "OCRed" in rejected.params["reason"]
+        page = reader.read(real).pages[0]
+        assert page.text_source == "layer" and "quick brown fox" in page.text
+        used = next(s for s in page.preprocessing if s.name == "pdf_text_layer")
+        assert used.params["known_word_rate"] > 0.9
+        assert reader.read(garbage, pdf_text="layer").pages[0].text_source == "layer"  # asked for: kept
+    from clearocr.io import LayerWord
+    from clearocr.pipeline import layer_word_rate
+
+    assert layer_word_rate([LayerWord("Tlie qnlck", (0, 0, 1, 1))], ["zh"]) is None  # no word list: not judged
