@@ -368,9 +368,9 @@ def read_to_output(
     on_page: Callable[[Any, int, int], None] | None = None,
     on_resume: Callable[[int], None] | None = None,
 ) -> tuple[str, int]:
-    """Read ``source`` (a local path, or bytes as ``source`` cannot be for URIs: see
-    :func:`process_item`) and export it; with ``output``, pages are checkpointed beside it as they
-    finish (:mod:`clearocr.checkpoint`) and the output is written atomically at the end.
+    """Read the local file ``source`` and export it; with ``output``, pages are checkpointed beside it
+    as they finish (:mod:`clearocr.checkpoint`) and the output is written atomically at the end.
+    (URIs are read into memory by :func:`process_item` and are not checkpointed.)
 
     Args:
         reader: a :class:`~clearocr.pipeline.Reader`.
