@@ -367,7 +367,7 @@ def read_to_output(
     key: dict[str, Any] | None = None,
     on_page: Callable[[Any, int, int], None] | None = None,
     on_resume: Callable[[int], None] | None = None,
-) -> tuple[str, int]:
+) -> tuple[str | bytes, int]:
     """Read the local file ``source`` and export it; with ``output``, pages are checkpointed beside it
     as they finish (:mod:`clearocr.checkpoint`) and the output is written atomically at the end.
     (URIs are read into memory by :func:`process_item` and are not checkpointed.)
@@ -385,7 +385,7 @@ def read_to_output(
         on_resume: called with the number of checkpointed pages reused, when there are any.
 
     Returns:
-        ``(content, pages)``: the exported text and the page count.
+        ``(content, pages)``: the exported text (bytes for ``pdf``) and the page count.
 
     Raises:
         ClearOCRError subclasses: see :meth:`~clearocr.pipeline.Reader.read`.
@@ -421,7 +421,7 @@ def read_to_output(
             from clearocr.extraction import RuleExtractor
 
             document.fields = RuleExtractor(options.languages).extract(document).to_dict()
-        content = export(document, fmt)
+        content = export(document, fmt, source)
         if output is not None:
             write_atomic(output, content)
     except Exception:
@@ -487,7 +487,7 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
                 from clearocr.extraction import RuleExtractor
 
                 document.fields = RuleExtractor(processor.options.languages).extract(document).to_dict()
-            content = export(document, processor.settings.fmt)
+            content = export(document, processor.settings.fmt, data)
             if item.output:
                 write_atomic(Path(item.output), content)
             else:

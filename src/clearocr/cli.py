@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearocr.errors import ClearOCRError
-from clearocr.export import FORMATS
+from clearocr.export import EXPORTERS, FORMATS
 from clearocr.options import ReadOptions
 
 app = typer.Typer(
@@ -95,7 +95,10 @@ def read(
         help="Write one output per input into this folder (named after the input's stem); with one input, "
         "a path ending in the format's suffix (out.json) is the output file itself.",
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat("text"), "--format", "-f", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat("text"), "--format", "-f",
+        help="Output format: " + "; ".join(f"{e.name} ({e.suffix}): {e.description}" for e in EXPORTERS.values()) + ".",
+    ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
     pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
@@ -121,7 +124,8 @@ def read(
         [], "--set", help="Any other reading option as KEY=VALUE (repeatable), e.g. mode=handwritten, max_pages=2000."
     ),
 ) -> None:
-    """Read FILES and print or write their text, JSON (clearocr.document/1) or hOCR."""
+    """Read FILES and print or write their text, JSON (clearocr.document/1), hOCR, ALTO, Markdown or a
+    searchable PDF (the input's pages with an invisible text layer)."""
     from clearocr.batch import read_to_output
 
     try:
@@ -136,8 +140,11 @@ def read(
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     output_file = _output_file(files, output_dir, fmt.value)
-    if output_dir is None and len(files) > 1 and fmt.value == "hocr":
-        stderr.print("[red]error:[/red] several files in hOCR need --output-dir/-o")
+    if output_dir is None and len(files) > 1 and fmt.value not in ("text", "json"):
+        stderr.print(f"[red]error:[/red] several files in {fmt.value} need --output-dir/-o")
+        raise typer.Exit(2)
+    if output_dir is None and fmt.value == "pdf" and sys.stdout.isatty():
+        stderr.print("[red]error:[/red] a PDF is not written to a terminal: give -o out.pdf (or redirect)")
         raise typer.Exit(2)
 
     try:
@@ -177,8 +184,13 @@ def read(
             stderr.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(error.exit_code) from None
     if target is None:
-        sys.stdout.write(content)
-        sys.stdout.flush()
+        if isinstance(content, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(content)
+            sys.stdout.flush()
     else:
         stderr.print(f"1 of 1 file(s) read into {target}")
 

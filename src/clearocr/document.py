@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Sequence
 
 BBox = tuple[int, int, int, int]
+Affine = tuple[float, float, float, float, float, float]
+
+#: The identity :attr:`Page.transform`.
+IDENTITY: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 #: Version tag written into every JSON export; later releases add keys, never rename them.
 SCHEMA = "clearocr.document/1"
@@ -149,6 +153,11 @@ class Page:
         preprocessing: the steps applied, in order.
         text_source: ``"ocr"`` or ``"layer"`` (text taken from a born-digital PDF's text layer).
         engine: name of the OCR engine that read the page (``"pdf-text-layer"`` for layer text).
+        source_size: ``(width, height)`` in pixels of the input page image before it was turned or
+            straightened (the rendered PDF page, or the image as loaded); None when unknown.
+        transform: affine ``(a, b, c, d, e, f)`` from the input page image's pixel coordinates to this
+            page's: ``x' = a*x + b*y + c``, ``y' = d*x + e*y + f`` (the orientation turn and the deskew
+            rotation, see :class:`~clearocr.preprocess.Prepared`). Identity when the page was neither.
     """
 
     number: int
@@ -160,6 +169,8 @@ class Page:
     preprocessing: list[PreprocessStep] = field(default_factory=list)
     text_source: Literal["ocr", "layer"] = "ocr"
     engine: str = ""
+    source_size: tuple[int, int] | None = None
+    transform: Affine = IDENTITY
 
     @property
     def text(self) -> str:
@@ -181,6 +192,8 @@ class Page:
             "text_source": self.text_source,
             "engine": self.engine,
             "preprocessing": [s.to_dict() for s in self.preprocessing],
+            "source_size": list(self.source_size) if self.source_size else None,
+            "transform": list(self.transform),
             "lines": [line.to_dict() for line in self.lines],
         }
 
@@ -199,8 +212,11 @@ class Page:
         ]
         steps = [PreprocessStep(s["name"], {k: v for k, v in s.items() if k != "name"})
                  for s in p.get("preprocessing", [])]
+        source_size = p.get("source_size")
         return cls(p["number"], p["width"], p["height"], p.get("dpi"), p.get("rotation", 0), lines,
-                   steps, p.get("text_source", "ocr"), p.get("engine", ""))
+                   steps, p.get("text_source", "ocr"), p.get("engine", ""),
+                   tuple(source_size) if source_size else None,  # type: ignore[arg-type]
+                   tuple(p.get("transform", IDENTITY)))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -237,6 +253,7 @@ class Document:
         fields: key fields from :func:`clearocr.extract`, when asked for (JSON key ``"fields"``).
         raw_text: OCR text before post-processing; lines and words hold the corrected text.
         corrections: every post-processor change (JSON ``"corrections"``, with ``"corrected_text"``).
+        languages: the languages it was read in (ISO 639-1 codes, from ``ReadOptions.languages``).
     """
 
     source: str
@@ -247,6 +264,7 @@ class Document:
     raw_text: str | None = None
     #: Changes made by post-processors, in order.
     corrections: list[Correction] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -272,7 +290,7 @@ class Document:
         corrections = [Correction(c["page"], c["line"], c["word"], c["from"], c["to"], c["by"])
                        for c in data.get("corrections", [])]
         raw_text = data["text"] if "corrected_text" in data else None
-        return cls(data["source"], pages, data.get("fields"), raw_text, corrections)
+        return cls(data["source"], pages, data.get("fields"), raw_text, corrections, list(data.get("languages", [])))
 
     def to_json(self, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict` (UTF-8 characters kept, not escaped)."""

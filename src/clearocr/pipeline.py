@@ -178,7 +178,7 @@ class Reader:
         with open_source(
             source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr", name=name
         ) as document_source:
-            document = Document(source=document_source.name)
+            document = Document(source=document_source.name, languages=list(opts.languages))
             numbers = parse_page_spec(opts.pages, document_source.page_count, document_source.name)
             if opts.max_pages is not None and len(numbers) > opts.max_pages:
                 raise TooManyPagesError(
@@ -275,6 +275,7 @@ class Reader:
             return Page(
                 number=page_image.number, width=width, height=height, dpi=page_image.dpi,
                 lines=layer_lines(words), preprocessing=steps, text_source="layer", engine="pdf-text-layer",
+                source_size=(width, height),
             )
         def verify_turn(small: Any, clockwise: int) -> tuple[bool, dict[str, Any]]:
             engine = self.engine(opts.engine, opts.mode)
@@ -319,6 +320,8 @@ class Reader:
             preprocessing=steps + prepared.steps,
             text_source="ocr",
             engine=opts.engine,
+            source_size=(width, height),
+            transform=prepared.transform,
         )
 
     def close(self) -> None:

@@ -42,6 +42,9 @@ class Prepared:
         scale: factor the page image was rescaled by to make ``image`` (divide engine boxes by it).
         rotation: clockwise degrees applied to make the page upright.
         steps: what was done, in order.
+        transform: the affine map ``(a, b, c, d, e, f)`` from the input image's pixel coordinates
+            ``(x, y)`` to the page image's (where boxes are reported): ``(a*x + b*y + c, d*x + e*y + f)``,
+            the right-angle turn and the deskew rotation (not the rescaling). Identity when neither ran.
     """
 
     image: np.ndarray
@@ -49,6 +52,19 @@ class Prepared:
     scale: float = 1.0
     rotation: int = 0
     steps: list[PreprocessStep] = field(default_factory=list)
+    transform: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def right_angle_matrix(clockwise: int, width: int, height: int) -> np.ndarray:
+    """The 3x3 map of pixel coordinates under :func:`rotate_right_angle` of a ``width x height`` image."""
+    clockwise %= 360
+    if clockwise == 90:
+        return np.array([[0.0, -1.0, height], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    if clockwise == 180:
+        return np.array([[-1.0, 0.0, width], [0.0, -1.0, height], [0.0, 0.0, 1.0]])
+    if clockwise == 270:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]])
+    return np.eye(3)
 
 
 def rotate_right_angle(image: np.ndarray, clockwise: int) -> np.ndarray:
@@ -337,6 +353,8 @@ def preprocess(
         steps.append(PreprocessStep("orientation", params))
         if rotation:
             image = rotate_right_angle(image, rotation)
+    turn = right_angle_matrix(rotation, image.shape[0] if rotation in (90, 270) else image.shape[1],
+                              image.shape[1] if rotation in (90, 270) else image.shape[0])
     height, width = image.shape[:2]
     if abs(angle) > EXPAND_ABOVE_DEGREES:
         page_size = rotated_size(width, height, angle)  # the straightened page keeps its corners
@@ -348,6 +366,13 @@ def preprocess(
         steps.append(PreprocessStep("upscale" if factor > 1 else "shrink", {"factor": round(factor, 4), "width": size[0], "height": size[1]}))
     else:
         size = page_size
+    straighten = np.eye(3)
+    if angle:
+        straighten[:2] = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
+        straighten[0, 2] += page_size[0] / 2.0 - width / 2.0
+        straighten[1, 2] += page_size[1] / 2.0 - height / 2.0
+    affine = (straighten @ turn)[:2].ravel()
+    transform = tuple(float(round(v, 9)) for v in affine)
     if angle or factor != 1.0:
         # One warp: rotate about the page centre, scale, land in the output size.
         matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, factor)
@@ -385,4 +410,5 @@ def preprocess(
         image = cv2.copyMakeBorder(image, 0, pad_bottom, 0, pad_right, cv2.BORDER_CONSTANT, value=(255, 255, 255))
         steps.append(PreprocessStep("pad", {"bottom": pad_bottom, "right": pad_right,
                                             "reason": f"shorter side under {MIN_ENGINE_SIDE} px"}))
-    return Prepared(image=np.ascontiguousarray(image), page_image_size=page_size, scale=factor, rotation=rotation, steps=steps)
+    return Prepared(image=np.ascontiguousarray(image), page_image_size=page_size, scale=factor, rotation=rotation,
+                    steps=steps, transform=transform)  # type: ignore[arg-type]

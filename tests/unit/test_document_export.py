@@ -55,12 +55,88 @@ def test_hocr_is_well_formed_with_boxes_and_escaped_text():
 def test_export_dispatch_and_unknown_format():
     assert export(make_document(), "text") == "Total 9.00\n\fa<b&c\nlast\n"
     try:
-        export(make_document(), "pdf")
+        export(make_document(), "docx")
     except ValueError as exc:
-        assert "text, json, hocr" in str(exc)
+        assert "text, json, hocr, alto, markdown, pdf" in str(exc)
     else:
         raise AssertionError("unknown format accepted")
 
 
 def test_cjk_words_are_joined_without_spaces():
     assert join_texts(["发票", "号码", "INV", "12"]) == "发票号码 INV 12"
+
+
+def para_document() -> Document:
+    """A heading, a two-line paragraph, and a three-row table, drawn as boxes (no OCR)."""
+    def line(words, y, h=20):
+        x, out = 20, []
+        for text, width in words:
+            out.append(Word(text, (x, y, x + width, y + h), 0.9))
+            x += width + 12
+        return Line.from_words(out)
+
+    def row(cells, y):
+        return Line.from_words([Word(t, (x, y, x + 60, y + 20), 0.8) for t, x in cells])
+
+    lines = [line([("Annual", 120), ("Report", 120)], 10, h=40),
+             line([("the", 40), ("first", 60), ("line", 60), ("of", 30), ("text", 60)], 80),
+             line([("and", 40), ("the", 40), ("second", 80), ("one", 40)], 104),
+             row([("Item", 20), ("Qty", 300)], 200), row([("pens", 20), ("12", 300)], 226),
+             row([("ink", 20), ("3", 300)], 252)]
+    return Document("doc.png", [Page(1, 500, 400, lines=lines)], languages=["en"])
+
+
+def test_hocr_has_the_levels_hocrtransform_needs():
+    root = ET.fromstring(to_hocr(para_document()).split("\n", 2)[2])
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    page = root.find(".//h:div[@class='ocr_page']", ns)
+    areas = page.findall("h:div[@class='ocr_carea']", ns)
+    assert len(areas) == 3  # heading, paragraph, table
+    pars = [a.find("h:p[@class='ocr_par']", ns) for a in areas]
+    assert all(p is not None and p.get("lang") == "en" for p in pars)
+    lines = pars[1].findall("h:span[@class='ocr_line']", ns)
+    assert len(lines) == 2 and "baseline 0 -4" in lines[0].get("title")
+    assert [w.text for w in lines[1].findall("h:span[@class='ocrx_word']", ns)] == ["and", "the", "second", "one"]
+
+
+def test_alto_structure_and_schema():
+    import os
+
+    from clearocr.export import ALTO_NS, to_alto
+
+    xml = to_alto(para_document())
+    root = ET.fromstring(xml.split("\n", 1)[1])
+    q = "{%s}" % ALTO_NS
+    assert root.tag == q + "alto" and root.get("SCHEMAVERSION") == "4.2"
+    assert root.find(f"{q}Description/{q}MeasurementUnit").text == "pixel"
+    blocks = root.findall(f".//{q}TextBlock")
+    assert len(blocks) == 3 and blocks[0].get("LANG") == "en"
+    strings = blocks[1].findall(f".//{q}String")
+    assert [s.get("CONTENT") for s in strings][:2] == ["the", "first"]
+    assert strings[0].get("HPOS") == "20" and strings[0].get("WIDTH") == "40" and strings[0].get("WC") == "0.9000"
+    assert len(blocks[1].findall(f".//{q}SP")) == 7
+    # The official schema, where one is available (it is not on PyPI; set CLEAROCR_ALTO_XSD to a copy
+    # of alto-4-2.xsd from https://github.com/altoxml/schema to validate against it).
+    xsd = os.environ.get("CLEAROCR_ALTO_XSD")
+    if xsd:
+        import xmlschema
+
+        xmlschema.XMLSchema(xsd).validate(xml)
+
+
+def test_markdown_heading_paragraph_table():
+    from clearocr.export import to_markdown
+
+    md = to_markdown(para_document())
+    assert md.startswith("## Annual Report\n")
+    assert "the first line of text and the second one\n" in md
+    assert "| Item | Qty |\n|---|---|\n| pens | 12 |\n| ink | 3 |" in md
+
+
+def test_markdown_escapes_and_separates_pages():
+    from clearocr.export import to_markdown
+
+    doc = Document("x", [Page(1, 100, 100, lines=[Line.from_words([Word("*bold*", (0, 0, 50, 10), 1.0)])]),
+                         Page(2, 100, 100, lines=[Line.from_words([Word("#1", (0, 0, 20, 10), 1.0)])])])
+    md = to_markdown(doc)
+    assert "\\*bold\\*" in md and "\\#1" in md and "<!-- page 2 -->" in md
