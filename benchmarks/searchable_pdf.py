@@ -4,9 +4,12 @@ For each input: ``clearocr.read`` -> ``to_pdf`` -> poppler's ``pdftotext -raw`` 
 and ``pdftotext -bbox`` (word boxes), then:
 
 * CER between the document's text and pdftotext's (whitespace normalised: runs of spaces and line
-  breaks compared as one space, since pdftotext decides line breaks itself);
+  breaks compared as one space, since pdftotext decides line breaks itself), and without any
+  whitespace (pdftotext puts spaces where glyphs leave gaps, e.g. around Chinese quotation marks);
 * the share of OCR words whose box, mapped into PDF points through the same page transform the
-  text layer was grafted with, overlaps a pdftotext word with the same text at IoU >= 0.5;
+  text layer was grafted with, overlaps a pdftotext word with the same text at IoU >= 0.5 (for a
+  word inside a longer pdftotext word, as pdftotext joins Chinese characters into runs, the part of
+  that word's box its characters take, split evenly);
 * the page count and every page's size (MediaBox), input vs output;
 * for PDF inputs, whether the input's fonts are all still in the output (``pdffonts``).
 
@@ -73,6 +76,19 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _sub_boxes(text: str, box: tuple[float, ...], word: str) -> list[tuple[float, ...]]:
+    """Where ``word`` sits inside pdftotext's word ``text`` (its box split evenly by characters):
+    the whole box for an equal word; for a Chinese run, the part holding each occurrence."""
+    if not word or word not in text:
+        return []
+    step = (box[2] - box[0]) / len(text)
+    out, start = [], text.find(word)
+    while start >= 0:
+        out.append((box[0] + step * start, box[1], box[0] + step * (start + len(word)), box[3]))
+        start = text.find(word, start + 1)
+    return out
+
+
 def page_sizes(pdf: Path) -> list[tuple[float, float]]:
     import pikepdf
 
@@ -97,6 +113,7 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path) -> di
     out.write_bytes(data)
     raw = subprocess.run(["pdftotext", "-raw", str(out), "-"], capture_output=True, text=True, check=True).stdout
     text_cer = cer(_norm(document.text), _norm(raw.replace("\f", " ")))
+    letters_cer = cer(re.sub(r"\s+", "", document.text), re.sub(r"\s+", "", raw))
     extracted = pdftotext_words(out)
     matched = total = 0
     for index, page in enumerate(document.pages):
@@ -118,7 +135,7 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path) -> di
             ys = [top - c[1] for c in corners]
             box = (min(xs), min(ys), max(xs), max(ys))
             total += 1
-            best = max((iou(box, b) for t, b in candidates if t == word.text), default=0.0)
+            best = max((iou(box, sub) for t, b in candidates for sub in _sub_boxes(t, b, word.text)), default=0.0)
             matched += best >= 0.5
     sizes_in = page_sizes(path) if path.suffix.lower() == ".pdf" else None
     sizes_out = page_sizes(out)
@@ -126,6 +143,7 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path) -> di
         "input": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
         "pages": len(sizes_out),
         "cer_pdftotext_vs_text": round(text_cer, 4),
+        "cer_without_spaces": round(letters_cer, 4),
         "words": total,
         "words_iou_0.5": round(matched / total, 4) if total else None,
         "read_s": round(read_s, 2),
@@ -161,7 +179,7 @@ def main() -> None:
         for path, options in jobs:
             rows.append(check(reader, path, options, Path(tmp)))
             r = rows[-1]
-            print(f"{r['input'][-60:]:60} pages {r['pages']:2}  CER {r['cer_pdftotext_vs_text']:.2%}  "
+            print(f"{r['input'][-60:]:60} pages {r['pages']:2}  CER {r['cer_pdftotext_vs_text']:.2%} ({r['cer_without_spaces']:.2%} w/o spaces)  "
                   f"IoU>=0.5 {r['words_iou_0.5'] if r['words_iou_0.5'] is None else format(r['words_iou_0.5'], '.1%')} "
                   f"of {r['words']}  sizes {r.get('page_sizes_equal', '-')}  fonts {r.get('fonts_kept', '-')}  "
                   f"{r['bytes_in']:,} -> {r['bytes_out']:,} B", flush=True)

@@ -331,6 +331,56 @@ def extract(
         raise typer.Exit(1)
 
 
+@app.command()
+def review(
+    file: Path = typer.Argument(..., help="An image or PDF to read, or a clearocr JSON document (read -f json).",
+                                show_default=False),
+    output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write (e.g. review.html)."),
+    source: Optional[Path] = typer.Option(
+        None, "--source", help="With a JSON document: the input it was read from, for the page images "
+        "(default: the path the document names)."),
+    engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
+    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
+    extract_kind: ExtractKind = typer.Option(
+        ExtractKind.invoice, "--extract", help="Extract key fields to show (none to skip)."),
+    settings: List[str] = typer.Option([], "--set", help="Any other reading option as KEY=VALUE (repeatable)."),
+) -> None:
+    """Write a review page: one self-contained HTML file with each page image, its word boxes coloured by
+    confidence, the raw and corrected text with every correction marked, and the extracted fields (click
+    one to see its box). Opens offline in any browser."""
+    from clearocr.document import Document
+    from clearocr.export import write_atomic
+    from clearocr.review import to_review_html
+
+    try:
+        if file.suffix.lower() == ".json":
+            try:
+                document = Document.from_dict(json.loads(file.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ClearOCRError(f"{file}: not a clearocr JSON document ({exc})") from None
+            image_source: Any = str(source) if source else document.source
+        else:
+            from clearocr.pipeline import Reader
+
+            options = ReadOptions.build(engine=engine, languages=lang, pages=pages, correct=correct.value,
+                                        **_parse_settings(settings))
+            with Reader(options) as reader:
+                document = reader.read(str(file), options)
+            if extract_kind is ExtractKind.invoice:
+                from clearocr.extraction import RuleExtractor
+
+                document.fields = RuleExtractor(options.languages).extract(document).to_dict()
+            image_source = str(file)
+        write_atomic(output, to_review_html(document, image_source))
+    except Exception as exc:
+        error = _as_error(file, exc)
+        stderr.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(error.exit_code) from None
+    stderr.print(f"review of {file} written to {output} ({output.stat().st_size:,} bytes)")
+
+
 def _parse_settings(pairs: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs (``--set deskew=false``) as ReadOptions overrides; pydantic converts the
     strings, so every option is reachable without a flag of its own."""

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from clearocr.document import Document, Page
+from clearocr.document import Document, Page, _is_cjk
 from clearocr.errors import ClearOCRError
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ def _separated(words: list[Any], min_gap: float = 0.2) -> list[tuple[int, int, i
     overlap. Text extractors find word breaks from geometry alone (poppler's pdftotext drops space
     characters and breaks words at gaps over 0.1 em), so text drawn into touching boxes runs
     together. The gap is opened around the middle of the two boxes, taking at most a quarter of
-    either word's width; boxes already far enough apart are kept exactly."""
+    either word's width; boxes already far enough apart are kept exactly. Between two Chinese
+    characters (no space in the text) overlaps are cut, no gap is opened."""
     boxes = [list(w.bbox) for w in words]
     order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
     for left, right in zip(order, order[1:]):
@@ -114,6 +115,11 @@ def _separated(words: list[Any], min_gap: float = 0.2) -> list[tuple[int, int, i
         height = max(a[3] - a[1], b[3] - b[1], 1)
         gap = int(round(min_gap * height))
         if b[0] - a[2] >= gap or min(a[3], b[3]) <= max(a[1], b[1]):
+            continue
+        if _is_cjk(words[left].text[-1:]) and _is_cjk(words[right].text[:1]):
+            # No space between Chinese characters: touching is right; only an overlap is cut.
+            if b[0] < a[2]:
+                a[2] = b[0] = (a[2] + b[0]) // 2
             continue
         mid = (a[2] + b[0]) / 2.0
         a[2] = int(max(a[0] + 0.75 * (a[2] - a[0]), min(a[2], mid - gap / 2.0)))

@@ -268,3 +268,28 @@ def test_page_limit_and_slow_sync_request_becomes_a_job(tmp_path, samples):
             assert api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["result"]["source"] == "slow.png"
     finally:
         GatedEngine.gate.set()
+
+
+def test_review_page_of_a_job(api):
+    """GET /v1/documents/{id}/review: the job's review page, behind the key and its owner; 409 until done."""
+    response = api.post("/v1/documents?async=true", headers=AUTH, files={"file": ("a.png", png())})
+    job_id = response.json()["id"]
+    for _ in range(100):
+        if api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert api.get(f"/v1/documents/{job_id}/review").status_code == 401
+    page = api.get(f"/v1/documents/{job_id}/review", headers=AUTH)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "<title>clearocr review: a.png</title>" in html and "data:image/jpeg;base64," in html
+    assert html.count('class="word"') == 3  # the fake engine's three words
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
+    assert api.get("/v1/documents/nope/review", headers=AUTH).status_code == 404
+    GatedEngine.gate.clear()
+    try:
+        pending = api.post("/v1/documents?async=true", headers=AUTH, files={"file": ("b.png", png())},
+                           data={"engine": "gated"}).json()["id"]
+        assert api.get(f"/v1/documents/{pending}/review", headers=AUTH).status_code == 409
+    finally:
+        GatedEngine.gate.set()

@@ -179,7 +179,8 @@ def create_app(settings: ServerSettings, *, reader=None):
     """
     from fastapi import FastAPI, File, Form, Query, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from clearocr.batch import apply_thread_budget, thread_budget
@@ -429,6 +430,26 @@ def create_app(settings: ServerSettings, *, reader=None):
         if job is None:
             return _error(404, "NotFound", f"no job {job_id[:64]}")
         return job.public(settings.result_ttl)
+
+    @app.get("/v1/documents/{job_id}/review", tags=["documents"], response_class=HTMLResponse,
+             responses={404: {}, 409: {}})
+    async def review_document(request: Request, job_id: str):
+        """The review page of a finished job (one self-contained HTML page: page images with word boxes
+        coloured by confidence, raw and corrected text, extracted fields). Jobs are kept for asynchronous
+        requests and for requests sent with an Idempotency-Key (``X-Job-Id``), until they expire."""
+        from clearocr.document import Document
+        from clearocr.review import to_review_html
+
+        owner = owner_of(request)
+        job = state["store"].get(job_id, owner=owner)
+        if job is None:
+            return _error(404, "NotFound", f"no job {job_id[:64]}")
+        if job.status != DONE:
+            return _error(409, "NotFinished", f"job {job_id} is {job.status}; its review exists once it is done")
+        data = state["store"].upload(job_id, owner)
+        document = Document.from_dict(job.result)
+        html = await run_in_threadpool(to_review_html, document, data, images=data is not None)
+        return HTMLResponse(html)
 
     @app.delete("/v1/jobs/{job_id}", tags=["jobs"], status_code=204)
     async def delete_job(request: Request, job_id: str):

@@ -214,17 +214,19 @@ class JobStore:
         return _job(full), bytes(full["data"] or b"")
 
     def finish(self, job: Job, result: dict[str, Any] | None, error: dict[str, Any] | None) -> bool:
-        """Store the outcome of ``job`` as claimed (fenced by its ``runs``); drops the upload.
+        """Store the outcome of ``job`` as claimed (fenced by its ``runs``). A failed job's upload is
+        dropped; a done job keeps it until the job expires (for its review page).
 
         Returns False when the job was deleted or re-claimed meanwhile (the outcome is discarded).
         """
         status = DONE if error is None else FAILED
         with self._lock:
             updated = self._db.execute(
-                "UPDATE jobs SET status=?, result=?, error=?, data=NULL, finished=? "
+                "UPDATE jobs SET status=?, result=?, error=?, data=CASE WHEN ? THEN data ELSE NULL END, finished=? "
                 "WHERE id=? AND status=? AND runs=?",
                 (status, json.dumps(result, ensure_ascii=False) if result is not None else None,
-                 json.dumps(error) if error is not None else None, time.time(), job.id, RUNNING, job.runs),
+                 json.dumps(error) if error is not None else None, error is None, time.time(), job.id, RUNNING,
+                 job.runs),
             ).rowcount
         return updated == 1
 
@@ -238,6 +240,12 @@ class JobStore:
         if row is None or (owner is not None and row["owner"] != owner):
             return None
         return _job(row)
+
+    def upload(self, job_id: str, owner: str) -> bytes | None:
+        """The bytes ``owner`` uploaded for job ``job_id`` (None when gone or not theirs)."""
+        with self._lock:
+            row = self._db.execute("SELECT data FROM jobs WHERE id=? AND owner=?", (job_id, owner)).fetchone()
+        return bytes(row["data"]) if row is not None and row["data"] is not None else None
 
     def get_by_idempotency_key(self, owner: str, key: str) -> Job | None:
         """``owner``'s job stored under Idempotency-Key ``key``, if any."""
