@@ -178,7 +178,7 @@ def _plan(page: Page) -> _LayerPlan:
     return _LayerPlan(width, height, np.linalg.inv(turn), upright)
 
 
-def _ocr_tree(plan: _LayerPlan, number: int) -> Any:
+def _ocr_tree(plan: _LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> Any:
     """A plan as OCRmyPDF's ``OcrElement`` tree (``ocr_page > ocr_par > ocr_line > ocrx_word``)."""
     from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 
@@ -203,17 +203,18 @@ def _ocr_tree(plan: _LayerPlan, number: int) -> Any:
                                 for x in lines])),
                 children=lines))
     return OcrElement(ocr_class=OcrClass.PAGE, bbox=BoundingBox(0, 0, plan.width, plan.height),
-                      children=paragraphs, dpi=_TEXT_LAYER_DPI, page_number=number - 1)
+                      children=paragraphs, dpi=dpi, page_number=number - 1)
 
 
-def _text_layer_pdf(plans: list[tuple[int, _LayerPlan]]) -> bytes:
-    """One invisible-text page per plan, each ``width x height`` points (1 pt per pixel)."""
+def _text_layer_pdf(plans: list[tuple[int, _LayerPlan]], dpi: float = _TEXT_LAYER_DPI) -> bytes:
+    """One invisible-text page per plan, each ``width x height`` pixels at ``dpi`` (default: 1 pt
+    per pixel)."""
     import tempfile
 
     from ocrmypdf.font import MultiFontManager
     from ocrmypdf.fpdf_renderer import Fpdf2MultiPageRenderer
 
-    data = [(number - 1, _ocr_tree(plan, number), _TEXT_LAYER_DPI) for number, plan in plans]
+    data = [(number - 1, _ocr_tree(plan, number, dpi), dpi) for number, plan in plans]
     with tempfile.TemporaryDirectory(prefix="clearocr-pdf-") as tmp:
         out = Path(tmp) / "text.pdf"
         Fpdf2MultiPageRenderer(data, MultiFontManager(), invisible_text=True).render(out)
