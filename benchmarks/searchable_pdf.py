@@ -11,12 +11,14 @@ and ``pdftotext -bbox`` (word boxes), then:
   word inside a longer pdftotext word, as pdftotext joins Chinese characters into runs, the part of
   that word's box its characters take, split evenly);
 * the page count and every page's size (MediaBox), input vs output;
-* for PDF inputs, whether the input's fonts are all still in the output (``pdffonts``).
+* for PDF inputs, whether the input's fonts are all still in the output (``pdffonts``);
+* with ``--ocrmypdf``, for PDF inputs: CER between ``ocrmypdf --plugin clearocr --force-ocr``'s text
+  layer (pdftotext) and clearocr's own text.
 
 Usage::
 
     python benchmarks/searchable_pdf.py samples/invoice-3pages-scanned.pdf samples/invoice-3pages.pdf \\
-        --sroie 10 --omnidoc-zh 1 --json benchmarks/results/searchable_pdf.json
+        --sroie 10 --omnidoc-zh 1 --ocrmypdf --json benchmarks/results/searchable_pdf.json
 
 ``--sroie N`` adds the first N receipts of ../shared/data/sroie2019 (images -> PDF); ``--omnidoc-zh N``
 adds N Chinese pages of ../shared/data/omnidocbench-demo (read with ``--lang zh``). Needs poppler-utils.
@@ -102,7 +104,7 @@ def fonts(pdf: Path) -> set[str]:
     return {line.split()[0] for line in out.splitlines()[2:] if line.strip()}
 
 
-def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path) -> dict:
+def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path, ocrmypdf: bool = False) -> dict:
     started = time.perf_counter()
     document = reader.read(str(path), options)
     read_s = time.perf_counter() - started
@@ -151,6 +153,15 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path) -> di
         "bytes_in": path.stat().st_size,
         "bytes_out": len(data),
     }
+    if ocrmypdf and path.suffix.lower() == ".pdf":
+        plugin_out = workdir / (path.stem + ".ocrmypdf.pdf")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "ocrmypdf", "--plugin", "clearocr", "--output-type", "pdf",
+                        "--force-ocr", str(path), str(plugin_out)], check=True, capture_output=True)
+        result["ocrmypdf_plugin_s"] = round(time.perf_counter() - started, 2)
+        plugin_text = subprocess.run(["pdftotext", "-raw", str(plugin_out), "-"], capture_output=True, text=True,
+                                     check=True).stdout
+        result["ocrmypdf_plugin_cer_vs_text"] = round(cer(_norm(document.text), _norm(plugin_text.replace("\f", " "))), 4)
     if sizes_in is not None:
         result["page_sizes_equal"] = sizes_in == [sizes_out[p.number - 1] for p in document.pages]
         result["fonts_kept"] = fonts(path) <= fonts(out)
@@ -162,6 +173,8 @@ def main() -> None:
     parser.add_argument("inputs", nargs="*", type=Path)
     parser.add_argument("--sroie", type=int, default=0, help="first N SROIE receipts")
     parser.add_argument("--omnidoc-zh", type=int, default=0, help="N Chinese OmniDocBench pages")
+    parser.add_argument("--ocrmypdf", action="store_true",
+                        help="also run `ocrmypdf --plugin clearocr --force-ocr` on PDF inputs and compare its text")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     jobs: list[tuple[Path, ReadOptions]] = [(p, ReadOptions()) for p in args.inputs]
@@ -177,12 +190,14 @@ def main() -> None:
     rows = []
     with Reader() as reader, tempfile.TemporaryDirectory() as tmp:
         for path, options in jobs:
-            rows.append(check(reader, path, options, Path(tmp)))
+            rows.append(check(reader, path, options, Path(tmp), args.ocrmypdf))
             r = rows[-1]
             print(f"{r['input'][-60:]:60} pages {r['pages']:2}  CER {r['cer_pdftotext_vs_text']:.2%} ({r['cer_without_spaces']:.2%} w/o spaces)  "
                   f"IoU>=0.5 {r['words_iou_0.5'] if r['words_iou_0.5'] is None else format(r['words_iou_0.5'], '.1%')} "
                   f"of {r['words']}  sizes {r.get('page_sizes_equal', '-')}  fonts {r.get('fonts_kept', '-')}  "
-                  f"{r['bytes_in']:,} -> {r['bytes_out']:,} B", flush=True)
+                  f"{r['bytes_in']:,} -> {r['bytes_out']:,} B"
+                  + (f"  ocrmypdf plugin CER {r['ocrmypdf_plugin_cer_vs_text']:.2%}" if "ocrmypdf_plugin_cer_vs_text" in r else ""),
+                  flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "rows": rows}, indent=2) + "\n")

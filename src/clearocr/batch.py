@@ -356,6 +356,11 @@ class DocumentProcessor:
         self.reader.close()
 
 
+def split_page_path(output: Path, number: int) -> Path:
+    """The file of page ``number`` when pages are written separately: ``out.txt`` -> ``out.page-0003.txt``."""
+    return output.with_name(f"{output.stem}.page-{number:04d}{output.suffix}")
+
+
 def read_to_output(
     reader: Any,
     source: str,
@@ -367,6 +372,7 @@ def read_to_output(
     key: dict[str, Any] | None = None,
     on_page: Callable[[Any, int, int], None] | None = None,
     on_resume: Callable[[int], None] | None = None,
+    split_pages: bool = False,
 ) -> tuple[str | bytes, int]:
     """Read the local file ``source`` and export it; with ``output``, pages are checkpointed beside it
     as they finish (:mod:`clearocr.checkpoint`) and the output is written atomically at the end.
@@ -383,9 +389,12 @@ def read_to_output(
             the options).
         on_page: progress callback ``(page, index, total)``.
         on_resume: called with the number of checkpointed pages reused, when there are any.
+        split_pages: with ``output``, write one file per page instead, named after ``output`` with
+            the page number: ``out.txt`` -> ``out.page-0001.txt``, ... (each atomically).
 
     Returns:
-        ``(content, pages)``: the exported text (bytes for ``pdf``) and the page count.
+        ``(content, pages)``: the exported text (bytes for ``pdf``; with ``split_pages``, the last
+        page's) and the page count.
 
     Raises:
         ClearOCRError subclasses: see :meth:`~clearocr.pipeline.Reader.read`.
@@ -421,9 +430,18 @@ def read_to_output(
             from clearocr.extraction import RuleExtractor
 
             document.fields = RuleExtractor(options.languages).extract(document).to_dict()
-        content = export(document, fmt, source)
-        if output is not None:
-            write_atomic(output, content)
+        if split_pages and output is not None:
+            from clearocr.document import Document
+
+            content = ""
+            for page in document.pages:
+                single = Document(document.source, [page], document.fields, None, [], document.languages)
+                content = export(single, fmt, source)
+                write_atomic(split_page_path(output, page.number), content)
+        else:
+            content = export(document, fmt, source)
+            if output is not None:
+                write_atomic(output, content)
     except Exception:
         if checkpoint is not None:  # a failure (not an interruption) would recur: leave nothing behind
             checkpoint.discard()

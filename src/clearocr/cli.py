@@ -123,10 +123,12 @@ def read(
     settings: List[str] = typer.Option(
         [], "--set", help="Any other reading option as KEY=VALUE (repeatable), e.g. mode=handwritten, max_pages=2000."
     ),
+    split_pages: bool = typer.Option(
+        False, "--split-pages", help="Write one file per page (out.page-0001.txt, ...); needs -o."),
 ) -> None:
     """Read FILES and print or write their text, JSON (clearocr.document/1), hOCR, ALTO, Markdown or a
     searchable PDF (the input's pages with an invisible text layer)."""
-    from clearocr.batch import read_to_output
+    from clearocr.batch import read_to_output, split_page_path
 
     try:
         options = ReadOptions.build(
@@ -154,6 +156,9 @@ def read(
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
+    if split_pages and (output_dir is None or len(files) > 1):
+        stderr.print("[red]error:[/red] --split-pages writes files: give one input and -o (a file or a folder)")
+        raise typer.Exit(2)
     if len(files) > 1:
         _read_many(files, options, fmt.value, output_dir, extract_kind.value)
         return
@@ -177,6 +182,7 @@ def read(
                 reader, str(path), target, options=options, fmt=fmt.value, extract=extract_kind.value,
                 on_page=on_page,
                 on_resume=lambda count: stderr.print(f"resuming {path.name}: {count} page(s) already read"),
+                split_pages=split_pages,
             )
         except Exception as exc:
             error = _as_error(path, exc)
@@ -191,6 +197,8 @@ def read(
         else:
             sys.stdout.write(content)
             sys.stdout.flush()
+    elif split_pages:
+        stderr.print(f"1 of 1 file(s) read into {split_page_path(target, 1).name} ... (one file per page)")
     else:
         stderr.print(f"1 of 1 file(s) read into {target}")
 

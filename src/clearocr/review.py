@@ -4,8 +4,8 @@ For each page: the page image (upright and straightened, as the boxes refer to i
 box drawn over it, coloured by confidence (red 0 -> green 1); the raw and the corrected text side by
 side, every correction marked with what it replaced and which post-processor made it; and the
 extracted fields with value, confidence, source and checks, where clicking a field highlights its
-box on its page. Images are embedded as JPEG data and decoded only when their page scrolls into
-view (IntersectionObserver), so a long document opens at once. No network access, no CDN: styles
+box on its page. Images are embedded as JPEG data; after the first page's, each is decoded only when
+its page scrolls into view (IntersectionObserver), so a long document opens at once. No network access, no CDN: styles
 and script are inline.
 
 Rendered with Jinja2 (autoescaping on); page images are made with OpenCV from the input and each
@@ -89,7 +89,7 @@ h3 { font-size: 13px; margin: 6px 0 2px; color: #555; }
 <h2>Page {{ p.number }} <small>({{ p.width }} &times; {{ p.height }} px, {{ p.engine }}, {{ p.words|length }} words)</small></h2>
 <div class="cols">
 <div class="figure" style="aspect-ratio: {{ p.width }} / {{ p.height }}">
-{% if p.image %}<img alt="page {{ p.number }}" data-src="{{ p.image }}" decoding="async">{% endif %}
+{% if p.image and loop.first %}<img alt="page {{ p.number }}" src="{{ p.image }}">{% elif p.image %}<img alt="page {{ p.number }}" data-src="{{ p.image }}" decoding="async">{% endif %}
 <svg viewBox="0 0 {{ p.width }} {{ p.height }}" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">
 {% for w in p.words %}<rect class="word" x="{{ w.x }}" y="{{ w.y }}" width="{{ w.w }}" height="{{ w.h }}" style="fill:{{ w.colour }};stroke:{{ w.colour }}" data-conf="{{ w.conf }}"><title>{{ w.text }} ({{ w.conf }})</title></rect>{% endfor %}
 {% for f in fields if f.page == p.number %}<rect class="field" data-field="{{ f.name }}" x="{{ f.bbox[0] }}" y="{{ f.bbox[1] }}" width="{{ f.bbox[2] - f.bbox[0] }}" height="{{ f.bbox[3] - f.bbox[1] }}"></rect>{% endfor %}

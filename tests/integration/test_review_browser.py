@@ -82,7 +82,7 @@ def test_review_page_in_chromium(review_file, browser):
     # One box per word.
     boxes = browser.find_elements(By.CSS_SELECTOR, "rect.word")
     assert len(boxes) == len(document.pages[0].words) > 10
-    # The page image is decoded once its page is on screen (lazy loading).
+    # The page image is shown (the first page's at once; later pages' when they scroll into view).
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(
         "const i = document.querySelector('.figure img'); return i && i.src.startsWith('data:image/jpeg') && i.complete && i.naturalWidth > 0"))
     # The correction is marked in the corrected text, with what it replaced and who made it.
