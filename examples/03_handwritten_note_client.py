@@ -1,7 +1,9 @@
 """Tutorial flow 3 (seed 002): a handwritten note through an OCR *service* with credentials,
 upscaling a low-resolution image first, and retries. The cloud service becomes a local
-``clearocr serve`` (started here on loopback); the client retries 503/429/connection errors with
-backoff and jitter itself, and the tutorial's ``safe_recognize`` loop still works on top.
+``clearocr serve`` (started here on loopback) that knows the client id and secret (OAuth 2.0 client
+credentials: the engine gets a bearer token from the server's ``POST /v1/token``); the client retries
+503/429/connection errors with backoff and jitter itself, and the tutorial's ``safe_recognize`` loop,
+catching ``ocr.exceptions.OcrException``, still works on top.
 
     python examples/03_handwritten_note_client.py [IMAGE]
 """
@@ -19,13 +21,14 @@ from pathlib import Path
 from PIL import Image
 
 import clearocr.engine as ocr                                   # was: import asposeocrcloud as ocr
-from clearocr.client import APIError, Client                    # was: ocr.exceptions.OcrException
+from clearocr.client import Client
 from clearocr.ai import AI
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "handwritten-note.png"
 IMAGE_PATH = sys.argv[1] if len(sys.argv) > 1 else str(SAMPLE)
 
-# --- a local service instead of the cloud: an API key plays the client secret -----------------------
+# --- a local service instead of the cloud, with this client registered ------------------------------
+CLIENT_ID = "handwriting-demo"
 CLIENT_SECRET = secrets.token_urlsafe(16)
 with socket.socket() as probe:
     probe.bind(("127.0.0.1", 0))
@@ -33,7 +36,8 @@ with socket.socket() as probe:
 workdir = tempfile.mkdtemp()
 server = subprocess.Popen(
     [sys.executable, "-m", "clearocr", "serve", "--port", str(PORT), "--db", os.path.join(workdir, "jobs.sqlite3")],
-    env={**os.environ, "CLEAROCR_API_KEYS": CLIENT_SECRET}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    env={**os.environ, "CLEAROCR_CLIENTS": f"{CLIENT_ID}:{CLIENT_SECRET}"}, stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
 )
 
 
@@ -51,7 +55,7 @@ def safe_recognize(engine, retries=3, backoff=2):
     for attempt in range(1, retries + 1):
         try:
             return engine.recognize()
-        except APIError as e:
+        except ocr.exceptions.OcrException as e:
             print(f"Attempt {attempt} failed: {e}")
             if attempt < retries:
                 time.sleep(backoff * attempt)
@@ -63,7 +67,7 @@ try:
         deadline = time.time() + 60
         while not probe.healthy() and time.time() < deadline:
             time.sleep(0.2)
-    ocr_engine = ocr.OcrEngine(base_url=f"http://127.0.0.1:{PORT}", api_key=CLIENT_SECRET)
+    ocr_engine = ocr.OcrEngine(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=f"http://127.0.0.1:{PORT}")
 
     upscaled_path = upscale_image(IMAGE_PATH)
     ocr_engine.load_image(upscaled_path)

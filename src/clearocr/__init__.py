@@ -22,6 +22,8 @@ from clearocr.errors import (
     EngineUnavailableError,
     ImageTooLargeError,
     InputError,
+    InputNotFoundError,
+    InputPermissionError,
     OptionsError,
     PageRangeError,
     TooManyPagesError,
@@ -46,5 +48,5 @@ __all__ = [
     "ClearOCRError", "CorruptInputError", "Document", "EmptyInputError", "EncryptedPDFError",
     "EngineUnavailableError", "ImageTooLargeError", "InputError", "Line", "OptionsError", "Page",
     "PageRangeError", "PreprocessStep", "TooManyPagesError", "ReadOptions", "Reader", "UnsupportedInputError",
-    "UnsupportedLanguageError", "Word", "__version__", "close", "read", "extract", "InvoiceFields",
+    "UnsupportedLanguageError", "InputNotFoundError", "InputPermissionError", "Word", "__version__", "close", "read", "extract", "InvoiceFields",
 ]

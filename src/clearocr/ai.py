@@ -79,6 +79,22 @@ class AIModelConfig(BaseModel):
     threads: int | None = Field(None, ge=1)
     fallback: Literal["embedded", "error"] = "embedded"
 
+    def __init__(self, **data: Any) -> None:
+        """Validate the settings.
+
+        Raises:
+            OptionsError (a ValueError): an unknown setting or a bad value, naming each (instead of
+                pydantic's ValidationError).
+        """
+        from pydantic import ValidationError
+
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
+                                 for err in exc.errors())
+            raise OptionsError(f"invalid AIModelConfig: {problems}") from None
+
     def model_source(self) -> tuple[str | None, str | None]:
         """``(model, quantization)`` for the llama.cpp backend: a path, a repo id, or None (embedded).
 

@@ -493,6 +493,11 @@ def serve(
         None, "--keys-file", help="API key SHA-256 hashes, one per line (see `clearocr api-key`); "
         "CLEAROCR_API_KEYS (comma-separated keys) is read too."
     ),
+    clients_file: Optional[Path] = typer.Option(
+        None, "--clients-file", help="OAuth 2.0 clients, 'client_id sha256-of-secret' per line (see `clearocr "
+        "client-credentials`); they get bearer tokens at POST /v1/token. CLEAROCR_CLIENTS (id:secret,...) is read too."
+    ),
+    token_ttl: float = typer.Option(_server_default("token_ttl"), "--token-ttl", help=_server_help("token_ttl")),
     workers: int = typer.Option(1, "--workers", help="Documents read at the same time."),
     queue_size: int = typer.Option(32, "--queue-size", help="Jobs that may wait; beyond, 503 + Retry-After."),
     max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", help="Larger uploads get 413."),
@@ -508,18 +513,21 @@ def serve(
     lang: str = typer.Option("en", "--lang", "-l", help="Default " + _help("languages")),
     settings: List[str] = typer.Option([], "--set", help="Any other default reading option as KEY=VALUE (repeatable)."),
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs). Every route but /healthz needs an API key."""
+    """Serve the HTTP API (OpenAPI docs at /docs). Every route but /healthz and /v1/token needs an API
+    key or a client-credentials access token."""
     try:
         import uvicorn
 
-        from clearocr.server import ServerSettings, create_app, load_key_hashes
+        from clearocr.server import ServerSettings, create_app, load_client_hashes, load_key_hashes
     except ImportError as exc:
         stderr.print(f"[red]error:[/red] the server needs its extra: pip install 'clearocr[server]' ({exc})")
         raise typer.Exit(4) from None
     try:
         options = ReadOptions.build(engine=engine, languages=lang, **_parse_settings(settings))
         server_settings = ServerSettings(
-            api_key_hashes=load_key_hashes(keys_file=keys_file), db_path=str(db), options=options, workers=workers,
+            api_key_hashes=load_key_hashes(keys_file=keys_file),
+            client_secret_hashes=load_client_hashes(clients_file=clients_file), token_ttl=token_ttl,
+            db_path=str(db), options=options, workers=workers,
             queue_size=queue_size, max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pages=max_pages,
             sync_pages=sync_pages, request_timeout=timeout, result_ttl=result_ttl, max_attempts=max_attempts,
             job_timeout=job_timeout, max_dpi=max_dpi, threads=threads,
@@ -542,6 +550,26 @@ def api_key() -> None:
     key = secrets.token_urlsafe(32)
     print(f"key:  {key}")
     print(f"hash: {hash_key(key)}")
+
+
+@app.command("client-credentials")
+def client_credentials(
+    client_id: Optional[str] = typer.Argument(None, help="The client's id (default: a random one)."),
+) -> None:
+    """Make OAuth 2.0 client credentials: prints the client id and secret (give them to the client) and
+    the line to add to the server's --clients-file (only the secret's hash is stored)."""
+    import secrets
+
+    from clearocr.server.app import hash_key
+
+    client_id = client_id or f"client-{secrets.token_hex(6)}"
+    if not client_id.isprintable() or " " in client_id or ":" in client_id or "," in client_id:
+        stderr.print("[red]error:[/red] a client id has no spaces, ':' or ','")
+        raise typer.Exit(2)
+    secret = secrets.token_urlsafe(32)
+    print(f"client_id:     {client_id}")
+    print(f"client_secret: {secret}")
+    print(f"clients-file line: {client_id} {hash_key(secret)}")
 
 
 @app.command("llm-check")

@@ -90,12 +90,73 @@ class _WaitRetryAfter:
         return fallback
 
 
+class AuthenticationError(APIError):
+    """The server refused the credentials (a wrong API key, or an unknown client id or wrong secret)."""
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """OAuth 2.0 client credentials (RFC 6749 section 4.4) for httpx: fetches a bearer token from
+    ``token_url`` with the client id and secret (HTTP Basic), sends it on every request, and fetches a
+    new one when it is about to expire or when the server answers 401 (a restarted server forgets its
+    tokens). Thread-safe.
+
+    Raises:
+        AuthenticationError: the token endpoint refused the client (``invalid_client``).
+    """
+
+    requires_response_body = True
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str) -> None:
+        import threading
+
+        self.token_url = token_url
+        self._basic = httpx.BasicAuth(client_id, client_secret)
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def _token_request(self) -> httpx.Request:
+        request = httpx.Request("POST", self.token_url, data={"grant_type": "client_credentials"})
+        return next(self._basic.auth_flow(request))
+
+    def _store(self, response: httpx.Response) -> None:
+        if response.status_code != 200:
+            try:
+                body = response.json()
+            except (json.JSONDecodeError, ValueError):
+                body = {}
+            message = f"token request refused: HTTP {response.status_code} {body.get('error', '')} " \
+                      f"{body.get('error_description', response.text[:200])}".strip()
+            raise AuthenticationError(message, response.status_code, body.get("error", ""))
+        body = response.json()
+        self._token = body["access_token"]
+        # Renew a little early so a request never arrives with a token that expires on the way.
+        self._expires = time.monotonic() + max(1.0, float(body.get("expires_in", 300)) * 0.9)
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        with self._lock:
+            fresh = self._token is not None and time.monotonic() < self._expires
+        if not fresh:
+            self._store((yield self._token_request()))
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        response = yield request
+        if response.status_code == 401:
+            self._store((yield self._token_request()))
+            request.headers["Authorization"] = f"Bearer {self._token}"
+            yield request
+
+
 class Client:
     """A connection to a clearocr server.
+
+    Authentication: an API key, or OAuth 2.0 client credentials (``client_id`` + ``client_secret``:
+    bearer tokens from ``POST /v1/token``, renewed as they expire).
 
     Args:
         base_url: e.g. ``http://127.0.0.1:8080``.
         api_key: sent as ``Authorization: Bearer``; default: ``CLEAROCR_API_KEY``.
+        client_id, client_secret: OAuth 2.0 client credentials (instead of an API key); default:
+            ``CLEAROCR_CLIENT_ID`` / ``CLEAROCR_CLIENT_SECRET``.
         timeout: seconds per HTTP request (a synchronous read waits for the OCR).
         retries: attempts per call, the first included.
         backoff: first backoff in seconds (doubles per attempt, with jitter).
@@ -109,6 +170,8 @@ class Client:
         base_url: str,
         api_key: str | None = None,
         *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
         timeout: float = 300.0,
         retries: int = 8,
         backoff: float = 0.5,
@@ -116,9 +179,19 @@ class Client:
         max_retry_time: float = 600.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("CLEAROCR_API_KEY")
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+        client_id = client_id or (None if api_key else os.environ.get("CLEAROCR_CLIENT_ID"))
+        client_secret = client_secret or (None if api_key else os.environ.get("CLEAROCR_CLIENT_SECRET"))
+        auth: httpx.Auth | None = None
+        headers: dict[str, str] = {}
+        if client_id or client_secret:
+            if not (client_id and client_secret):
+                raise ClearOCRError("client credentials need both client_id and client_secret")
+            auth = ClientCredentialsAuth(f"{base_url.rstrip('/')}/v1/token", client_id, client_secret)
+        else:
+            key = api_key if api_key is not None else os.environ.get("CLEAROCR_API_KEY")
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, auth=auth, timeout=timeout,
+                                  transport=transport)
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -167,7 +240,8 @@ class Client:
             except (json.JSONDecodeError, AttributeError):
                 error = {}
             retry_after = response.headers.get("retry-after")
-            raise APIError(
+            error_class = AuthenticationError if response.status_code == 401 else APIError
+            raise error_class(
                 f"HTTP {response.status_code}: {error.get('message') or response.text[:200]}",
                 response.status_code, error.get("type", ""),
                 retry_after=float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None,

@@ -28,9 +28,56 @@ from typing import Any, Sequence
 
 from PIL import Image as PILImage
 
+from clearocr import exceptions  # noqa: F401  (the tutorials' ``ocr.exceptions.OcrException``)
 from clearocr.document import Document
-from clearocr.errors import ClearOCRError, UnsupportedInputError
+from clearocr.errors import ClearOCRError, OptionsError, UnsupportedInputError
 from clearocr.options import ReadOptions
+
+
+class Language(str, Enum):
+    """Languages under the tutorials' names (``ocr.Language.SPANISH``), valued by their ISO 639-1 codes.
+
+    ``set_language(Language.SPANISH)`` is ``set_language("es")``. Whether an engine reads a language is
+    checked when it runs (:class:`~clearocr.errors.UnsupportedLanguageError` names what it supports).
+    """
+
+    ENGLISH = "en"
+    SWEDISH = "sv"
+    SPANISH = "es"
+    CHINESE = "zh"
+    GERMAN = "de"
+    FRENCH = "fr"
+    ITALIAN = "it"
+    PORTUGUESE = "pt"
+    DUTCH = "nl"
+    DANISH = "da"
+    NORWEGIAN = "no"
+    FINNISH = "fi"
+    POLISH = "pl"
+    CZECH = "cs"
+    RUSSIAN = "ru"
+    JAPANESE = "ja"
+    KOREAN = "ko"
+    ARABIC = "ar"
+    TURKISH = "tr"
+    MALAY = "ms"
+    INDONESIAN = "id"
+    VIETNAMESE = "vi"
+    HUNGARIAN = "hu"
+    ROMANIAN = "ro"
+    GREEK = "el"
+    UKRAINIAN = "uk"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _language_codes(language: "str | Language | Sequence[str | Language]") -> list[str] | str:
+    if isinstance(language, Enum):
+        return str(language.value)
+    if isinstance(language, str):
+        return language
+    return [str(item.value) if isinstance(item, Enum) else str(item) for item in language]
 
 
 class RecognitionMode(str, Enum):
@@ -50,6 +97,9 @@ class Image:
     source: Any
     page_index: int | None = None
     name: str | None = None
+    #: Preprocessing asked for this image (ReadOptions fields), merged into the engine's options
+    #: when it is recognised; the steps taken are recorded in each page's ``preprocessing``.
+    preprocessing: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, source: str | os.PathLike | bytes | PILImage.Image, page_index: int | None = None) -> "Image":
@@ -60,8 +110,8 @@ class Image:
             page_index: 0-based page of a PDF/TIFF (None: all pages; images have page 0 only).
 
         Raises:
-            InputError: the path does not exist, is a dangling link or a symlink loop
-                (``FileNotFoundError`` is not raised: the message names the file);
+            InputNotFoundError (also a ``FileNotFoundError``): the path does not exist or is a dangling
+            link; InputError: a symlink loop;
             UnsupportedInputError: wrong type, or a path that is not a regular file (FIFO, device,
                 directory); OptionsError: negative page.
         """
@@ -83,6 +133,43 @@ class Image:
     def pages(self) -> str | None:
         """The page selection as ReadOptions spells it (1-based)."""
         return None if self.page_index is None else str(self.page_index + 1)
+
+    # --- per-image preprocessing (the tutorials' ``image.apply_...()``) ----------------------------
+    # Each sets a ReadOptions field for this image only and returns the image (calls chain); the
+    # step runs when the image is recognised and is recorded in the page's ``preprocessing``.
+
+    def _apply(self, **options: Any) -> "Image":
+        ReadOptions.build(**options)  # validate now: a bad value is an OptionsError here, not later
+        self.preprocessing.update(options)
+        return self
+
+    def apply_binarization(self, enabled: bool = True) -> "Image":
+        """Binarize (adaptive Gaussian threshold) before OCR: for faint or uneven scans."""
+        return self._apply(binarize=enabled)
+
+    def apply_denoise(self, enabled: bool = True) -> "Image":
+        """Denoise (non-local means) before OCR: for grainy photos and fax noise."""
+        return self._apply(denoise=enabled)
+
+    def apply_contrast(self, enabled: bool = True) -> "Image":
+        """Normalise local contrast (CLAHE) before OCR: for faint pencil or ink."""
+        return self._apply(contrast=enabled)
+
+    def apply_deskew(self, enabled: bool = True) -> "Image":
+        """Straighten a scan rotated by up to 45 degrees (on by default; False turns it off)."""
+        return self._apply(deskew=enabled)
+
+    def apply_auto_rotation(self, enabled: bool = True) -> "Image":
+        """Turn pages stored sideways or upside down (on by default; False turns it off)."""
+        return self._apply(orientation=enabled)
+
+    def apply_upscale(self, enabled: bool = True) -> "Image":
+        """Upscale small or low-DPI images before OCR (on by default; False turns it off)."""
+        return self._apply(upscale=enabled)
+
+    def set_dpi(self, dpi: int) -> "Image":
+        """Render PDF pages at ``dpi`` (72-1200)."""
+        return self._apply(dpi=dpi)
 
 
 @dataclass
@@ -117,30 +204,44 @@ def page_text(document: Document) -> str:
     return "\n\n".join(page.text for page in document.pages)
 
 
+#: Where ``OcrEngine(client_id=..., client_secret=...)`` sends images when no ``base_url`` (nor
+#: ``CLEAROCR_URL``) is given: ``clearocr serve``'s default address.
+DEFAULT_SERVER_URL = "http://127.0.0.1:8080"
+
+
 class OcrEngine:
     """An OCR engine object: set an image, a mode and languages, then :meth:`recognize`.
 
     Args:
-        language: ISO 639-1 code(s): ``"en"``, ``"sv,en"``, ``["es"]``.
+        language: ISO 639-1 code(s) or :class:`Language` members: ``"en"``, ``"sv,en"``, ``[Language.SPANISH]``.
         recognition_mode: :class:`RecognitionMode` (printed by default).
         base_url: recognise on a ``clearocr serve`` instance at this URL instead of in-process.
         api_key: that server's API key (default ``CLEAROCR_API_KEY``).
+        client_id, client_secret: OAuth 2.0 client credentials for that server instead of an API key
+            (tokens from its ``POST /v1/token``). Given without ``base_url``, the server is
+            ``CLEAROCR_URL`` or :data:`DEFAULT_SERVER_URL`.
         options: any other :class:`~clearocr.options.ReadOptions` field (``engine="tesseract"``,
             ``upscale=True``, ``hints=[...]``, ``correct="lexical"``).
 
     Raises:
-        OptionsError: invalid options.
+        OptionsError (a ValueError): invalid options; ClearOCRError: only one of the client credentials.
     """
 
-    def __init__(self, language: str | Sequence[str] = "en", recognition_mode: RecognitionMode = RecognitionMode.PRINTED,
-                 *, base_url: str | None = None, api_key: str | None = None, **options: Any) -> None:
-        self._options = ReadOptions.build(languages=language, mode=RecognitionMode(recognition_mode).value, **options)
+    def __init__(self, language: "str | Language | Sequence[str | Language]" = "en",
+                 recognition_mode: RecognitionMode = RecognitionMode.PRINTED, *, base_url: str | None = None,
+                 api_key: str | None = None, client_id: str | None = None, client_secret: str | None = None,
+                 **options: Any) -> None:
+        self._options = ReadOptions.build(languages=_language_codes(language),
+                                          mode=RecognitionMode(recognition_mode).value, **options)
         self._reader = None
         self._client = None
-        if base_url:
+        if client_id or client_secret or base_url:
             from clearocr.client import Client
 
-            self._client = Client(base_url, api_key)
+            # The cloud tutorial passes only credentials: the server is CLEAROCR_URL, else a local
+            # `clearocr serve` on its default port.
+            url = base_url or os.environ.get("CLEAROCR_URL", DEFAULT_SERVER_URL)
+            self._client = Client(url, api_key, client_id=client_id, client_secret=client_secret)
         self.image: Image | None = None
         self.result: RecognitionResult | None = None
 
@@ -158,9 +259,10 @@ class OcrEngine:
         """PRINTED or HANDWRITTEN (``"printed"`` / ``"handwritten"`` also accepted)."""
         self._options = ReadOptions.build(self._options, mode=RecognitionMode(mode).value)
 
-    def set_language(self, language: str | Sequence[str]) -> None:
-        """ISO 639-1 code(s), e.g. ``"sv"`` or ``["en", "es"]``."""
-        self._options = ReadOptions.build(self._options, languages=language)
+    def set_language(self, language: "str | Language | Sequence[str | Language]") -> None:
+        """ISO 639-1 code(s) or :class:`Language` members: ``"sv"``, ``Language.SPANISH``,
+        ``["en", "es"]``."""
+        self._options = ReadOptions.build(self._options, languages=_language_codes(language))
 
     def set_options(self, **options: Any) -> None:
         """Change any other ReadOptions field (``upscale=True``, ``hints=[...]`` ...)."""
@@ -188,7 +290,8 @@ class OcrEngine:
         """
         if self.image is None:
             raise ClearOCRError("no image loaded: call load_image(path) or set engine.image = Image.load(path)")
-        options = ReadOptions.build(self._options, pages=self.image.pages or self._options.pages)
+        options = ReadOptions.build(self._options, pages=self.image.pages or self._options.pages,
+                                    **self.image.preprocessing)
         if self._client is not None:
             document = self._recognize_remote(options)
         else:

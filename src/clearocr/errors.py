@@ -35,6 +35,16 @@ class InputError(SourceError):
     http_status = 422
 
 
+class InputNotFoundError(InputError, FileNotFoundError):
+    """The input path does not exist (or is a dangling symbolic link).
+
+    Also a :class:`FileNotFoundError`, so ``except FileNotFoundError`` catches it."""
+
+
+class InputPermissionError(InputError, PermissionError):
+    """The input cannot be opened for reading. Also a :class:`PermissionError`."""
+
+
 class EmptyInputError(InputError):
     """Zero-byte file or a document with no pages."""
 
@@ -70,12 +80,13 @@ class TimeLimitError(SourceError):
     http_status = 422
 
 
-class PageRangeError(InputError):
-    """A page selection that is malformed or outside the document."""
+class PageRangeError(InputError, ValueError):
+    """A page selection that is malformed or outside the document. Also a :class:`ValueError`."""
 
 
-class UnsupportedLanguageError(ClearOCRError):
-    """A language the chosen engine cannot read (or whose data is not installed)."""
+class UnsupportedLanguageError(ClearOCRError, ValueError):
+    """A language the chosen engine cannot read (or whose data is not installed). Also a
+    :class:`ValueError`."""
 
     exit_code = 3
     http_status = 422
@@ -88,8 +99,8 @@ class EngineUnavailableError(ClearOCRError):
     http_status = 503
 
 
-class OptionsError(ClearOCRError):
-    """Options that fail validation (wrong type, out of range)."""
+class OptionsError(ClearOCRError, ValueError):
+    """Options that fail validation (wrong type, out of range). Also a :class:`ValueError`."""
 
     exit_code = 2
     http_status = 422

@@ -31,6 +31,8 @@ from clearocr.errors import (
     EncryptedPDFError,
     ImageTooLargeError,
     InputError,
+    InputNotFoundError,
+    InputPermissionError,
     UnsupportedInputError,
 )
 from clearocr.options import DEFAULT_MAX_PIXELS, parse_page_spec
@@ -473,7 +475,8 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
     """``os.stat`` of ``path`` if it is a regular file (after symlinks); else a typed error.
 
     Raises:
-        InputError: no such file, a dangling symlink (names its target), a symlink loop, no permission.
+        InputNotFoundError (also a FileNotFoundError): no such file, a dangling symlink (names its target);
+        InputPermissionError (also a PermissionError): no permission; InputError: a symlink loop.
         UnsupportedInputError: a directory, FIFO, device or socket.
     """
     name = os.fspath(path)
@@ -483,11 +486,11 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
         if exc.errno == errno.ELOOP:
             raise InputError(name, "symbolic link loop (the link points back to itself)") from None
         if exc.errno == errno.ENOENT and os.path.islink(path):
-            raise InputError(name, f"dangling symbolic link: its target {os.readlink(path)!r} does not exist") from None
+            raise InputNotFoundError(name, f"dangling symbolic link: its target {os.readlink(path)!r} does not exist") from None
         if exc.errno == errno.ENOENT:
-            raise InputError(name, "no such file") from None
+            raise InputNotFoundError(name, "no such file") from None
         if exc.errno == errno.EACCES:
-            raise InputError(name, "permission denied") from None
+            raise InputPermissionError(name, "permission denied") from None
         if exc.errno == errno.ENAMETOOLONG:
             raise InputError(name[:200] + "...", "file name too long") from None
         raise InputError(name, f"cannot read file ({exc.strerror or exc})") from None
@@ -502,6 +505,10 @@ def _read_regular_file(path: Path, name: str, limit: int) -> bytes:
     refused by ``fstat``, not waited on)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputNotFoundError(name, "no such file") from None
+    except PermissionError:
+        raise InputPermissionError(name, "permission denied") from None
     except OSError as exc:
         raise InputError(name, f"cannot open file ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as handle:

@@ -335,6 +335,9 @@ class Reader:
                 self._llm.close()
                 self._llm = None
                 self._llm_key = None
+        from clearocr.memory import release_memory
+
+        release_memory()  # the sessions' freed heap back to the OS (RSS), not kept by glibc
 
     def __enter__(self) -> "Reader":
         return self

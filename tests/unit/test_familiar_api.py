@@ -140,3 +140,54 @@ def test_llm_correction_by_name_uses_the_loaded_model():
     backend = ai._backend
     ai.free_resources()
     assert not ai.initialized and backend.closed
+
+
+def test_tutorial_exception_names_catch_every_clearocr_error(tmp_path):
+    """``except ocr.exceptions.OcrException`` (the cloud tutorial's retry loop) catches clearocr's
+    errors; a missing file is also a FileNotFoundError and bad options are ValueErrors."""
+    assert ocr.exceptions.OcrException is ClearOCRError
+    with pytest.raises(FileNotFoundError) as missing:
+        ocr.Image.load(str(tmp_path / "handwritten_note.jpg"))
+    assert isinstance(missing.value, ocr.exceptions.OcrException) and "handwritten_note.jpg" in str(missing.value)
+    engine = ocr.OcrEngine(engine="fake")
+    with pytest.raises(FileNotFoundError):
+        engine.load_image(str(tmp_path / "nope.png"))
+    with pytest.raises(ValueError):
+        ocr.OcrEngine(dpi=5)
+    with pytest.raises(ocr.exceptions.OcrException):
+        engine.set_language("xx")
+        engine.load_image(PILImage.new("RGB", (50, 50), "white"))
+        engine.recognize()
+    from clearocr.client import APIError
+
+    assert issubclass(ocr.exceptions.APIError, ocr.exceptions.OcrException) and ocr.exceptions.APIError is APIError
+    assert issubclass(ocr.exceptions.LLMError, ocr.exceptions.OcrException)
+
+
+def test_language_enum_and_per_image_preprocessing(tmp_path):
+    engine = ocr.OcrEngine(engine="fake", orientation=False)
+    engine.set_language(ocr.Language.SPANISH)
+    assert engine.options.languages == ["es"]
+    engine.set_language([ocr.Language.SWEDISH, "en"])
+    assert engine.options.languages == ["sv", "en"]
+    assert ocr.OcrEngine(ocr.Language.CHINESE).options.languages == ["zh"]
+    image = ocr.Image.load(PILImage.new("RGB", (400, 300), "white"))
+    assert image.apply_binarization().apply_denoise() is image
+    engine.image = image
+    steps = [s.name for s in engine.recognize().document.pages[0].preprocessing]
+    assert "binarize" in steps and "denoise" in steps
+    assert engine.options.binarize is False  # per image: the engine's options are unchanged
+    plain = ocr.Image.load(PILImage.new("RGB", (400, 300), "white"))
+    engine.image = plain
+    assert "binarize" not in [s.name for s in engine.recognize().document.pages[0].preprocessing]
+    with pytest.raises(ValueError):
+        plain.set_dpi(5)
+
+
+def test_bad_ai_settings_are_typed_errors():
+    with pytest.raises(OptionsError, match="gpu_layers") as bad:
+        AIModelConfig(gpu_layers=-7)
+    assert isinstance(bad.value, ValueError) and isinstance(bad.value, ocr.exceptions.OcrException)
+    with pytest.raises(OptionsError, match="colour"):
+        AIModelConfig(colour="blue")
+    assert AIModelConfig(allow_auto_download="true").allow_auto_download is True

@@ -293,3 +293,72 @@ def test_review_page_of_a_job(api):
         assert api.get(f"/v1/documents/{pending}/review", headers=AUTH).status_code == 409
     finally:
         GatedEngine.gate.set()
+
+
+CLIENT_ID, CLIENT_SECRET = "acme-books", "s3cret-for-tests"
+
+
+def make_oauth_app(tmp_path, **settings):
+    options = ReadOptions(engine="fake", orientation=False)
+    config = ServerSettings(api_key_hashes=[hash_key(KEY)], client_secret_hashes={CLIENT_ID: hash_key(CLIENT_SECRET)},
+                            db_path=str(tmp_path / "jobs.sqlite3"), options=options, warm_up=False, **settings)
+    return create_app(config, reader=Reader(options))
+
+
+def test_oauth_client_credentials_token_endpoint(tmp_path):
+    """POST /v1/token (RFC 6749 section 4.4): form or HTTP Basic credentials, errors as section 5.2 says;
+    the token authenticates like a key, and a client's jobs are its own across tokens."""
+    with TestClient(make_oauth_app(tmp_path)) as api:
+        bad_grant = api.post("/v1/token", data={"grant_type": "password", "client_id": CLIENT_ID,
+                                                "client_secret": CLIENT_SECRET})
+        assert bad_grant.status_code == 400 and bad_grant.json()["error"] == "unsupported_grant_type"
+        missing = api.post("/v1/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID})
+        assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+        wrong = api.post("/v1/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                                            "client_secret": "nope"})
+        assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+        unknown = api.post("/v1/token", auth=("someone", CLIENT_SECRET), data={"grant_type": "client_credentials"})
+        assert unknown.status_code == 401
+        form = api.post("/v1/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                                           "client_secret": CLIENT_SECRET})
+        assert form.status_code == 200 and form.headers["cache-control"] == "no-store"
+        body = form.json()
+        assert body["token_type"] == "Bearer" and body["expires_in"] == 900 and len(body["access_token"]) > 40
+        basic = api.post("/v1/token", auth=(CLIENT_ID, CLIENT_SECRET), data={"grant_type": "client_credentials"})
+        assert basic.status_code == 200 and basic.json()["access_token"] != body["access_token"]
+        first = {"Authorization": f"Bearer {body['access_token']}"}
+        second = {"Authorization": f"Bearer {basic.json()['access_token']}"}
+        assert api.get("/readyz", headers=first).status_code == 200
+        assert api.get("/readyz", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+        job = api.post("/v1/documents?async=true", headers=first, files={"file": ("a.png", png())}).json()["id"]
+        assert api.get(f"/v1/jobs/{job}", headers=second).status_code == 200  # same client, other token
+        assert api.get(f"/v1/jobs/{job}", headers=AUTH).status_code == 404  # an API key is another owner
+
+
+def test_client_with_client_credentials_renews_its_token(tmp_path):
+    """clearocr.client.Client(client_id=, client_secret=) against a real server on loopback: reads,
+    renews an expired token by itself, and a wrong secret is an AuthenticationError (an OcrException)."""
+    from clearocr.client import AuthenticationError
+    from clearocr.exceptions import OcrException
+
+    port = _free_port()
+    app = make_oauth_app(tmp_path, token_ttl=1.0)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.02)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with Client(url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as client:
+            assert client.read(png(), filename="one.png")["source"] == "one.png"
+            time.sleep(1.2)  # the token has expired
+            assert client.read(png(), filename="two.png")["source"] == "two.png"
+        with Client(url, client_id=CLIENT_ID, client_secret="wrong") as client:
+            with pytest.raises(AuthenticationError) as refused:
+                client.read(png())
+            assert isinstance(refused.value, OcrException) and "invalid_client" in str(refused.value)
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -3,6 +3,13 @@
 Needs the ``server`` extra: ``pip install 'clearocr[server]'``.
 """
 
-from clearocr.server.app import ServerSettings, create_app, hash_key, load_key_hashes
+from clearocr.server.app import (
+    ServerSettings,
+    TokenIssuer,
+    create_app,
+    hash_key,
+    load_client_hashes,
+    load_key_hashes,
+)
 
-__all__ = ["ServerSettings", "create_app", "hash_key", "load_key_hashes"]
+__all__ = ["ServerSettings", "TokenIssuer", "create_app", "hash_key", "load_client_hashes", "load_key_hashes"]

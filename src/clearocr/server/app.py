@@ -49,11 +49,16 @@ class ServerSettings(BaseModel):
 
     Attributes:
         api_key_hashes: SHA-256 hex digests of the accepted API keys.
+        client_secret_hashes: OAuth 2.0 client-credentials clients (RFC 6749 section 4.4): client id ->
+            SHA-256 hex digest of its secret; they get short-lived bearer tokens at ``POST /v1/token``.
         db_path: SQLite database holding jobs and results.
         options: default reading options (clients may override the non-server-only ones).
     """
 
     api_key_hashes: list[str] = Field(default_factory=list)
+    client_secret_hashes: dict[str, str] = Field(
+        default_factory=dict, description="OAuth 2.0 clients: client id -> SHA-256 hex of its secret.")
+    token_ttl: float = Field(900.0, gt=0, le=86400, description="Seconds a client-credentials access token is valid.")
     db_path: str = "clearocr-jobs.sqlite3"
     options: ReadOptions = Field(default_factory=ReadOptions)
     workers: int = Field(1, ge=1, description="Documents read at the same time.")
@@ -90,6 +95,81 @@ def load_key_hashes(keys_env: str | None = None, keys_file: str | Path | None = 
                     raise OptionsError(f"{keys_file}: {line[:12]}... is not a SHA-256 hex digest")
                 hashes.append(line.lower())
     return hashes
+
+
+def load_client_hashes(clients_env: str | None = None, clients_file: str | Path | None = None) -> dict[str, str]:
+    """OAuth 2.0 clients: ``CLEAROCR_CLIENTS`` (comma-separated ``client_id:secret`` pairs, hashed
+    here) and a clients file (one ``client_id sha256-hex-of-secret`` per line, ``#`` comments; see
+    ``clearocr client-credentials``).
+
+    Raises:
+        OptionsError: a malformed entry (naming the file and the client id).
+    """
+    clients: dict[str, str] = {}
+    raw = clients_env if clients_env is not None else os.environ.get("CLEAROCR_CLIENTS", "")
+    for pair in (p.strip() for p in raw.split(",") if p.strip()):
+        client_id, sep, secret = pair.partition(":")
+        if not sep or not client_id or not secret:
+            raise OptionsError("CLEAROCR_CLIENTS: each entry is client_id:secret")
+        clients[client_id] = hash_key(secret)
+    if clients_file:
+        for line in Path(clients_file).read_text(encoding="utf-8").splitlines():
+            parts = line.split("#", 1)[0].split()
+            if not parts:
+                continue
+            digest = parts[-1].lower().removeprefix("sha256:")
+            if len(parts) != 2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise OptionsError(f"{clients_file}: {parts[0][:40]}: expected 'client_id sha256-hex'")
+            clients[parts[0]] = digest
+    return clients
+
+
+class TokenIssuer:
+    """Short-lived bearer tokens for OAuth 2.0 client credentials (RFC 6749 section 4.4).
+
+    Tokens are random (256 bits), kept only as SHA-256 digests in memory with their expiry and owner;
+    a restart invalidates them and clients fetch a new one (the client does so on a 401).
+
+    Args:
+        clients: client id -> SHA-256 hex of its secret.
+        ttl: token lifetime in seconds.
+    """
+
+    def __init__(self, clients: dict[str, str], ttl: float) -> None:
+        self._clients = {cid: bytes.fromhex(h) for cid, h in clients.items()}
+        self.ttl = ttl
+        self._tokens: dict[bytes, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def owner(client_id: str) -> str:
+        """The job owner id of a client (every token of one client sees the same jobs)."""
+        return hashlib.sha256(f"client:{client_id}".encode("utf-8")).hexdigest()
+
+    def check_client(self, client_id: str, secret: str) -> bool:
+        """Whether ``secret`` is the client's (compared in constant time; unknown ids take as long)."""
+        stored = self._clients.get(client_id, b"\0" * 32)
+        ok = hmac.compare_digest(hashlib.sha256(secret.encode("utf-8")).digest(), stored)
+        return ok and client_id in self._clients
+
+    def issue(self, client_id: str) -> str:
+        import secrets
+
+        token = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        with self._lock:
+            for digest in [d for d, (_, expiry) in self._tokens.items() if expiry <= now]:
+                del self._tokens[digest]
+            self._tokens[hashlib.sha256(token.encode("utf-8")).digest()] = (self.owner(client_id), now + self.ttl)
+        return token
+
+    def owner_of(self, token: str) -> str | None:
+        """The owner of a valid, unexpired token, else None."""
+        with self._lock:
+            entry = self._tokens.get(hashlib.sha256(token.encode("utf-8")).digest())
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
 
 
 class RequestGuard:
@@ -177,7 +257,8 @@ def create_app(settings: ServerSettings, *, reader=None):
     Raises:
         OptionsError: no API key configured.
     """
-    from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+    from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+    from fastapi.security import HTTPBasic, HTTPBasicCredentials
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
     from starlette.concurrency import run_in_threadpool
@@ -190,9 +271,11 @@ def create_app(settings: ServerSettings, *, reader=None):
     from clearocr.pipeline import Reader
     from clearocr.server.jobs import DONE, FAILED, IdempotencyConflict, JobRunner, JobStore
 
-    if not settings.api_key_hashes:
-        raise OptionsError("no API key configured: set CLEAROCR_API_KEYS or pass --keys-file (see `clearocr api-key`)")
+    if not settings.api_key_hashes and not settings.client_secret_hashes:
+        raise OptionsError("no API key or client configured: set CLEAROCR_API_KEYS or pass --keys-file (see "
+                           "`clearocr api-key`), or CLEAROCR_CLIENTS / --clients-file (see `clearocr client-credentials`)")
     key_hashes = [bytes.fromhex(h) for h in settings.api_key_hashes]
+    tokens = TokenIssuer(settings.client_secret_hashes, settings.token_ttl)
     state: dict[str, Any] = {}
     waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
     waiters_lock = threading.Lock()
@@ -286,7 +369,9 @@ def create_app(settings: ServerSettings, *, reader=None):
         matched = False
         for stored in key_hashes:  # no early exit: the time does not depend on which key matched
             matched |= hmac.compare_digest(digest, stored)
-        return digest.hex() if matched else None
+        if matched:
+            return digest.hex()
+        return tokens.owner_of(presented)  # an OAuth 2.0 access token
 
     def owner_of(request: Request) -> str:
         return request.scope.get("state", {}).get("owner", "")
@@ -458,7 +543,35 @@ def create_app(settings: ServerSettings, *, reader=None):
             return _error(404, "NotFound", f"no job {job_id[:64]}")
         return None
 
-    return RequestGuard(app, authenticate, settings.max_upload_bytes + 64 * 1024)
+    @app.post("/v1/token", tags=["auth"], responses={400: {}, 401: {}})
+    async def token(
+        request: Request,
+        grant_type: str = Form(..., description="client_credentials"),
+        client_id: Optional[str] = Form(None),
+        client_secret: Optional[str] = Form(None),
+        scope: Optional[str] = Form(None, description="Ignored: a token allows everything an API key does."),
+        basic: Optional[HTTPBasicCredentials] = Depends(HTTPBasic(auto_error=False)),
+    ):
+        """OAuth 2.0 client credentials (RFC 6749 section 4.4): a client id and secret, in the form or
+        in HTTP Basic auth, for a bearer access token valid ``expires_in`` seconds. Errors follow
+        RFC 6749 section 5.2 (``{"error": "invalid_client"}``, ...)."""
+        if basic is not None:
+            client_id, client_secret = basic.username, basic.password
+        if grant_type != "client_credentials":
+            return JSONResponse(status_code=400, content={
+                "error": "unsupported_grant_type", "error_description": "only client_credentials is supported"})
+        if not client_id or not client_secret:
+            return JSONResponse(status_code=400, content={
+                "error": "invalid_request", "error_description": "client_id and client_secret are required"})
+        if not tokens.check_client(client_id, client_secret):
+            return JSONResponse(status_code=401, headers={"WWW-Authenticate": 'Basic realm="clearocr"'},
+                                content={"error": "invalid_client", "error_description": "unknown client or wrong secret"})
+        return JSONResponse(content={"access_token": tokens.issue(client_id), "token_type": "Bearer",
+                                     "expires_in": int(tokens.ttl)},
+                            headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    return RequestGuard(app, authenticate, settings.max_upload_bytes + 64 * 1024,
+                        open_paths=frozenset({"/healthz", "/v1/token"}))
 
 
 def _parse_options(options: str | None) -> dict[str, Any]:
