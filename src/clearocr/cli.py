@@ -57,10 +57,11 @@ def _server_help(name: str) -> str:
     return _server_field(name).description or ""
 
 
-#: Choices derived from their single definitions: the exporters and the ReadOptions field.
-OutputFormat = Enum("OutputFormat", {name: name for name in FORMATS}, type=str)
-PdfText = Enum("PdfText", {v: v for v in get_args(_FIELDS["pdf_text"].annotation)}, type=str)
-CorrectMode = Enum("CorrectMode", {v: v for v in get_args(_FIELDS["correct"].annotation)}, type=str)
+#: Choices derived from their single definitions: the exporters and the ReadOptions field. (Built at
+#: run time, so mypy cannot list their members: hence the ignores.)
+OutputFormat = Enum("OutputFormat", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+PdfText = Enum("PdfText", {v: v for v in get_args(_FIELDS["pdf_text"].annotation)}, type=str)  # type: ignore[misc]
+CorrectMode = Enum("CorrectMode", {v: v for v in get_args(_FIELDS["correct"].annotation)}, type=str)  # type: ignore[misc]
 
 
 class ExtractKind(str, Enum):
@@ -287,7 +288,7 @@ def extract(
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
-    results: list[tuple[Path, dict]] = []
+    results: list[tuple[Path, dict[str, Any]]] = []
     failures = 0
     with Reader(options) as reader:
         llm = None
@@ -300,12 +301,12 @@ def extract(
         for path in files:
             try:
                 document = reader.read(path)
-                fields = RuleExtractor(options.languages).extract(document)
+                extracted = RuleExtractor(options.languages).extract(document)
                 if llm is not None:
                     from clearocr.extraction.llm import LLMExtractor, merge
 
-                    fields = merge(fields, LLMExtractor(llm, options.languages).extract(document))
-                fields = fields.to_dict()
+                    extracted = merge(extracted, LLMExtractor(llm, options.languages).extract(document))
+                fields = extracted.to_dict()
             except Exception as exc:  # one bad file must not stop the others
                 failures += 1
                 stderr.print(f"[red]error:[/red] {escape(str(_as_error(path, exc)))}")

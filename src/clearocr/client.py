@@ -27,6 +27,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from collections.abc import Generator
 from typing import Any, BinaryIO
 
 import httpx
@@ -133,7 +134,7 @@ class ClientCredentialsAuth(httpx.Auth):
         # Renew a little early so a request never arrives with a token that expires on the way.
         self._expires = time.monotonic() + max(1.0, float(body.get("expires_in", 300)) * 0.9)
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         with self._lock:
             fresh = self._token is not None and time.monotonic() < self._expires
         if not fresh:

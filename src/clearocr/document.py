@@ -215,8 +215,8 @@ class Page:
         source_size = p.get("source_size")
         return cls(p["number"], p["width"], p["height"], p.get("dpi"), p.get("rotation", 0), lines,
                    steps, p.get("text_source", "ocr"), p.get("engine", ""),
-                   tuple(source_size) if source_size else None,  # type: ignore[arg-type]
-                   tuple(p.get("transform", IDENTITY)))  # type: ignore[arg-type]
+                   tuple(source_size) if source_size else None,
+                   tuple(p.get("transform", IDENTITY)))
 
 
 @dataclass

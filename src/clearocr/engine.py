@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from PIL import Image as PILImage
 
@@ -32,6 +32,10 @@ from clearocr import exceptions  # noqa: F401  (the tutorials' ``ocr.exceptions.
 from clearocr.document import Document
 from clearocr.errors import ClearOCRError, OptionsError, UnsupportedInputError
 from clearocr.options import ReadOptions
+
+if TYPE_CHECKING:
+    from clearocr.client import Client
+    from clearocr.pipeline import Reader
 
 
 class Language(str, Enum):
@@ -233,8 +237,8 @@ class OcrEngine:
                  **options: Any) -> None:
         self._options = ReadOptions.build(languages=_language_codes(language),
                                           mode=RecognitionMode(recognition_mode).value, **options)
-        self._reader = None
-        self._client = None
+        self._reader: Reader | None = None
+        self._client: Client | None = None
         if client_id or client_secret or base_url:
             from clearocr.client import Client
 
@@ -304,6 +308,7 @@ class OcrEngine:
         return self.result
 
     def _recognize_remote(self, options: ReadOptions) -> Document:
+        assert self.image is not None and self._client is not None
         source = self.image.source
         if isinstance(source, PILImage.Image):
             buffer = io.BytesIO()

@@ -45,7 +45,8 @@ def __getattr__(name: str) -> type[BaseException]:
     if name in ("APIError", "AuthenticationError"):
         from clearocr import client
 
-        return getattr(client, name)  # type: ignore[no-any-return]
+        error: type[BaseException] = getattr(client, name)
+        return error
     if name == "LLMError":
         from clearocr.llm import LLMError
 

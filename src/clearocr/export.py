@@ -27,7 +27,7 @@ def to_dict(document: Document) -> dict[str, Any]:
 
     After post-processing, ``text`` stays the raw OCR text and ``corrected_text`` and ``corrections``
     are added (line and word texts in ``pages`` are the corrected ones)."""
-    data = {
+    data: dict[str, Any] = {
         "schema": SCHEMA,
         "source": document.source,
         "languages": document.languages,
@@ -365,9 +365,9 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w",
-                       **({} if isinstance(content, bytes) else {"encoding": "utf-8"})) as handle:
-            handle.write(content)
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)

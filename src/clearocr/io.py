@@ -259,7 +259,7 @@ def check_aspect(name: str, width: int, height: int) -> None:
 
 
 def _image_dpi(image: Image.Image) -> float | None:
-    dpi = image.info.get("dpi")
+    dpi: Any = image.info.get("dpi")
     try:
         value = float(dpi[0]) if isinstance(dpi, (tuple, list)) else float(dpi)
     except (TypeError, ValueError):
@@ -486,7 +486,7 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
         if exc.errno == errno.ELOOP:
             raise InputError(name, "symbolic link loop (the link points back to itself)") from None
         if exc.errno == errno.ENOENT and os.path.islink(path):
-            raise InputNotFoundError(name, f"dangling symbolic link: its target {os.readlink(path)!r} does not exist") from None
+            raise InputNotFoundError(name, f"dangling symbolic link: its target {os.readlink(os.fspath(path))!r} does not exist") from None
         if exc.errno == errno.ENOENT:
             raise InputNotFoundError(name, "no such file") from None
         if exc.errno == errno.EACCES:

@@ -124,7 +124,7 @@ def _separated(words: list[Any], min_gap: float = 0.2) -> list[tuple[int, int, i
         mid = (a[2] + b[0]) / 2.0
         a[2] = int(max(a[0] + 0.75 * (a[2] - a[0]), min(a[2], mid - gap / 2.0)))
         b[0] = int(round(min(b[2] - 0.75 * (b[2] - b[0]), max(b[0], mid + gap / 2.0))))
-    return [tuple(b) for b in boxes]  # type: ignore[misc]
+    return [(b[0], b[1], b[2], b[3]) for b in boxes]
 
 
 @dataclass
@@ -199,8 +199,7 @@ def _ocr_tree(plan: _LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> An
         if lines:
             paragraphs.append(OcrElement(
                 ocr_class=OcrClass.PARAGRAPH,
-                bbox=box(union([(int(x.bbox.left), int(x.bbox.top), int(x.bbox.right), int(x.bbox.bottom))
-                                for x in lines])),
+                bbox=box(union([b for line in block for _, b, _ in line])),
                 children=lines))
     return OcrElement(ocr_class=OcrClass.PAGE, bbox=BoundingBox(0, 0, plan.width, plan.height),
                       children=paragraphs, dpi=dpi, page_number=number - 1)

@@ -202,8 +202,8 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
         # Near 45 degrees, turning either way by about 45 aligns the lines; prefer the way that makes
         # them horizontal (the row profile is the sharper one), so orientation has less to do.
         other = best - 90.0 if best > 0 else best + 90.0
-        rows_best, columns_best = fine_score.profiles(best)  # type: ignore[attr-defined]
-        rows_other, columns_other = fine_score.profiles(other)  # type: ignore[attr-defined]
+        rows_best, columns_best = fine_score.profiles(best)
+        rows_other, columns_other = fine_score.profiles(other)
         if rows_other * columns_best > rows_best * columns_other:  # rows/columns sharper at `other`
             best = other
     return round(best, 2)

@@ -25,7 +25,13 @@ from typing import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
-from clearocr.correction.lexical import CONFUSION_COST, NUMBER_SHAPE, LexicalCorrector, _TOKEN, weighted_distance
+from clearocr.correction.lexical import (
+    CONFUSION_COST,
+    NUMBER_SHAPE,
+    LexicalCorrector,
+    split_token,
+    weighted_distance,
+)
 from clearocr.document import Document
 from clearocr.llm import LLMBackend, LLMError
 
@@ -100,8 +106,8 @@ class LLMCorrectionCorrector:
     def _acceptable(self, old: str, new: str, confidence: float | None) -> bool:
         if old == new:
             return False
-        old_core = _TOKEN.match(old).group(2)
-        new_core = _TOKEN.match(new).group(2)
+        old_core = split_token(old)[1]
+        new_core = split_token(new)[1]
         if old_core == new_core:
             # Punctuation moved around a word's letters; around a number it may be a decimal separator.
             return not any(ch.isdigit() for ch in old) and old.strip(".,;:") == new.strip(".,;:")
@@ -141,7 +147,7 @@ class LLMCorrectionCorrector:
                 c is not None and c >= self.lexical.word_confidence for c in confidences):
             return False  # a sure word's letters changed
         for word in new:
-            core = _TOKEN.match(word).group(2)
+            core = split_token(word)[1]
             if word in old or not core:
                 continue  # an OCR token kept, or punctuation alone
             if not core.isalpha() or not self.lexical._known(core):
@@ -154,7 +160,8 @@ class LLMCorrectionCorrector:
         proposed = proposal.split()
         result = list(tokens)
         blocks: list[list[int]] = []
-        for tag, i1, i2, j1, j2 in Levenshtein.opcodes(tokens, proposed):
+        for opcode in Levenshtein.opcodes(tokens, proposed):
+            tag, i1, i2, j1, j2 = opcode.tag, opcode.src_start, opcode.src_end, opcode.dest_start, opcode.dest_end
             if tag == "equal":
                 continue
             if blocks and blocks[-1][1] == i1 and blocks[-1][3] == j1:  # adjacent differences: one edit

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 from clearocr.document import Document
 
@@ -68,6 +68,14 @@ NUMBER_SHAPE = re.compile(r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?|\d+|\d{1,4}[/.
 _TOKEN = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 
 
+def split_token(token: str) -> tuple[str, str, str]:
+    """``(leading punctuation, core, trailing punctuation)`` of a token: ``"(Total:"`` ->
+    ``("(", "Total", ":")``."""
+    match = _TOKEN.match(token)
+    assert match is not None  # the pattern matches every string
+    return match.group(1), match.group(2), match.group(3)
+
+
 def channel_log10(printed: str, true: str) -> float:
     """log10 P(``printed`` | ``true``), the OCR error model: :data:`EDIT_LOG10` per unit of
     :func:`weighted_distance` (0 for identical words, -1.2 for one OCR confusion, -4 for another edit)."""
@@ -102,7 +110,7 @@ def weighted_distance(printed: str, candidate: str) -> float:
 
 
 @lru_cache(maxsize=8)
-def _lexicon(language: str, size: int) -> tuple[dict[str, float], object]:
+def _lexicon(language: str, size: int) -> tuple[dict[str, float], Any]:
     """(word -> zipf frequency, SymSpell index) for ``language``; built once per process."""
     from symspellpy import SymSpell
     from wordfreq import top_n_list, zipf_frequency
@@ -206,7 +214,7 @@ class LexicalCorrector:
 
     def correct_token(self, token: str, confidence: float | None = None) -> str:
         """The corrected token (or ``token`` unchanged). ``confidence`` is the OCR's, None if unknown."""
-        lead, core, trail = _TOKEN.match(token).groups()
+        lead, core, trail = split_token(token)
         if not core:
             return token
         letters = sum(ch.isalpha() for ch in core)
@@ -309,7 +317,7 @@ class LexicalCorrector:
         """Whether a token may be changed at all: alphabetic, at least two letters, not an acronym or
         a hint, not read with high confidence, and unknown to the lexicon or (with
         ``real_word_margin`` set) known."""
-        core = _TOKEN.match(token).group(2)
+        core = split_token(token)[1]
         if len(core) < 2 or not core.isalpha() or (core.isupper() and len(core) <= 3):
             return False
         if confidence is not None and confidence >= self.word_confidence:
@@ -322,11 +330,12 @@ class LexicalCorrector:
         noisy-channel score comes within ``band`` Zipf units of the printed word's keep score."""
         if not self.is_correctable(token, confidence):
             return False
-        core = _TOKEN.match(token).group(2)
+        core = split_token(token)[1]
         if not self._known(core):
             return True
+        keep = self.keep_score(core)
         options = self.candidates(core)[:1]
-        return bool(options) and options[0][1] + options[0][2] > self.keep_score(core) - band
+        return keep is not None and bool(options) and options[0][1] + options[0][2] > keep - band
 
     def correct_text(self, text: str) -> str:
         """Correct plain text (no confidences known), keeping its whitespace. The two halves of a word

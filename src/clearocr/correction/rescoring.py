@@ -18,7 +18,7 @@ import math
 import re
 from typing import Iterable
 
-from clearocr.correction.lexical import LexicalCorrector, _match_case, _TOKEN, line_break_fragments
+from clearocr.correction.lexical import LexicalCorrector, _match_case, line_break_fragments, split_token
 from clearocr.document import Document
 from clearocr.llm import LLMBackend
 
@@ -65,8 +65,10 @@ class LLMRescoringCorrector:
         token = tokens[index]
         if not self.lexical.is_correctable(token, confidence):
             return token
-        lead, core, trail = _TOKEN.match(token).groups()
+        lead, core, trail = split_token(token)
         keep = self.lexical.keep_score(core)
+        if keep is None:
+            return token
         options = [option for option in self.lexical.candidates(core)[: self.max_candidates]
                    if option[1] + option[2] > keep - self.band]
         if not options:

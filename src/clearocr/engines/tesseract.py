@@ -157,7 +157,8 @@ class TesseractEngine(OcrEngine):
             box = iterator.BoundingBox(RIL.WORD)
             if text and text.strip() and box:
                 confidence = max(0.0, min(1.0, iterator.Confidence(RIL.WORD) / 100.0))
-                words.append(Word(text.strip(), tuple(int(v) for v in box), confidence))
+                x0, y0, x1, y1 = (int(v) for v in box)
+                words.append(Word(text.strip(), (x0, y0, x1, y1), confidence))
             if not iterator.Next(RIL.WORD):
                 break
         flush()

@@ -128,7 +128,7 @@ def footer_names(text: str) -> list[tuple[str, int, int]]:
     ("e-Luscious Nederland B.V.", "(VAT of Storyblok GmbH ..." -> "Storyblok GmbH"), extended by
     "& Co. KG".
     """
-    found = []
+    found: list[tuple[str, int, int]] = []
     for match in LEGAL_SUFFIX.finditer(text):
         if re.fullmatch(r"(?i)co\.|as|ag|kg|company", match.group(0)) and found and match.start() <= found[-1][2] + 6:
             continue  # the "Co. KG" of a name already taken
@@ -254,7 +254,7 @@ def arithmetic_total(fields: InvoiceFields) -> Decimal | None:
         return Decimal(fields.subtotal.value) + Decimal(fields.tax_amount.value)
     if fields.line_items and not fields.subtotal and not fields.tax_amount:
         amounts = [Decimal(item.amount.value) for item in fields.line_items if item.amount]
-        return sum(amounts) if amounts else None
+        return sum(amounts, Decimal(0)) if amounts else None
     return None
 
 
@@ -386,15 +386,17 @@ class RuleExtractor:
         quantity_i = numbers[0] if len(numbers) >= 3 or "." not in words[numbers[0]].text else None
         unit_i = numbers[-2] if len(numbers) >= 3 or quantity_i is None else None
         consistent = False
+        known = [v for v in values if v is not None]  # all of them (checked above): typed as known
+        amount = known[-1]
         if quantity_i is not None and unit_i is not None:
-            consistent = abs(values[numbers.index(quantity_i)] * values[numbers.index(unit_i)] - amount) <= Decimal("0.011")
+            consistent = abs(known[numbers.index(quantity_i)] * known[numbers.index(unit_i)] - amount) <= Decimal("0.011")
         certainty = 0.9 if consistent else 0.6
         item = LineItem(
             description=make_field(ref, Match(description, description, 0, len(description)), certainty, "item_description"),
             amount=field(amount_i, f"{amount:.2f}", certainty, "item_amount"),
         )
         if quantity_i is not None:
-            item.quantity = field(quantity_i, f"{values[numbers.index(quantity_i)].normalize():f}", certainty, "item_quantity")
+            item.quantity = field(quantity_i, f"{known[numbers.index(quantity_i)].normalize():f}", certainty, "item_quantity")
         if unit_i is not None:
             item.unit_price = field(unit_i, f"{values[numbers.index(unit_i)]:.2f}", certainty, "item_unit_price")
         return item, consistent
@@ -546,7 +548,8 @@ class RuleExtractor:
         header = first_page[:8]
         heights = sorted(r.line.bbox[3] - r.line.bbox[1] for r in first_page)
         median = max(1, heights[len(heights) // 2])
-        best = None
+        # (score, header position or None for a footer name, line, (footer name, start, end) or None)
+        best: tuple[float, int | None, LineRef, tuple[str, int, int] | None] | None = None
         footer = [r for r in first_page[-10:] if r not in header]
         footer_text = " ".join(r.text for r in footer).casefold()
         header_text = " ".join(r.text for r in header).casefold()
@@ -572,7 +575,7 @@ class RuleExtractor:
             if suffix and len(key) >= 4 and key in footer_text:
                 score += 1.5  # the same name in the footer's legal details
             if best is None or score > best[0]:
-                best = (score, position, ref)
+                best = (score, position, ref, None)
         # Footer: the issuer's legal name next to its registers and tax ids ("Kvk", "BTW", "HRB" ...).
         for index, ref in enumerate(footer):
             nearby = " ".join(r.text for r in footer[index: index + 4])
@@ -583,7 +586,7 @@ class RuleExtractor:
                     best = (score, None, ref, (name, start, end))
         if best is None:
             return None, None
-        if len(best) == 4:
+        if best[3] is not None:
             ref = best[2]
             name, start, end = best[3]
             value = _canonical_legal_form(name)
@@ -704,7 +707,8 @@ class RuleExtractor:
             adjust(fields.tax_rate, 1.1 if ok else 0.8)
         if fields.line_items and (fields.subtotal or fields.total):
             target = fields.subtotal or fields.total
-            items_sum = sum(Decimal(item.amount.value) for item in fields.line_items if item.amount)
+            items_sum = sum((Decimal(item.amount.value) for item in fields.line_items if item.amount), Decimal(0))
+            assert target is not None
             ok = abs(items_sum - Decimal(target.value)) <= Decimal("0.02")
             fields.checks["line_items_sum_equals_" + ("subtotal" if fields.subtotal else "total")] = ok
             for item in fields.line_items:

@@ -75,7 +75,7 @@ class OpenAICompatibleBackend(LLMBackend):
             "repeat_penalty": 1.0,
         }
         formats = self._response_formats(response_format)
-        data = None
+        data: dict[str, Any] = {}
         for index, form in enumerate(formats):
             if form is not None:
                 payload["response_format"] = form
@@ -103,7 +103,7 @@ class OpenAICompatibleBackend(LLMBackend):
         schema = response_format["schema"]
         openai_style = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
         llamacpp_style = {"type": "json_object", "schema": schema}
-        styles = [openai_style, llamacpp_style]
+        styles: list[dict[str, Any] | None] = [openai_style, llamacpp_style]
         if getattr(self, "_schema_style", None) == "json_object":
             styles.reverse()
         return styles

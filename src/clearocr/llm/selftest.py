@@ -230,7 +230,7 @@ def _child(model: str, n_gpu_layers: int, extra_bufts: bool) -> None:
     if not np.isfinite(rows).all():
         raise SystemExit("non-finite logits")
     out = llm.create_completion(PROMPT, max_tokens=4, temperature=0.0, top_k=1)
-    text = out["choices"][0]["text"]
+    text = out["choices"][0]["text"]  # type: ignore[index]  # not streamed: one response dict
     print(json.dumps({"text": text, "tokens": len(tokens), "max_logit": float(rows.max())}))
     assert not math.isnan(float(rows.max()))
     llm.close()

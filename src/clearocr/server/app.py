@@ -301,8 +301,12 @@ def create_app(settings: ServerSettings, *, reader=None):
     def on_finish(job_id: str) -> None:
         with waiters_lock:
             waiting = waiters.pop(job_id, [])
+        def wake(future: asyncio.Future) -> None:
+            if not future.done():
+                future.set_result(True)
+
         for loop, future in waiting:
-            loop.call_soon_threadsafe(lambda future=future: future.done() or future.set_result(True))
+            loop.call_soon_threadsafe(wake, future)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
