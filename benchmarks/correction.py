@@ -99,7 +99,9 @@ class ReplyCache:
     def chat(self, messages, **options):
         from clearocr.llm import Completion
 
-        key = self._hash(json.dumps([messages, options.get("max_tokens")], sort_keys=True).encode()).hexdigest()
+        key = self._hash(
+            json.dumps([messages, options.get("max_tokens")], sort_keys=True).encode()
+        ).hexdigest()
         if key not in self.replies:
             self.replies[key] = self.backend.chat(messages, **options).text
             with self.path.open("a", encoding="utf-8") as handle:
@@ -107,16 +109,22 @@ class ReplyCache:
         return Completion(text=self.replies[key], finish_reason="stop")
 
 
-def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: list[str]) -> tuple[int, int, int]:
+def damage(
+    raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: list[str]
+) -> tuple[int, int, int]:
     """(tokens changed, right tokens changed, right digit tokens changed)."""
     right = set()
-    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(raw_tokens, reference_tokens):
+    for tag, i1, i2, _j1, _j2 in Levenshtein.opcodes(raw_tokens, reference_tokens):
         if tag == "equal":
             right.update(range(i1, i2))
     # Raw tokens the corrector changed: those outside the equal runs of a raw -> fixed alignment (a
     # merge or split changes its tokens only, not the position of every token after it).
-    changed = [i for tag, i1, i2, _, _ in Levenshtein.opcodes(raw_tokens, fixed_tokens) if tag != "equal"
-               for i in range(i1, i2)]
+    changed = [
+        i
+        for tag, i1, i2, _, _ in Levenshtein.opcodes(raw_tokens, fixed_tokens)
+        if tag != "equal"
+        for i in range(i1, i2)
+    ]
     bad = [i for i in changed if i in right]
     return len(changed), len(bad), sum(1 for i in bad if any(ch.isdigit() for ch in raw_tokens[i]))
 
@@ -124,18 +132,26 @@ def damage(raw_tokens: list[str], fixed_tokens: list[str], reference_tokens: lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--offset", type=int, default=0, help="skip the first N documents of each dataset (split a long run)")
+    parser.add_argument(
+        "--offset", type=int, default=0, help="skip the first N documents of each dataset (split a long run)"
+    )
     parser.add_argument("--datasets", default="sroie,bln600,hipe,funsd")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "correction.json"))
     parser.add_argument("--markdown", default=None)
-    parser.add_argument("--reply-cache", default=None,
-                        help="JSONL file of the model's chat replies by prompt: a rerun (another guard) reuses them")
-    parser.add_argument("--correctors", default="lexical",
-                        help="comma-separated: lexical, lexical+llm (rescoring), lexical+llm_correction (generative)")
+    parser.add_argument(
+        "--reply-cache",
+        default=None,
+        help="JSONL file of the model's chat replies by prompt: a rerun (another guard) reuses them",
+    )
+    parser.add_argument(
+        "--correctors",
+        default="lexical",
+        help="comma-separated: lexical, lexical+llm (rescoring), lexical+llm_correction (generative)",
+    )
     args = parser.parse_args()
     from clearocr.correction import apply_postprocessors
     from clearocr.correction.lexical import LexicalCorrector
-    from clearocr.metrics import cer, normalize_text, wer
+    from clearocr.metrics import normalize_text, wer
 
     lexical = LexicalCorrector(["en"])
     lexical.correct_text("warm up the lexicon")
@@ -157,10 +173,15 @@ def main() -> int:
             # CLEAROCR_LLM_URL: an OpenAI-compatible server instead (llama_cpp.server on loopback).
             if backend is None:
                 if os.environ.get("CLEAROCR_LLM_URL"):
-                    backend = create_backend("openai", base_url=os.environ["CLEAROCR_LLM_URL"], model="default")
+                    backend = create_backend(
+                        "openai", base_url=os.environ["CLEAROCR_LLM_URL"], model="default"
+                    )
                 else:
-                    backend = create_backend("llamacpp", model=os.environ.get("CLEAROCR_LLM_MODEL"),
-                                             n_ctx=int(os.environ.get("CLEAROCR_LLM_CTX", "2048")))
+                    backend = create_backend(
+                        "llamacpp",
+                        model=os.environ.get("CLEAROCR_LLM_MODEL"),
+                        n_ctx=int(os.environ.get("CLEAROCR_LLM_CTX", "2048")),
+                    )
                 if args.reply_cache:
                     backend = ReplyCache(backend, Path(args.reply_cache))
             if corrector_name == "lexical+llm_correction":
@@ -169,15 +190,28 @@ def main() -> int:
                 rescoring = LLMRescoringCorrector(backend, lexical=lexical)
 
             class Chain:
+                def __init__(self, second):
+                    self.second = second
+
                 def correct_text(self, text):
-                    return rescoring.correct_text(lexical.correct_text(text))
+                    return self.second.correct_text(lexical.correct_text(text))
 
                 def process(self, document):
-                    return rescoring.process(lexical.process(document))
+                    return self.second.process(lexical.process(document))
 
-            corrector = Chain()
-        totals = {"ref": 0, "raw_err": 0, "fixed_err": 0, "wer_raw": 0.0, "wer_fixed": 0.0, "changed": 0,
-                  "damaged": 0, "digit_damaged": 0, "docs": 0, "seconds": 0.0}
+            corrector = Chain(rescoring)
+        totals = {
+            "ref": 0,
+            "raw_err": 0,
+            "fixed_err": 0,
+            "wer_raw": 0.0,
+            "wer_fixed": 0.0,
+            "changed": 0,
+            "damaged": 0,
+            "digit_damaged": 0,
+            "docs": 0,
+            "seconds": 0.0,
+        }
         if dataset == "sroie":
             source = sroie_pairs(args.limit)
         elif dataset == "bln600":
@@ -201,7 +235,10 @@ def main() -> int:
             totals["seconds"] += time.perf_counter() - started
             casefold = dataset == "sroie"
             ref = normalize_text(reference, casefold=casefold)
-            before, after = normalize_text(raw_text, casefold=casefold), normalize_text(fixed_text, casefold=casefold)
+            before, after = (
+                normalize_text(raw_text, casefold=casefold),
+                normalize_text(fixed_text, casefold=casefold),
+            )
             totals["ref"] += len(ref)
             totals["raw_err"] += Levenshtein.distance(ref, before)
             totals["fixed_err"] += Levenshtein.distance(ref, after)
@@ -212,25 +249,43 @@ def main() -> int:
             totals["damaged"] += damaged
             totals["digit_damaged"] += digit_damaged
             totals["docs"] += 1
-            print(f"{dataset} {corrector_name} {totals['docs']}: {time.perf_counter() - started:.1f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{dataset} {corrector_name} {totals['docs']}: {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         docs = max(1, totals["docs"])
-        raw_cer, fixed_cer = totals["raw_err"] / max(1, totals["ref"]), totals["fixed_err"] / max(1, totals["ref"])
-        summary.append({
-            "dataset": dataset, "corrector": corrector_name, "documents": totals["docs"],
-            "cer_before": raw_cer, "cer_after": fixed_cer,
-            "relative_change": (fixed_cer - raw_cer) / raw_cer if raw_cer else 0.0,
-            "wer_before": totals["wer_raw"] / docs, "wer_after": totals["wer_fixed"] / docs,
-            "words_changed": totals["changed"], "right_words_changed": totals["damaged"],
-            "right_digit_tokens_changed": totals["digit_damaged"], "seconds_per_document": totals["seconds"] / docs,
-        })
+        raw_cer, fixed_cer = (
+            totals["raw_err"] / max(1, totals["ref"]),
+            totals["fixed_err"] / max(1, totals["ref"]),
+        )
+        summary.append(
+            {
+                "dataset": dataset,
+                "corrector": corrector_name,
+                "documents": totals["docs"],
+                "cer_before": raw_cer,
+                "cer_after": fixed_cer,
+                "relative_change": (fixed_cer - raw_cer) / raw_cer if raw_cer else 0.0,
+                "wer_before": totals["wer_raw"] / docs,
+                "wer_after": totals["wer_fixed"] / docs,
+                "words_changed": totals["changed"],
+                "right_words_changed": totals["damaged"],
+                "right_digit_tokens_changed": totals["digit_damaged"],
+                "seconds_per_document": totals["seconds"] / docs,
+            }
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines = ["| dataset | corrector | docs | CER before | CER after | relative | WER before | WER after | words changed | right words changed | right digit tokens changed | s/doc |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| dataset | corrector | docs | CER before | CER after | relative | WER before | WER after | words changed | right words changed | right digit tokens changed | s/doc |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in summary:
-        lines.append(f"| {r['dataset']} | {r['corrector']} | {r['documents']} | {r['cer_before']:.2%} | {r['cer_after']:.2%} | "
-                     f"{r['relative_change']:+.1%} | {r['wer_before']:.1%} | {r['wer_after']:.1%} | {r['words_changed']} | "
-                     f"{r['right_words_changed']} | {r['right_digit_tokens_changed']} | {r['seconds_per_document']:.3f} |")
+        lines.append(
+            f"| {r['dataset']} | {r['corrector']} | {r['documents']} | {r['cer_before']:.2%} | {r['cer_after']:.2%} | "
+            f"{r['relative_change']:+.1%} | {r['wer_before']:.1%} | {r['wer_after']:.1%} | {r['words_changed']} | "
+            f"{r['right_words_changed']} | {r['right_digit_tokens_changed']} | {r['seconds_per_document']:.3f} |"
+        )
     table = "\n".join(lines) + f"\n\nPeak RSS {peak:.0f} MB (OCR excluded: cached).\n"
     print(table)
     tmp = Path(args.json + ".tmp")
@@ -239,7 +294,9 @@ def main() -> int:
     if args.markdown:
         from report import write_page
 
-        write_page(args.markdown, "# Correction benchmark\n\n```\n" + (__doc__ or "").strip() + "\n```\n\n" + table)
+        write_page(
+            args.markdown, "# Correction benchmark\n\n```\n" + (__doc__ or "").strip() + "\n```\n\n" + table
+        )
     return 0
 
 

@@ -50,8 +50,8 @@ def amount(text) -> str | None:
 
 def document_for(path: Path, mode: str, languages: str):
     """OCR (or text-layer) Document for ``path``, cached as JSON keyed by file name and mode."""
-    from clearocr.document import Document, Line, Page, Word
     import clearocr
+    from clearocr.document import Document, Line, Page, Word
 
     CACHE.mkdir(parents=True, exist_ok=True)
     cached = CACHE / f"{path.parent.name}__{path.name}__{mode}.json"
@@ -59,8 +59,15 @@ def document_for(path: Path, mode: str, languages: str):
         data = json.loads(cached.read_text())
         pages = []
         for p in data["pages"]:
-            lines = [Line(l["text"], tuple(l["bbox"]), l["confidence"],
-                          [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in l["words"]]) for l in p["lines"]]
+            lines = [
+                Line(
+                    ln["text"],
+                    tuple(ln["bbox"]),
+                    ln["confidence"],
+                    [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in ln["words"]],
+                )
+                for ln in p["lines"]
+            ]
             pages.append(Page(number=p["number"], width=p["width"], height=p["height"], lines=lines))
         return Document(source=data["source"], pages=pages)
     document = clearocr.read(path, languages=languages, pdf_text=mode)
@@ -77,10 +84,17 @@ def sroie(limit):
         parsed = dateparser.parse(key["date"].strip(), settings={"DATE_ORDER": "DMY"})  # Malaysian receipts
         truth_date = parsed.date().isoformat() if parsed else None
         yield {
-            "dataset": "sroie", "id": doc_id, "path": folder / "img" / f"{doc_id}.jpg", "modes": ["ocr"],
+            "dataset": "sroie",
+            "id": doc_id,
+            "path": folder / "img" / f"{doc_id}.jpg",
+            "modes": ["ocr"],
             "languages": "en",
-            "truth": {"company": alnum(key["company"]), "date": truth_date, "address": alnum(key["address"]),
-                      "total": amount(key["total"])},
+            "truth": {
+                "company": alnum(key["company"]),
+                "date": truth_date,
+                "address": alnum(key["address"]),
+                "total": amount(key["total"]),
+            },
         }
 
 
@@ -88,23 +102,45 @@ def invoices(limit):
     folder = DATA / "invoice2data-compare"
     items = []
     for gt_path in sorted(folder.glob("*.json")):
-        if gt_path.stem in ("AzureInterior", "SammyMaystoneLinesTest") or not (folder / f"{gt_path.stem}.pdf").exists():
+        if (
+            gt_path.stem in ("AzureInterior", "SammyMaystoneLinesTest")
+            or not (folder / f"{gt_path.stem}.pdf").exists()
+        ):
             continue
         gt = json.loads(gt_path.read_text())[0]
-        items.append({
-            "dataset": "invoice2data", "id": gt_path.stem, "path": folder / f"{gt_path.stem}.pdf",
-            "modes": ["ocr", "layer"], "languages": "en,fr,de,nl",
-            "truth": {"issuer": gt.get("issuer"), "date": gt.get("date"), "invoice_number": gt.get("invoice_number"),
-                      "total": amount(gt.get("amount")), "currency": gt.get("currency")},
-        })
+        items.append(
+            {
+                "dataset": "invoice2data",
+                "id": gt_path.stem,
+                "path": folder / f"{gt_path.stem}.pdf",
+                "modes": ["ocr", "layer"],
+                "languages": "en,fr,de,nl",
+                "truth": {
+                    "issuer": gt.get("issuer"),
+                    "date": gt.get("date"),
+                    "invoice_number": gt.get("invoice_number"),
+                    "total": amount(gt.get("amount")),
+                    "currency": gt.get("currency"),
+                },
+            }
+        )
     folder = DATA / "parsee-invoices"
     for gt in json.loads((folder / "ground_truth.json").read_text()):
-        items.append({
-            "dataset": "parsee", "id": Path(gt["file"]).stem[:40], "path": folder / gt["file"],
-            "modes": ["ocr", "layer"], "languages": "en,de",
-            "truth": {"issuer": gt.get("issuer"), "date": gt.get("date"), "total": amount(gt.get("total")),
-                      "currency": gt.get("currency") if gt.get("currency") in ("EUR", "USD") else None},
-        })
+        items.append(
+            {
+                "dataset": "parsee",
+                "id": Path(gt["file"]).stem[:40],
+                "path": folder / gt["file"],
+                "modes": ["ocr", "layer"],
+                "languages": "en,de",
+                "truth": {
+                    "issuer": gt.get("issuer"),
+                    "date": gt.get("date"),
+                    "total": amount(gt.get("total")),
+                    "currency": gt.get("currency") if gt.get("currency") in ("EUR", "USD") else None,
+                },
+            }
+        )
     return items[:limit]
 
 
@@ -135,8 +171,11 @@ def main() -> int:
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extraction.json"))
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--show-misses", action="store_true")
-    parser.add_argument("--llm-model", default=None,
-                        help="also run rules + LLM extractor with this .gguf ('embedded' for Gemma 3 270M)")
+    parser.add_argument(
+        "--llm-model",
+        default=None,
+        help="also run rules + LLM extractor with this .gguf ('embedded' for Gemma 3 270M)",
+    )
     args = parser.parse_args()
     from clearocr.extraction import RuleExtractor
 
@@ -144,7 +183,9 @@ def main() -> int:
     if args.llm_model:
         from clearocr.llm import create_backend
 
-        llm = create_backend("llamacpp", model=None if args.llm_model == "embedded" else args.llm_model, n_ctx=4096)
+        llm = create_backend(
+            "llamacpp", model=None if args.llm_model == "embedded" else args.llm_model, n_ctx=4096
+        )
 
     items = []
     if "sroie" in args.datasets:
@@ -167,23 +208,48 @@ def main() -> int:
                     continue
                 ok = compare(field, truth, fields)
                 # Scores only: the ground truth (research-licensed) stays in ../shared/data.
-                rows.append({"dataset": item["dataset"], "mode": mode, "id": item["id"], "field": field,
-                             "ok": ok, "seconds": seconds})
+                rows.append(
+                    {
+                        "dataset": item["dataset"],
+                        "mode": mode,
+                        "id": item["id"],
+                        "field": field,
+                        "ok": ok,
+                        "seconds": seconds,
+                    }
+                )
                 if args.show_misses and not ok:
-                    shown = {"company": "vendor_name", "issuer": "vendor_name", "date": "invoice_date",
-                             "address": "vendor_address"}.get(field, field)
-                    print(f"MISS {item['dataset']}/{mode}/{item['id']} {field}: want {truth!r} got {fields.values()[shown]!r}")
+                    shown = {
+                        "company": "vendor_name",
+                        "issuer": "vendor_name",
+                        "date": "invoice_date",
+                        "address": "vendor_address",
+                    }.get(field, field)
+                    print(
+                        f"MISS {item['dataset']}/{mode}/{item['id']} {field}: want {truth!r} got {fields.values()[shown]!r}"
+                    )
     groups: dict[tuple, list] = {}
     for row in rows:
         key = ("invoices" if row["dataset"] != "sroie" else "sroie", row["mode"], row["field"])
         groups.setdefault(key, []).append(row)
-    lines = ["| set | input | field | documents | exact match | s/document (extraction) |", "|---|---|---|---:|---:|---:|"]
+    lines = [
+        "| set | input | field | documents | exact match | s/document (extraction) |",
+        "|---|---|---|---:|---:|---:|",
+    ]
     summary = []
     for (dataset, mode, field), group in sorted(groups.items()):
         accuracy = sum(r["ok"] for r in group) / len(group)
         seconds = sum(r["seconds"] for r in group) / len(group)
-        summary.append({"set": dataset, "mode": mode, "field": field, "documents": len(group), "accuracy": accuracy,
-                        "seconds_per_document": seconds})
+        summary.append(
+            {
+                "set": dataset,
+                "mode": mode,
+                "field": field,
+                "documents": len(group),
+                "accuracy": accuracy,
+                "seconds_per_document": seconds,
+            }
+        )
         lines.append(f"| {dataset} | {mode} | {field} | {len(group)} | {accuracy:.2f} | {seconds:.3f} |")
     table = "\n".join(lines) + "\n"
     print(table)
@@ -194,8 +260,13 @@ def main() -> int:
     if args.markdown:
         from report import write_page
 
-        write_page(args.markdown, "# Extraction benchmark\n\nWritten by `benchmarks/extraction.py`.\n\n```\n"
-                   + (__doc__ or "").strip() + "\n```\n\n" + table)
+        write_page(
+            args.markdown,
+            "# Extraction benchmark\n\nWritten by `benchmarks/extraction.py`.\n\n```\n"
+            + (__doc__ or "").strip()
+            + "\n```\n\n"
+            + table,
+        )
     return 0
 
 

@@ -45,8 +45,11 @@ CONFIGS = {
 def iam_items() -> list[dict]:
     folder = DATA / "iam-paragraphs-fsdl"
     truth = json.loads((folder / "data_by_file_id.json").read_text())
-    return [{"id": p.stem, "path": str(p), "reference": truth[p.stem]["ground_truth_text"]}
-            for p in sorted((folder / "images").glob("*.png")) if p.stem in truth]
+    return [
+        {"id": p.stem, "path": str(p), "reference": truth[p.stem]["ground_truth_text"]}
+        for p in sorted((folder / "images").glob("*.png"))
+        if p.stem in truth
+    ]
 
 
 def names_items(limit: int) -> list[dict]:
@@ -54,9 +57,18 @@ def names_items(limit: int) -> list[dict]:
     items = []
     with (folder / "labels.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            if row["IDENTITY"] in ("UNREADABLE", "EMPTY") or not (folder / "images" / row["FILENAME"]).exists():
+            if (
+                row["IDENTITY"] in ("UNREADABLE", "EMPTY")
+                or not (folder / "images" / row["FILENAME"]).exists()
+            ):
                 continue
-            items.append({"id": row["FILENAME"], "path": str(folder / "images" / row["FILENAME"]), "reference": row["IDENTITY"]})
+            items.append(
+                {
+                    "id": row["FILENAME"],
+                    "path": str(folder / "images" / row["FILENAME"]),
+                    "reference": row["IDENTITY"],
+                }
+            )
             if len(items) >= limit:
                 break
     return items
@@ -82,10 +94,21 @@ def funsd_items(limit: int) -> list[dict]:
     items = []
     for annotation in sorted((folder / "annotations").glob("*.json"))[:limit]:
         form = json.loads(annotation.read_text())["form"]
-        words = [Word(w["text"], tuple(w["box"]), 1.0) for entity in form for w in entity["words"] if w["text"].strip()]
+        words = [
+            Word(w["text"], tuple(w["box"]), 1.0)
+            for entity in form
+            for w in entity["words"]
+            if w["text"].strip()
+        ]
         segments = [Line(w.text, w.bbox, 1.0, [w]) for w in words]
         reference = "\n".join(line.text for line in reading_order(segments, columns=False))
-        items.append({"id": annotation.stem, "path": str(folder / "images" / f"{annotation.stem}.png"), "reference": reference})
+        items.append(
+            {
+                "id": annotation.stem,
+                "path": str(folder / "images" / f"{annotation.stem}.png"),
+                "reference": reference,
+            }
+        )
     return items
 
 
@@ -115,9 +138,19 @@ def main() -> None:
                     if dataset == "names":
                         scored.append(("names-value", strip_form_labels(hyp)))
                     for name, text in scored:
-                        rows.append({"config": config, "dataset": name, "id": item["id"], "cer": cer(ref, text),
-                                     "wer": wer(ref, text), "bow_f1": bag_of_words_f1(ref, text), "exact": ref == text,
-                                     "chars": len(ref), "seconds": seconds})
+                        rows.append(
+                            {
+                                "config": config,
+                                "dataset": name,
+                                "id": item["id"],
+                                "cer": cer(ref, text),
+                                "wer": wer(ref, text),
+                                "bow_f1": bag_of_words_f1(ref, text),
+                                "exact": ref == text,
+                                "chars": len(ref),
+                                "seconds": seconds,
+                            }
+                        )
                 print(f"{config:22s} {dataset:6s} done ({len(items)} documents)", flush=True)
 
     table = []
@@ -127,26 +160,41 @@ def main() -> None:
             if not group:
                 continue
             chars = sum(r["chars"] for r in group) or 1
-            table.append({
-                "dataset": dataset, "config": config, "documents": len(group),
-                "cer": sum(r["cer"] for r in group) / len(group),
-                "cer_pooled": sum(r["cer"] * r["chars"] for r in group) / chars,
-                "wer": sum(r["wer"] for r in group) / len(group),
-                "bow_f1": sum(r["bow_f1"] for r in group) / len(group),
-                "exact": sum(r["exact"] for r in group) / len(group),
-                "s_per_doc": sum(r["seconds"] for r in group) / len(group),
-            })
-    lines = ["| dataset | config | docs | CER | CER pooled | WER | BoW F1 | exact | s/doc |",
-             "|---|---|---|---|---|---|---|---|---|"]
+            table.append(
+                {
+                    "dataset": dataset,
+                    "config": config,
+                    "documents": len(group),
+                    "cer": sum(r["cer"] for r in group) / len(group),
+                    "cer_pooled": sum(r["cer"] * r["chars"] for r in group) / chars,
+                    "wer": sum(r["wer"] for r in group) / len(group),
+                    "bow_f1": sum(r["bow_f1"] for r in group) / len(group),
+                    "exact": sum(r["exact"] for r in group) / len(group),
+                    "s_per_doc": sum(r["seconds"] for r in group) / len(group),
+                }
+            )
+    lines = [
+        "| dataset | config | docs | CER | CER pooled | WER | BoW F1 | exact | s/doc |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for t in table:
-        lines.append(f"| {t['dataset']} | {t['config']} | {t['documents']} | {t['cer']:.1%} | {t['cer_pooled']:.1%} | "
-                     f"{t['wer']:.1%} | {t['bow_f1']:.2f} | {t['exact']:.0%} | {t['s_per_doc']:.2f} |")
+        lines.append(
+            f"| {t['dataset']} | {t['config']} | {t['documents']} | {t['cer']:.1%} | {t['cer_pooled']:.1%} | "
+            f"{t['wer']:.1%} | {t['bow_f1']:.2f} | {t['exact']:.0%} | {t['s_per_doc']:.2f} |"
+        )
     text = "\n".join(lines)
     print(text)
-    meta = {"machine": platform.machine(), "python": platform.python_version(), "names": args.names, "funsd": args.funsd}
+    meta = {
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "names": args.names,
+        "funsd": args.funsd,
+    }
     if args.markdown:
-        header = ("# Handwriting benchmark\n\nGenerated by `python benchmarks/handwriting.py --markdown docs/handwriting.md "
-                  "--json benchmarks/results/handwriting.json`; see the script's docstring for datasets and normalisation.\n\n")
+        header = (
+            "# Handwriting benchmark\n\nGenerated by `python benchmarks/handwriting.py --markdown docs/handwriting.md "
+            "--json benchmarks/results/handwriting.json`; see the script's docstring for datasets and normalisation.\n\n"
+        )
         from report import write_page
 
         write_page(args.markdown, header + text + "\n")

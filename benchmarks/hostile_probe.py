@@ -61,8 +61,10 @@ def _large_cases(folder: Path) -> list[Case]:
     for row in range(40):
         pdf.text(40, 60 + row * 18, f"Row {row}: an A4 page read at 600 dpi")
     pdf.output(str(folder / "a4.pdf"))
-    return [Case("large-88mpx.png", "result", why="88 Mpx, under the 89.5 Mpx limit"),
-            Case("a4.pdf", "result", why="A4 at the default 300 dpi")]
+    return [
+        Case("large-88mpx.png", "result", why="88 Mpx, under the 89.5 Mpx limit"),
+        Case("a4.pdf", "result", why="A4 at the default 300 dpi"),
+    ]
 
 
 def run_case(folder: Path, case: Case, timeout: float, src: Path | None) -> dict:
@@ -72,17 +74,35 @@ def run_case(folder: Path, case: Case, timeout: float, src: Path | None) -> dict
     before = {p.name for p in folder.iterdir()}
     started = time.perf_counter()
     try:
-        process = subprocess.run([sys.executable, "-c", _CHILD, str(folder / case.name)], capture_output=True,
-                                 text=True, timeout=timeout, env=env, cwd=tempfile.gettempdir())
+        process = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(folder / case.name)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=tempfile.gettempdir(),
+        )
     except subprocess.TimeoutExpired:
-        return {"name": case.name, "expect": case.expect, "kind": "hang", "type": None,
-                "message": f"no answer in {timeout:.0f} s", "seconds": timeout, "peak_mb": None}
+        return {
+            "name": case.name,
+            "expect": case.expect,
+            "kind": "hang",
+            "type": None,
+            "message": f"no answer in {timeout:.0f} s",
+            "seconds": timeout,
+            "peak_mb": None,
+        }
     lines = [ln for ln in process.stdout.splitlines() if ln.startswith("PROBE ")]
     if lines:
         outcome = json.loads(lines[-1][6:])
     else:  # the process died (killed for memory, a native crash)
-        outcome = {"kind": "crash", "type": f"exit {process.returncode}", "message": process.stderr[-300:],
-                   "seconds": round(time.perf_counter() - started, 2), "peak_mb": None}
+        outcome = {
+            "kind": "crash",
+            "type": f"exit {process.returncode}",
+            "message": process.stderr[-300:],
+            "seconds": round(time.perf_counter() - started, 2),
+            "peak_mb": None,
+        }
     outcome["traceback"] = "Traceback" in process.stderr
     outcome["stderr_noise"] = bool(process.stderr.strip())
     outcome["new_files"] = sorted({p.name for p in folder.iterdir()} - before)
@@ -91,7 +111,9 @@ def run_case(folder: Path, case: Case, timeout: float, src: Path | None) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case before it counts as a hang")
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds per case before it counts as a hang"
+    )
     parser.add_argument("--src", type=Path, help="run this checkout's src instead of the installed clearocr")
     parser.add_argument("--only", nargs="*", help="case names to run")
     parser.add_argument("--json", type=Path, help="save the results here")
@@ -106,8 +128,11 @@ def main() -> None:
         for case in cases:
             row = run_case(folder, case, args.timeout, args.src)
             rows.append(row)
-            print(f"{row['name']:26s} {row['kind']:8s} {str(row['type'] or ''):22s} {row['seconds']:7.2f} s "
-                  f"{str(row['peak_mb'] or '-'):>6s} MB  {row['message'][:90]}", flush=True)
+            print(
+                f"{row['name']:26s} {row['kind']:8s} {str(row['type'] or ''):22s} {row['seconds']:7.2f} s "
+                f"{str(row['peak_mb'] or '-'):>6s} MB  {row['message'][:90]}",
+                flush=True,
+            )
     measured = [r for r in rows if r["peak_mb"] is not None]
     worst = max(measured, key=lambda r: r["peak_mb"]) if measured else None
     summary = {

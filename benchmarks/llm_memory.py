@@ -30,9 +30,9 @@ def main() -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--cycles", type=int, default=3)
     args = parser.parse_args()
-    from clearocr.llm import create_backend
-
     import llama_cpp  # noqa: F401  (the library's own footprint is not the model's)
+
+    from clearocr.llm import create_backend
 
     gc.collect()
     rows = []
@@ -46,12 +46,21 @@ def main() -> int:
         del backend
         gc.collect()
         after = rss_mb()
-        rows.append({"cycle": cycle + 1, "before_mb": baseline, "loaded_mb": loaded, "after_close_mb": after,
-                     "seconds": time.perf_counter() - started})
+        rows.append(
+            {
+                "cycle": cycle + 1,
+                "before_mb": baseline,
+                "loaded_mb": loaded,
+                "after_close_mb": after,
+                "seconds": time.perf_counter() - started,
+            }
+        )
     print("| cycle | RSS before load (MB) | loaded + 8 tokens (MB) | after close() (MB) |")
     print("|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['cycle']} | {row['before_mb']:.0f} | {row['loaded_mb']:.0f} | {row['after_close_mb']:.0f} |")
+        print(
+            f"| {row['cycle']} | {row['before_mb']:.0f} | {row['loaded_mb']:.0f} | {row['after_close_mb']:.0f} |"
+        )
     out = ROOT / "benchmarks" / "results" / "llm_memory.json"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(rows, indent=1))

@@ -25,7 +25,7 @@ import re
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,10 @@ def gt_lines(hocr: Path) -> list[list[str]]:
     root = ET.fromstring(text)
     out = []
     for element in root.iter():
-        if (element.get("class") or "").startswith("ocr_line") or element.get("class") in ("ocr_header", "ocr_caption"):
+        if (element.get("class") or "").startswith("ocr_line") or element.get("class") in (
+            "ocr_header",
+            "ocr_caption",
+        ):
             words = [w.text or "" for w in element.iter() if w.get("class") == "ocrx_word"]
             out.append(_tokens(" ".join(words)))
     return out
@@ -60,7 +63,7 @@ def score(lines: list[list[str]], markdown: str, min_words: int) -> tuple[int, i
     stream = _tokens(markdown)
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i in range(len(stream) - 2):
-        index[tuple(stream[i:i + 3])].append(i)
+        index[tuple(stream[i : i + 3])].append(i)
     positions: list[int] = []
     found = total = 0
     previous = -1
@@ -80,7 +83,9 @@ def score(lines: list[list[str]], markdown: str, min_words: int) -> tuple[int, i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--min-words", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -97,18 +102,43 @@ def main() -> None:
             kind = re.sub(r"_\d+$", "", stem)
             for i, v in enumerate((kept, total, ordered, pairs)):
                 by_kind[kind][i] += v
-            rows.append({"page": stem, "kind": kind, "found": kept, "lines": total, "ordered": ordered, "pairs": pairs})
+            rows.append(
+                {
+                    "page": stem,
+                    "kind": kind,
+                    "found": kept,
+                    "lines": total,
+                    "ordered": ordered,
+                    "pairs": pairs,
+                }
+            )
             print(f"{stem:16} found {kept:3}/{total:<3} in order {ordered:3}/{pairs:<3}", flush=True)
     print(f"\n{'kind':12} {'found':>12} {'in order':>12}")
     summary = {}
     for kind, (kept, total, ordered, pairs) in sorted(by_kind.items()):
-        summary[kind] = {"found": kept / total if total else None, "in_order": ordered / pairs if pairs else None,
-                         "lines": total, "pairs": pairs}
-        print(f"{kind:12} {kept:4}/{total:<4} {kept / total if total else 0:5.1%}   {ordered:4}/{pairs:<4} "
-              f"{ordered / pairs if pairs else 0:5.1%}")
+        summary[kind] = {
+            "found": kept / total if total else None,
+            "in_order": ordered / pairs if pairs else None,
+            "lines": total,
+            "pairs": pairs,
+        }
+        print(
+            f"{kind:12} {kept:4}/{total:<4} {kept / total if total else 0:5.1%}   {ordered:4}/{pairs:<4} "
+            f"{ordered / pairs if pairs else 0:5.1%}"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "min_words": args.min_words,
-                                         "summary": summary, "rows": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "date": time.strftime("%Y-%m-%d"),
+                    "min_words": args.min_words,
+                    "summary": summary,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

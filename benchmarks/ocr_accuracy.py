@@ -22,7 +22,6 @@ Outputs: a Markdown table (stdout and --markdown) and the raw per-document numbe
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import multiprocessing as mp
 import os
@@ -77,12 +76,21 @@ def omnidoc_items(limit: int | None) -> list[dict]:
         if info["page_attribute"].get("language") != "simplified_chinese":
             continue
         blocks = [
-            b for b in page["layout_dets"]
-            if not b.get("ignore") and b.get("text") and b.get("category_type") not in ("table", "equation_isolated", "figure")
+            b
+            for b in page["layout_dets"]
+            if not b.get("ignore")
+            and b.get("text")
+            and b.get("category_type") not in ("table", "equation_isolated", "figure")
         ]
         blocks.sort(key=lambda b: b.get("order") if b.get("order") is not None else 10**6)
         reference = "\n".join(b["text"] for b in blocks)
-        items.append({"id": info["image_path"][:40], "path": str(folder / "images" / info["image_path"]), "reference": reference})
+        items.append(
+            {
+                "id": info["image_path"][:40],
+                "path": str(folder / "images" / info["image_path"]),
+                "reference": reference,
+            }
+        )
     return items[:limit]
 
 
@@ -91,7 +99,9 @@ def iam_items(limit: int | None) -> list[dict]:
     truth = json.loads((folder / "data_by_file_id.json").read_text())
     items = []
     for image in sorted((folder / "images").glob("*.png"))[:limit]:
-        items.append({"id": image.stem, "path": str(image), "reference": truth[image.stem]["ground_truth_text"]})
+        items.append(
+            {"id": image.stem, "path": str(image), "reference": truth[image.stem]["ground_truth_text"]}
+        )
     return items
 
 
@@ -130,12 +140,19 @@ def run_engine(engine: str, datasets: list[str], limit: int | None, queue: mp.Qu
                 text, error = "", str(exc)
             seconds = time.perf_counter() - started
             ref, hyp = normalize_text(item["reference"], **norm), normalize_text(text, **norm)
-            rows.append({
-                "engine": engine, "dataset": dataset, "id": item["id"], "seconds": seconds,
-                "cer": cer(ref, hyp), "wer": wer(ref, hyp) if not norm.get("drop_spaces") else None,
-                "bow_f1": None if norm.get("drop_spaces") else bag_of_words_f1(ref, hyp),
-                "ref_chars": len(ref), "error": error,
-            })
+            rows.append(
+                {
+                    "engine": engine,
+                    "dataset": dataset,
+                    "id": item["id"],
+                    "seconds": seconds,
+                    "cer": cer(ref, hyp),
+                    "wer": wer(ref, hyp) if not norm.get("drop_spaces") else None,
+                    "bow_f1": None if norm.get("drop_spaces") else bag_of_words_f1(ref, hyp),
+                    "ref_chars": len(ref),
+                    "error": error,
+                }
+            )
     if "rotation" in datasets:
         rotation_limit = min(limit or 10, 10)
         for item in sroie_items(rotation_limit):
@@ -147,11 +164,20 @@ def run_engine(engine: str, datasets: list[str], limit: int | None, queue: mp.Qu
                 seconds = time.perf_counter() - started
                 ref = normalize_text(item["reference"], casefold=True)
                 hyp = normalize_text(document.text, casefold=True)
-                rows.append({
-                    "engine": engine, "dataset": f"rotation-{angle}", "id": item["id"], "seconds": seconds,
-                    "cer": cer(ref, hyp), "wer": wer(ref, hyp), "bow_f1": bag_of_words_f1(ref, hyp),
-                    "ref_chars": len(ref), "detected_rotation": document.pages[0].rotation, "error": None,
-                })
+                rows.append(
+                    {
+                        "engine": engine,
+                        "dataset": f"rotation-{angle}",
+                        "id": item["id"],
+                        "seconds": seconds,
+                        "cer": cer(ref, hyp),
+                        "wer": wer(ref, hyp),
+                        "bow_f1": bag_of_words_f1(ref, hyp),
+                        "ref_chars": len(ref),
+                        "detected_rotation": document.pages[0].rotation,
+                        "error": None,
+                    }
+                )
     reader.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queue.put({"rows": rows, "peak_rss_mb": peak_kb / 1024.0})
@@ -170,16 +196,29 @@ def summarize(rows: list[dict]) -> list[dict]:
         chars = sum(r["ref_chars"] for r in items) or 1
         pooled = sum(r["cer"] * r["ref_chars"] for r in items) / chars
         wers = [r["wer"] for r in items if r["wer"] is not None]
-        table.append({
-            "dataset": dataset, "engine": engine, "documents": len(items),
-            "cer_mean": sum(r["cer"] for r in items) / len(items),
-            "cer_pooled": pooled,
-            "wer_mean": (sum(wers) / len(wers)) if wers else None,
-            "bow_f1": _mean([r["bow_f1"] for r in items if r["bow_f1"] is not None]),
-            "seconds_per_page": sum(r["seconds"] for r in items) / len(items),
-            "errors": sum(1 for r in items if r["error"]),
-        })
-    order = ["sroie", "scribeocr", "omnidoc-zh", "iam", "rotation-0", "rotation-90", "rotation-180", "rotation-270"]
+        table.append(
+            {
+                "dataset": dataset,
+                "engine": engine,
+                "documents": len(items),
+                "cer_mean": sum(r["cer"] for r in items) / len(items),
+                "cer_pooled": pooled,
+                "wer_mean": (sum(wers) / len(wers)) if wers else None,
+                "bow_f1": _mean([r["bow_f1"] for r in items if r["bow_f1"] is not None]),
+                "seconds_per_page": sum(r["seconds"] for r in items) / len(items),
+                "errors": sum(1 for r in items if r["error"]),
+            }
+        )
+    order = [
+        "sroie",
+        "scribeocr",
+        "omnidoc-zh",
+        "iam",
+        "rotation-0",
+        "rotation-90",
+        "rotation-180",
+        "rotation-270",
+    ]
     table.sort(key=lambda r: (order.index(r["dataset"]) if r["dataset"] in order else 99, r["engine"]))
     return table
 
@@ -235,7 +274,9 @@ def main() -> int:
                 result = queue.get(timeout=5)
             except Exception:  # queue.Empty: check the child is still alive
                 if not process.is_alive():
-                    print(f"engine {engine}: benchmark process died (exit {process.exitcode})", file=sys.stderr)
+                    print(
+                        f"engine {engine}: benchmark process died (exit {process.exitcode})", file=sys.stderr
+                    )
                     return 1
         process.join()
         rows += result["rows"]
@@ -249,8 +290,6 @@ def main() -> int:
     return 0
 
 
-
-
 def write_outputs(rows: list[dict], peaks: dict[str, float], meta: dict, args: argparse.Namespace) -> None:
     """Print the table; write the JSON (temp file + rename) and the Markdown page, keeping its notes."""
     table = summarize(rows)
@@ -258,7 +297,9 @@ def write_outputs(rows: list[dict], peaks: dict[str, float], meta: dict, args: a
     print(text)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.json + ".tmp")
-    tmp.write_text(json.dumps({"meta": meta, "summary": table, "peak_rss_mb": peaks, "documents": rows}, indent=1))
+    tmp.write_text(
+        json.dumps({"meta": meta, "summary": table, "peak_rss_mb": peaks, "documents": rows}, indent=1)
+    )
     tmp.replace(args.json)
     if args.markdown:
         header = (

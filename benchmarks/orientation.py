@@ -80,8 +80,9 @@ def turn(image: np.ndarray, angle: float) -> np.ndarray:
     matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
     matrix[0, 2] += out_w / 2.0 - w / 2.0
     matrix[1, 2] += out_h / 2.0 - h / 2.0
-    return cv2.warpAffine(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=fill)
+    return cv2.warpAffine(
+        image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+    )
 
 
 def reference(receipt: str) -> str:
@@ -112,9 +113,14 @@ def main() -> None:
                 step = next((s.params for s in page.preprocessing if s.name == "orientation"), {})
                 turned.append({"crop": name, "text": text, "rotation": page.rotation, "evidence": step})
         single_word = sum(1 for _, _, text in items if len(text.split()) == 1)
-        results["crops"] = {"crops": len(items), "single_word": single_word, "multi_word": len(items) - single_word,
-                            "turned": len(turned), "turned_examples": turned[:10],
-                            "seconds_per_crop": round((time.perf_counter() - started) / max(1, len(items)), 3)}
+        results["crops"] = {
+            "crops": len(items),
+            "single_word": single_word,
+            "multi_word": len(items) - single_word,
+            "turned": len(turned),
+            "turned_examples": turned[:10],
+            "seconds_per_crop": round((time.perf_counter() - started) / max(1, len(items)), 3),
+        }
         print(json.dumps(results["crops"], indent=2), flush=True)
 
     ids = receipt_ids()[: args.receipts]
@@ -144,25 +150,40 @@ def main() -> None:
                 deskew = next((s.params for s in page.preprocessing if s.name == "deskew"), {})
                 if angle == 0:
                     base_angle[receipt] = deskew.get("measured") or 0.0
-                rows.append({"receipt": receipt, "angle": angle, "cer": cer(ref, hyp), "ref_chars": len(ref),
-                             "measured": deskew.get("measured"), "rotation": page.rotation,
-                             "angle_error": round(abs((deskew.get("measured") or 0) + angle
-                                                      - (base_angle.get(receipt) or 0)) % 90, 2),
-                             "seconds": round(seconds, 2)})
+                rows.append(
+                    {
+                        "receipt": receipt,
+                        "angle": angle,
+                        "cer": cer(ref, hyp),
+                        "ref_chars": len(ref),
+                        "measured": deskew.get("measured"),
+                        "rotation": page.rotation,
+                        "angle_error": round(
+                            abs((deskew.get("measured") or 0) + angle - (base_angle.get(receipt) or 0)) % 90,
+                            2,
+                        ),
+                        "seconds": round(seconds, 2),
+                    }
+                )
         table = {}
         for angle in (0, 5, -5, 15, -15, 30, -30, 45, -45):
             group = [r for r in rows if r["angle"] == angle]
             chars = sum(r["ref_chars"] for r in group) or 1
-            table[str(angle)] = {"cer_pooled": round(sum(r["cer"] * r["ref_chars"] for r in group) / chars, 4),
-                                 "mean_abs_angle_error": round(float(np.mean([min(r["angle_error"], 90 - r["angle_error"])
-                                                                              for r in group])), 2),
-                                 "turned": sum(1 for r in group if r["rotation"])}
+            table[str(angle)] = {
+                "cer_pooled": round(sum(r["cer"] * r["ref_chars"] for r in group) / chars, 4),
+                "mean_abs_angle_error": round(
+                    float(np.mean([min(r["angle_error"], 90 - r["angle_error"]) for r in group])), 2
+                ),
+                "turned": sum(1 for r in group if r["rotation"]),
+            }
         results["skew"] = {"receipts": len(ids), "by_angle": table, "rows": rows}
         print("| angle | CER | vs upright | mean |angle error| | turned |\n|---:|---:|---:|---:|---:|")
         base = table["0"]["cer_pooled"]
         for angle, row in table.items():
-            print(f"| {angle} | {row['cer_pooled']:.2%} | {row['cer_pooled'] - base:+.2%} | "
-                  f"{row['mean_abs_angle_error']} | {row['turned']} |")
+            print(
+                f"| {angle} | {row['cer_pooled']:.2%} | {row['cer_pooled'] - base:+.2%} | "
+                f"{row['mean_abs_angle_error']} | {row['turned']} |"
+            )
     reader.close()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

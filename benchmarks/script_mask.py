@@ -38,7 +38,10 @@ def main() -> None:
             started = time.perf_counter()
             for item in items:
                 text = reader.read(item["path"], languages=languages).text
-                ref, hyp = normalize_text(item["reference"], casefold=True), normalize_text(text, casefold=True)
+                ref, hyp = (
+                    normalize_text(item["reference"], casefold=True),
+                    normalize_text(text, casefold=True),
+                )
                 total_errors += cer(ref, hyp) * len(ref)
                 total_chars += len(ref)
                 found = [ch for ch in text if foreign_script(ch, ["en"])]
@@ -47,9 +50,12 @@ def main() -> None:
                 if found and len(examples) < 8:
                     examples.append(f"{item['id']}: {''.join(found)[:20]}")
             results[languages] = {
-                "documents": len(items), "cer_pooled": round(total_errors / max(1, total_chars), 4),
-                "non_latin_characters": foreign, "documents_with_them": documents_with_foreign,
-                "examples": examples, "seconds_per_document": round((time.perf_counter() - started) / len(items), 2),
+                "documents": len(items),
+                "cer_pooled": round(total_errors / max(1, total_chars), 4),
+                "non_latin_characters": foreign,
+                "documents_with_them": documents_with_foreign,
+                "examples": examples,
+                "seconds_per_document": round((time.perf_counter() - started) / len(items), 2),
             }
             print(languages, json.dumps(results[languages]), flush=True)
     if args.json:

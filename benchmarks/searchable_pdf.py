@@ -54,11 +54,15 @@ def _norm(text: str) -> str:
 
 def pdftotext_words(pdf: Path) -> list[list[tuple[str, tuple[float, float, float, float]]]]:
     """Words per page from ``pdftotext -bbox``: (text, (x0, y0, x1, y1)) in points, top-left origin."""
-    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = []
     for page in html.split("<page ")[1:]:
         words = []
-        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page):
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+        ):
             words.append((_unescape(m.group(5)), tuple(float(m.group(i)) for i in range(1, 5))))
         pages.append(words)
     return pages
@@ -95,8 +99,10 @@ def page_sizes(pdf: Path) -> list[tuple[float, float]]:
     import pikepdf
 
     with pikepdf.open(pdf) as doc:
-        return [tuple(round(float(v), 2) for v in (p.mediabox[2] - p.mediabox[0], p.mediabox[3] - p.mediabox[1]))
-                for p in doc.pages]
+        return [
+            tuple(round(float(v), 2) for v in (p.mediabox[2] - p.mediabox[0], p.mediabox[3] - p.mediabox[1]))
+            for p in doc.pages
+        ]
 
 
 def fonts(pdf: Path) -> set[str]:
@@ -113,7 +119,9 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path, ocrmy
     pdf_s = time.perf_counter() - started
     out = workdir / (path.stem + ".searchable.pdf")
     out.write_bytes(data)
-    raw = subprocess.run(["pdftotext", "-raw", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    raw = subprocess.run(
+        ["pdftotext", "-raw", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     text_cer = cer(_norm(document.text), _norm(raw.replace("\f", " ")))
     letters_cer = cer(re.sub(r"\s+", "", document.text), re.sub(r"\s+", "", raw))
     extracted = pdftotext_words(out)
@@ -131,13 +139,18 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path, ocrmy
         doc.close()
         candidates = extracted[index]
         for word in page.words:
-            corners = [to_user @ np.array([x, y, 1.0]) for x in (word.bbox[0], word.bbox[2])
-                       for y in (word.bbox[1], word.bbox[3])]
+            corners = [
+                to_user @ np.array([x, y, 1.0])
+                for x in (word.bbox[0], word.bbox[2])
+                for y in (word.bbox[1], word.bbox[3])
+            ]
             xs = [c[0] - left for c in corners]
             ys = [top - c[1] for c in corners]
             box = (min(xs), min(ys), max(xs), max(ys))
             total += 1
-            best = max((iou(box, sub) for t, b in candidates for sub in _sub_boxes(t, b, word.text)), default=0.0)
+            best = max(
+                (iou(box, sub) for t, b in candidates for sub in _sub_boxes(t, b, word.text)), default=0.0
+            )
             matched += best >= 0.5
     sizes_in = page_sizes(path) if path.suffix.lower() == ".pdf" else None
     sizes_out = page_sizes(out)
@@ -156,12 +169,29 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path, ocrmy
     if ocrmypdf and path.suffix.lower() == ".pdf":
         plugin_out = workdir / (path.stem + ".ocrmypdf.pdf")
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ocrmypdf", "--plugin", "clearocr", "--output-type", "pdf",
-                        "--force-ocr", str(path), str(plugin_out)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ocrmypdf",
+                "--plugin",
+                "clearocr",
+                "--output-type",
+                "pdf",
+                "--force-ocr",
+                str(path),
+                str(plugin_out),
+            ],
+            check=True,
+            capture_output=True,
+        )
         result["ocrmypdf_plugin_s"] = round(time.perf_counter() - started, 2)
-        plugin_text = subprocess.run(["pdftotext", "-raw", str(plugin_out), "-"], capture_output=True, text=True,
-                                     check=True).stdout
-        result["ocrmypdf_plugin_cer_vs_text"] = round(cer(_norm(document.text), _norm(plugin_text.replace("\f", " "))), 4)
+        plugin_text = subprocess.run(
+            ["pdftotext", "-raw", str(plugin_out), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        result["ocrmypdf_plugin_cer_vs_text"] = round(
+            cer(_norm(document.text), _norm(plugin_text.replace("\f", " "))), 4
+        )
     if sizes_in is not None:
         result["page_sizes_equal"] = sizes_in == [sizes_out[p.number - 1] for p in document.pages]
         result["fonts_kept"] = fonts(path) <= fonts(out)
@@ -169,12 +199,17 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path, ocrmy
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("inputs", nargs="*", type=Path)
     parser.add_argument("--sroie", type=int, default=0, help="first N SROIE receipts")
     parser.add_argument("--omnidoc-zh", type=int, default=0, help="N Chinese OmniDocBench pages")
-    parser.add_argument("--ocrmypdf", action="store_true",
-                        help="also run `ocrmypdf --plugin clearocr --force-ocr` on PDF inputs and compare its text")
+    parser.add_argument(
+        "--ocrmypdf",
+        action="store_true",
+        help="also run `ocrmypdf --plugin clearocr --force-ocr` on PDF inputs and compare its text",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     jobs: list[tuple[Path, ReadOptions]] = [(p, ReadOptions()) for p in args.inputs]
@@ -185,19 +220,29 @@ def main() -> None:
         meta = json.loads((SHARED / "omnidocbench-demo" / "OmniDocBench_demo.json").read_text())
         chosen = [m for m in meta if m["page_info"]["page_attribute"].get("language") == "simplified_chinese"]
         for m in chosen[: args.omnidoc_zh]:
-            jobs.append((SHARED / "omnidocbench-demo" / "images" / m["page_info"]["image_path"],
-                         ReadOptions(languages=["zh"])))
+            jobs.append(
+                (
+                    SHARED / "omnidocbench-demo" / "images" / m["page_info"]["image_path"],
+                    ReadOptions(languages=["zh"]),
+                )
+            )
     rows = []
     with Reader() as reader, tempfile.TemporaryDirectory() as tmp:
         for path, options in jobs:
             rows.append(check(reader, path, options, Path(tmp), args.ocrmypdf))
             r = rows[-1]
-            print(f"{r['input'][-60:]:60} pages {r['pages']:2}  CER {r['cer_pdftotext_vs_text']:.2%} ({r['cer_without_spaces']:.2%} w/o spaces)  "
-                  f"IoU>=0.5 {r['words_iou_0.5'] if r['words_iou_0.5'] is None else format(r['words_iou_0.5'], '.1%')} "
-                  f"of {r['words']}  sizes {r.get('page_sizes_equal', '-')}  fonts {r.get('fonts_kept', '-')}  "
-                  f"{r['bytes_in']:,} -> {r['bytes_out']:,} B"
-                  + (f"  ocrmypdf plugin CER {r['ocrmypdf_plugin_cer_vs_text']:.2%}" if "ocrmypdf_plugin_cer_vs_text" in r else ""),
-                  flush=True)
+            print(
+                f"{r['input'][-60:]:60} pages {r['pages']:2}  CER {r['cer_pdftotext_vs_text']:.2%} ({r['cer_without_spaces']:.2%} w/o spaces)  "
+                f"IoU>=0.5 {r['words_iou_0.5'] if r['words_iou_0.5'] is None else format(r['words_iou_0.5'], '.1%')} "
+                f"of {r['words']}  sizes {r.get('page_sizes_equal', '-')}  fonts {r.get('fonts_kept', '-')}  "
+                f"{r['bytes_in']:,} -> {r['bytes_out']:,} B"
+                + (
+                    f"  ocrmypdf plugin CER {r['ocrmypdf_plugin_cer_vs_text']:.2%}"
+                    if "ocrmypdf_plugin_cer_vs_text" in r
+                    else ""
+                ),
+                flush=True,
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "rows": rows}, indent=2) + "\n")

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.http import chunked_upload  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "sroie2019" / "img"
 KEY_A, KEY_B = "hostile-bench-key-a", "hostile-bench-key-b"
 
@@ -53,10 +54,22 @@ class Server:
         self.port = free_port()
         self.db = Path("/tmp") / f"clearocr-hostile-{self.port}.sqlite3"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "clearocr", "serve", "--port", str(self.port), "--db", str(self.db),
-             "--workers", str(workers), *(extra or [])],
+            [
+                sys.executable,
+                "-m",
+                "clearocr",
+                "serve",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+                "--workers",
+                str(workers),
+                *(extra or []),
+            ],
             env={**os.environ, "CLEAROCR_API_KEYS": f"{KEY_A},{KEY_B}"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 120
@@ -86,7 +99,7 @@ class RecvCounter:
         self.pid = pid
         self.total: int | None = None
 
-    def __enter__(self) -> "RecvCounter":
+    def __enter__(self) -> RecvCounter:
         import shutil
         import tempfile
 
@@ -94,8 +107,22 @@ class RecvCounter:
         self._process = None
         if shutil.which("strace"):
             self._process = subprocess.Popen(
-                ["strace", "-f", "-qq", "-e", "trace=recvfrom,recvmsg,recv", "-e", "signal=none",
-                 "-o", str(self._log), "-p", str(self.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    "strace",
+                    "-f",
+                    "-qq",
+                    "-e",
+                    "trace=recvfrom,recvmsg,recv",
+                    "-e",
+                    "signal=none",
+                    "-o",
+                    str(self._log),
+                    "-p",
+                    str(self.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(1.0)  # attached to every thread
         return self
 
@@ -120,8 +147,12 @@ def server_side_read(port: int) -> int | None:
     """Bytes the server process has read from its end of the connection on ``port``: the kernel's
     ``bytes_received`` minus what still waits in the receive queue (``ss -tin``)."""
     try:
-        output = subprocess.run(["ss", "-tinH", "state", "all", f"( sport = :{port} )"], capture_output=True,
-                                text=True, timeout=10).stdout
+        output = subprocess.run(
+            ["ss", "-tinH", "state", "all", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     total = 0
@@ -154,6 +185,7 @@ def three_page_pdf() -> bytes:
 def throughput(workers: int, receipts: list[tuple[str, bytes]], clients: int) -> dict:
     server = Server(workers)
     try:
+
         def read(item: tuple[str, bytes]) -> float:
             started = time.perf_counter()
             with Client(server.base, api_key=KEY_A, retries=20, backoff=0.2) as client:
@@ -165,9 +197,15 @@ def throughput(workers: int, receipts: list[tuple[str, bytes]], clients: int) ->
             started = time.perf_counter()
             latencies = list(pool.map(read, receipts))
             seconds = time.perf_counter() - started
-        return {"workers": workers, "receipts": len(receipts), "clients": clients, "seconds": round(seconds, 2),
-                "receipts_per_second": round(len(receipts) / seconds, 3), "rss_mb": server.rss_mb(),
-                "mean_latency_s": round(sum(latencies) / len(latencies), 2)}
+        return {
+            "workers": workers,
+            "receipts": len(receipts),
+            "clients": clients,
+            "seconds": round(seconds, 2),
+            "receipts_per_second": round(len(receipts) / seconds, 3),
+            "rss_mb": server.rss_mb(),
+            "mean_latency_s": round(sum(latencies) / len(latencies), 2),
+        }
     finally:
         server.close()
 
@@ -186,44 +224,90 @@ def main() -> None:
         rss_before = server.rss_mb()
         with RecvCounter(server.process.pid) as counter:
             status, sent, seconds, server_read = chunked_upload(
-                server.port, {"Authorization": "Bearer wrong"}, 600 * 2**20, lambda: server_side_read(server.port))
+                server.port,
+                {"Authorization": "Bearer wrong"},
+                600 * 2**20,
+                lambda: server_side_read(server.port),
+            )
         time.sleep(0.5)
         # server_read is None when the server had already closed the connection (answered from the
         # headers); client_sent_bytes is then what loopback socket buffers took before the close.
         results["unauthenticated_600mb_chunked"] = {
-            "status": status, "client_sent_bytes": sent, "server_read_bytes": server_read, "seconds": seconds,
-            "server_recv_bytes_strace": counter.total, "rss_before_mb": rss_before, "rss_after_mb": server.rss_mb()}
+            "status": status,
+            "client_sent_bytes": sent,
+            "server_read_bytes": server_read,
+            "seconds": seconds,
+            "server_recv_bytes_strace": counter.total,
+            "rss_before_mb": rss_before,
+            "rss_after_mb": server.rss_mb(),
+        }
         rss_before = server.rss_mb()
         with RecvCounter(server.process.pid) as counter:
             status, sent, seconds, server_read = chunked_upload(
-                server.port, {"X-API-Key": KEY_A}, 600 * 2**20, lambda: server_side_read(server.port))
+                server.port, {"X-API-Key": KEY_A}, 600 * 2**20, lambda: server_side_read(server.port)
+            )
         time.sleep(0.5)
         results["authenticated_600mb_chunked"] = {
-            "status": status, "client_sent_bytes": sent, "server_read_bytes": server_read,
-            "server_recv_bytes_strace": counter.total, "rss_before_mb": rss_before,
-            "rss_after_mb": server.rss_mb(), "rss_rise_mb": round(server.rss_mb() - rss_before, 1), "seconds": seconds}
+            "status": status,
+            "client_sent_bytes": sent,
+            "server_read_bytes": server_read,
+            "server_recv_bytes_strace": counter.total,
+            "rss_before_mb": rss_before,
+            "rss_after_mb": server.rss_mb(),
+            "rss_rise_mb": round(server.rss_mb() - rss_before, 1),
+            "seconds": seconds,
+        }
 
         receipt = sorted(DATA.glob("*.jpg"))[0]
         with httpx.Client(base_url=server.base, timeout=120) as http:
-            job = http.post("/v1/documents?async=true", headers={"X-API-Key": KEY_A},
-                            files={"file": (receipt.name, receipt.read_bytes())}).json()
-            results["key_b_reads_key_a_job"] = http.get(f"/v1/jobs/{job['id']}", headers={"X-API-Key": KEY_B}).status_code
-            results["key_b_deletes_key_a_job"] = http.delete(f"/v1/jobs/{job['id']}", headers={"X-API-Key": KEY_B}).status_code
-            results["key_a_reads_own_job"] = http.get(f"/v1/jobs/{job['id']}", headers={"X-API-Key": KEY_A}).status_code
+            job = http.post(
+                "/v1/documents?async=true",
+                headers={"X-API-Key": KEY_A},
+                files={"file": (receipt.name, receipt.read_bytes())},
+            ).json()
+            results["key_b_reads_key_a_job"] = http.get(
+                f"/v1/jobs/{job['id']}", headers={"X-API-Key": KEY_B}
+            ).status_code
+            results["key_b_deletes_key_a_job"] = http.delete(
+                f"/v1/jobs/{job['id']}", headers={"X-API-Key": KEY_B}
+            ).status_code
+            results["key_a_reads_own_job"] = http.get(
+                f"/v1/jobs/{job['id']}", headers={"X-API-Key": KEY_A}
+            ).status_code
             headers = {"X-API-Key": KEY_A, "Idempotency-Key": "bench-1"}
-            ids = [http.post("/v1/documents?async=true", headers=headers,
-                             files={"file": (receipt.name, receipt.read_bytes())}).json()["id"] for _ in range(5)]
+            ids = [
+                http.post(
+                    "/v1/documents?async=true",
+                    headers=headers,
+                    files={"file": (receipt.name, receipt.read_bytes())},
+                ).json()["id"]
+                for _ in range(5)
+            ]
             results["idempotent_posts"] = {"posts": 5, "distinct_jobs": len(set(ids))}
-            response = http.post("/v1/documents", headers={"X-API-Key": KEY_A},
-                                 files={"file": ("three.pdf", three_page_pdf())}, data={"pages": "2-"})
-            results["pages_2_open_range"] = {"status": response.status_code,
-                                             "pages": [p["number"] for p in response.json().get("pages", [])]}
+            response = http.post(
+                "/v1/documents",
+                headers={"X-API-Key": KEY_A},
+                files={"file": ("three.pdf", three_page_pdf())},
+                data={"pages": "2-"},
+            )
+            results["pages_2_open_range"] = {
+                "status": response.status_code,
+                "pages": [p["number"] for p in response.json().get("pages", [])],
+            }
             for options in ("[1,2,3]", "123", "null", "[" * 30000 + "]" * 30000):
-                response = http.post("/v1/documents", headers={"X-API-Key": KEY_A},
-                                     files={"file": (receipt.name, receipt.read_bytes())}, data={"options": options})
+                response = http.post(
+                    "/v1/documents",
+                    headers={"X-API-Key": KEY_A},
+                    files={"file": (receipt.name, receipt.read_bytes())},
+                    data={"options": options},
+                )
                 results.setdefault("options_not_an_object", []).append(
-                    {"options": options[:12], "status": response.status_code,
-                     "json": response.headers.get("content-type", "").startswith("application/json")})
+                    {
+                        "options": options[:12],
+                        "status": response.status_code,
+                        "json": response.headers.get("content-type", "").startswith("application/json"),
+                    }
+                )
         results["server_rss_end_mb"] = server.rss_mb()
     finally:
         server.close()
@@ -231,9 +315,12 @@ def main() -> None:
     receipts = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.jpg"))[: args.receipts]]
     one = throughput(1, receipts, args.clients)
     two = throughput(2, receipts, args.clients)
-    results["throughput"] = {"workers_1": one, "workers_2": two,
-                             "ratio_2_over_1": round(two["receipts_per_second"] / one["receipts_per_second"], 2),
-                             "cpu_count": os.cpu_count()}
+    results["throughput"] = {
+        "workers_1": one,
+        "workers_2": two,
+        "ratio_2_over_1": round(two["receipts_per_second"] / one["receipts_per_second"], 2),
+        "cpu_count": os.cpu_count(),
+    }
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

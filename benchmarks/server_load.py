@@ -52,9 +52,23 @@ def main() -> None:
     port = free_port()
     db = Path("/tmp") / f"clearocr-load-{port}.sqlite3"
     server = subprocess.Popen(
-        [sys.executable, "-m", "clearocr", "serve", "--port", str(port), "--db", str(db),
-         "--workers", str(args.workers), "--queue-size", str(args.queue_size)],
-        env={**os.environ, "CLEAROCR_API_KEYS": KEY}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "clearocr",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--workers",
+            str(args.workers),
+            "--queue-size",
+            str(args.queue_size),
+        ],
+        env={**os.environ, "CLEAROCR_API_KEYS": KEY},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     probe = Client(base, api_key=KEY)
@@ -74,7 +88,9 @@ def main() -> None:
 
     def worker() -> None:
         nonlocal attempts, issued
-        with Client(base, api_key=KEY, retries=100, backoff=0.5, max_backoff=20, max_retry_time=1800) as client:
+        with Client(
+            base, api_key=KEY, retries=100, backoff=0.5, max_backoff=20, max_retry_time=1800
+        ) as client:
             while True:
                 with lock:
                     if issued >= args.requests:
@@ -114,24 +130,35 @@ def main() -> None:
 
     with sqlite3.connect(db) as connection:  # jobs left behind (the client deletes what it has read)
         jobs_left = connection.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
-    db_bytes = sum(Path(str(db) + suffix).stat().st_size for suffix in ("", "-wal", "-shm")
-                   if Path(str(db) + suffix).exists())
+    db_bytes = sum(
+        Path(str(db) + suffix).stat().st_size
+        for suffix in ("", "-wal", "-shm")
+        if Path(str(db) + suffix).exists()
+    )
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
 
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
     mb = 1024 * 1024
     results = {
-        "clients": args.clients, "requests": args.requests, "workers": args.workers, "queue_size": args.queue_size,
-        "ok": len(latencies), "errors": len(errors), "error_samples": errors[:5],
+        "clients": args.clients,
+        "requests": args.requests,
+        "workers": args.workers,
+        "queue_size": args.queue_size,
+        "ok": len(latencies),
+        "errors": len(errors),
+        "error_samples": errors[:5],
         "retried_attempts": attempts - args.requests,
-        "throughput_rps": round(len(latencies) / wall, 3), "wall_s": round(wall, 1),
-        "latency_p50_s": round(quantiles[49], 2), "latency_p95_s": round(quantiles[94], 2),
+        "throughput_rps": round(len(latencies) / wall, 3),
+        "wall_s": round(wall, 1),
+        "latency_p50_s": round(quantiles[49], 2),
+        "latency_p95_s": round(quantiles[94], 2),
         "rss_start_mb": round(rss_start / mb, 1),
         "rss_after_100_mb": round(rss_at.get(100, 0) / mb, 1),
         f"rss_after_{args.requests}_mb": round(rss_at.get(args.requests, 0) / mb, 1),
         "rss_end_mb": round(rss_end / mb, 1),
-        "jobs_left_in_db": jobs_left, "db_bytes": db_bytes,
+        "jobs_left_in_db": jobs_left,
+        "db_bytes": db_bytes,
         "cpu_count": os.cpu_count(),
     }
     print("| metric | value |\n|---|---|")

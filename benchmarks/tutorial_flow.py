@@ -29,7 +29,9 @@ def main() -> int:
     parser.add_argument("--model", required=True, help="a .gguf file (e.g. from benchmarks/bench_models.py)")
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--reply-cache", default=None, help="JSONL of the model's replies (see benchmarks/correction.py)")
+    parser.add_argument(
+        "--reply-cache", default=None, help="JSONL of the model's replies (see benchmarks/correction.py)"
+    )
     args = parser.parse_args()
 
     from correction import ReplyCache, damage
@@ -48,8 +50,17 @@ def main() -> int:
         return ai.run_prompt(prompt)
 
     ai.set_post_processor(simple_spell_check, None)
-    totals = {"receipts": 0, "changed_answers": 0, "ref": 0, "raw_err": 0, "fixed_err": 0, "changed": 0,
-              "right_changed": 0, "right_digits_changed": 0, "seconds": 0.0}
+    totals = {
+        "receipts": 0,
+        "changed_answers": 0,
+        "ref": 0,
+        "raw_err": 0,
+        "fixed_err": 0,
+        "changed": 0,
+        "right_changed": 0,
+        "right_digits_changed": 0,
+        "seconds": 0.0,
+    }
     for item in sroie_items(args.limit):
         raw = document_for(Path(item["path"]), "ocr", "en").text
         started = time.perf_counter()
@@ -70,17 +81,25 @@ def main() -> int:
         print(f"{item['id']}: {ai.guard_accepted - accepted_before} edits kept", flush=True)
     n = max(1, totals["receipts"])
     result = {
-        "model": Path(args.model).name, **totals, "edits_kept": ai.guard_accepted, "edits_rejected": ai.guard_rejected,
-        "cer_before": totals["raw_err"] / max(1, totals["ref"]), "cer_after": totals["fixed_err"] / max(1, totals["ref"]),
+        "model": Path(args.model).name,
+        **totals,
+        "edits_kept": ai.guard_accepted,
+        "edits_rejected": ai.guard_rejected,
+        "cer_before": totals["raw_err"] / max(1, totals["ref"]),
+        "cer_after": totals["fixed_err"] / max(1, totals["ref"]),
         "seconds_per_receipt": totals["seconds"] / n,
     }
     ai.free_resources()
-    print("| receipts | answers that changed text | edits kept | edits rejected | CER before | CER after "
-          "| right words changed | right digit tokens changed | s/receipt |")
+    print(
+        "| receipts | answers that changed text | edits kept | edits rejected | CER before | CER after "
+        "| right words changed | right digit tokens changed | s/receipt |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {n} | {result['changed_answers']} | {result['edits_kept']} | {result['edits_rejected']} | "
-          f"{result['cer_before']:.2%} | {result['cer_after']:.2%} | {result['right_changed']} | "
-          f"{result['right_digits_changed']} | {result['seconds_per_receipt']:.1f} |")
+    print(
+        f"| {n} | {result['changed_answers']} | {result['edits_kept']} | {result['edits_rejected']} | "
+        f"{result['cer_before']:.2%} | {result['cer_after']:.2%} | {result['right_changed']} | "
+        f"{result['right_digits_changed']} | {result['seconds_per_receipt']:.1f} |"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     return 0

@@ -11,11 +11,16 @@ Answers of callables that call ``run_prompt`` are guarded (only plausible OCR fi
 import sys
 from pathlib import Path
 
-import clearocr.engine as ocr                                   # was: import aspose.ocr as ocr
-from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig   # was: from aspose.ai import ...
+import clearocr.engine as ocr  # was: import aspose.ocr as ocr
+from clearocr.ai import AI as AsposeAI  # was: from aspose.ai import ...
+from clearocr.ai import AIModelConfig as AsposeAIModelConfig
 
 # Define the path to your invoice image
-image_path = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parent.parent / "samples" / "invoice.png")
+image_path = (
+    sys.argv[1]
+    if len(sys.argv) > 1
+    else str(Path(__file__).resolve().parent.parent / "samples" / "invoice.png")
+)
 
 # Initialize the OCR engine and attach the image
 engine = ocr.OcrEngine()
@@ -32,12 +37,12 @@ model_config = AsposeAIModelConfig(
     allow_auto_download="true",
     hugging_face_repo_id="Qwen/Qwen2.5-3B-Instruct-GGUF",
     hugging_face_quantization="q4_k_m",
-    gpu_layers=30,               # 30 layers on GPU, remainder on CPU
-    context_size=4096            # larger context for long paragraphs
+    gpu_layers=30,  # 30 layers on GPU, remainder on CPU
+    context_size=4096,  # larger context for long paragraphs
 )
 
 ai = AsposeAI()
-ai.initialize(model_config)   # you could also pass `model_config` to the constructor
+ai.initialize(model_config)  # you could also pass `model_config` to the constructor
 
 
 def simple_spell_check(text):
@@ -57,6 +62,7 @@ print(enhanced_text)
 def extract_totals(text):
     # simple regex to pull monetary values
     import re
+
     totals = re.findall(r"\$?\d+(?:,\d{3})*(?:\.\d{2})", text)
     return "\n".join(totals)
 

@@ -8,11 +8,16 @@ import re
 import sys
 from pathlib import Path
 
-import clearocr.engine as ocr                                   # was: import aspose.ocr as ocr
-from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig   # was: from aspose.ai import ...
-import pypdfium2                                                # only to count the pages
+import pypdfium2  # only to count the pages
 
-pdf_path = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parent.parent / "samples" / "invoice-3pages-scanned.pdf")
+import clearocr.engine as ocr  # was: import aspose.ocr as ocr
+from clearocr.ai import AI as AsposeAI  # was: from aspose.ai import ...
+
+pdf_path = (
+    sys.argv[1]
+    if len(sys.argv) > 1
+    else str(Path(__file__).resolve().parent.parent / "samples" / "invoice-3pages-scanned.pdf")
+)
 
 engine = ocr.OcrEngine()
 # No model configured: "spell_check" is then the lexical corrector alone (no LLM needed). After

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image
 
-import clearocr.engine as ocr                                   # was: import asposeocrcloud as ocr
-from clearocr.client import Client
+import clearocr.engine as ocr  # was: import asposeocrcloud as ocr
 from clearocr.ai import AI
+from clearocr.client import Client
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "handwritten-note.png"
 IMAGE_PATH = sys.argv[1] if len(sys.argv) > 1 else str(SAMPLE)
@@ -35,8 +35,18 @@ with socket.socket() as probe:
     PORT = probe.getsockname()[1]
 workdir = tempfile.mkdtemp()
 server = subprocess.Popen(
-    [sys.executable, "-m", "clearocr", "serve", "--port", str(PORT), "--db", os.path.join(workdir, "jobs.sqlite3")],
-    env={**os.environ, "CLEAROCR_CLIENTS": f"{CLIENT_ID}:{CLIENT_SECRET}"}, stdout=subprocess.DEVNULL,
+    [
+        sys.executable,
+        "-m",
+        "clearocr",
+        "serve",
+        "--port",
+        str(PORT),
+        "--db",
+        os.path.join(workdir, "jobs.sqlite3"),
+    ],
+    env={**os.environ, "CLEAROCR_CLIENTS": f"{CLIENT_ID}:{CLIENT_SECRET}"},
+    stdout=subprocess.DEVNULL,
     stderr=subprocess.DEVNULL,
 )
 
@@ -46,7 +56,7 @@ def upscale_image(path, min_pixels=600):
     width, height = img.size
     if width < min_pixels or height < min_pixels:
         img = img.resize((width * 2, height * 2), Image.LANCZOS)
-        path = os.path.join(workdir, "upscaled.png")   # a temp file: the input stays as it was
+        path = os.path.join(workdir, "upscaled.png")  # a temp file: the input stays as it was
         img.save(path)
     return path
 
@@ -63,11 +73,13 @@ def safe_recognize(engine, retries=3, backoff=2):
 
 
 try:
-    with Client(f"http://127.0.0.1:{PORT}") as probe:   # wait for the server to start
+    with Client(f"http://127.0.0.1:{PORT}") as probe:  # wait for the server to start
         deadline = time.time() + 60
         while not probe.healthy() and time.time() < deadline:
             time.sleep(0.2)
-    ocr_engine = ocr.OcrEngine(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=f"http://127.0.0.1:{PORT}")
+    ocr_engine = ocr.OcrEngine(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=f"http://127.0.0.1:{PORT}"
+    )
 
     upscaled_path = upscale_image(IMAGE_PATH)
     ocr_engine.load_image(upscaled_path)
@@ -78,7 +90,7 @@ try:
     print(result.text)
 
     ai = AI()
-    ai.set_post_processor("spell_check", None)   # guarded: no invented words, numbers left alone
+    ai.set_post_processor("spell_check", None)  # guarded: no invented words, numbers left alone
     print("\n=== Corrected Text ===")
     print(ai.run_postprocessor(result).text)
     ai.free_resources()

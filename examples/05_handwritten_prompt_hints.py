@@ -7,10 +7,15 @@ vocabulary hints for domain terms.
 import sys
 from pathlib import Path
 
-import clearocr.engine as ocr                                   # was: import asposeocr as ocr
-from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig   # was: from asposeocr.ai import ...
+import clearocr.engine as ocr  # was: import asposeocr as ocr
+from clearocr.ai import AI as AsposeAI  # was: from asposeocr.ai import ...
+from clearocr.ai import AIModelConfig as AsposeAIModelConfig
 
-image_path = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parent.parent / "samples" / "handwritten-note.png")
+image_path = (
+    sys.argv[1]
+    if len(sys.argv) > 1
+    else str(Path(__file__).resolve().parent.parent / "samples" / "handwritten-note.png")
+)
 
 # 1 Load image for OCR
 ocr_engine = ocr.OcrEngine()
@@ -27,7 +32,7 @@ print(raw_handwritten_text)
 ai_config = AsposeAIModelConfig(
     allow_auto_download="true",
     hugging_face_repo_id="Qwen/Qwen2.5-3B-Instruct-GGUF",
-    gpu_layers=0,                # Change >0 for GPU acceleration
+    gpu_layers=0,  # Change >0 for GPU acceleration
 )
 ai_engine = AsposeAI()
 ai_engine.initialize(ai_config)
@@ -47,7 +52,9 @@ print("\nCorrected handwritten output:")
 print(corrected_text)
 
 # Vocabulary hints: terms the corrector should prefer (medical terms, names)
-ai_engine.set_post_processor(["spell_check", correct_handwritten], {"hints": ["Metformin", "Lisinopril", "Alice"]})
+ai_engine.set_post_processor(
+    ["spell_check", correct_handwritten], {"hints": ["Metformin", "Lisinopril", "Alice"]}
+)
 print("\nCorrected with vocabulary hints:")
 print(ai_engine.run_postprocessor(raw_handwritten_text))
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pytest
@@ -22,7 +22,7 @@ class FakeEngine(OcrEngine):
     """
 
     LANGUAGES = {"en": "en", "sv": "sv"}
-    instances: list["FakeEngine"] = []
+    instances: list[FakeEngine] = []
 
     def __init__(self) -> None:
         self.calls = 0

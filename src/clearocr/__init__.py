@@ -44,9 +44,32 @@ def __getattr__(name: str):
         return getattr(extraction, name)
     raise AttributeError(f"module 'clearocr' has no attribute {name!r}")
 
+
 __all__ = [
-    "ClearOCRError", "CorruptInputError", "Document", "EmptyInputError", "EncryptedPDFError",
-    "EngineUnavailableError", "ImageTooLargeError", "InputError", "Line", "OptionsError", "Page",
-    "PageRangeError", "PreprocessStep", "TooManyPagesError", "ReadOptions", "Reader", "UnsupportedInputError",
-    "UnsupportedLanguageError", "InputNotFoundError", "InputPermissionError", "Word", "__version__", "close", "read", "extract", "InvoiceFields",
+    "ClearOCRError",
+    "CorruptInputError",
+    "Document",
+    "EmptyInputError",
+    "EncryptedPDFError",
+    "EngineUnavailableError",
+    "ImageTooLargeError",
+    "InputError",
+    "Line",
+    "OptionsError",
+    "Page",
+    "PageRangeError",
+    "PreprocessStep",
+    "TooManyPagesError",
+    "ReadOptions",
+    "Reader",
+    "UnsupportedInputError",
+    "UnsupportedLanguageError",
+    "InputNotFoundError",
+    "InputPermissionError",
+    "Word",
+    "__version__",
+    "close",
+    "read",
+    "extract",
+    "InvoiceFields",
 ]

@@ -31,9 +31,10 @@ import copy
 import functools
 import os
 import re
-from pathlib import Path
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Union
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,7 +45,7 @@ from clearocr.errors import OptionsError
 if TYPE_CHECKING:
     from clearocr.llm import LLMBackend
 
-Processor = Union[str, Callable[[str], str], Any]
+Processor = str | Callable[[str], str] | Any
 
 
 class AIModelConfig(BaseModel):
@@ -95,8 +96,9 @@ class AIModelConfig(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
-                                 for err in exc.errors())
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+            )
             raise OptionsError(f"invalid AIModelConfig: {problems}") from None
 
     def model_source(self) -> tuple[str | None, str | None]:
@@ -110,7 +112,11 @@ class AIModelConfig(BaseModel):
         if self.file_model_path:
             return self.file_model_path, None
         folder = self.directory_model_path
-        if folder is None and self.hugging_face_repo_id and os.path.isdir(os.path.expanduser(self.hugging_face_repo_id)):
+        if (
+            folder is None
+            and self.hugging_face_repo_id
+            and os.path.isdir(os.path.expanduser(self.hugging_face_repo_id))
+        ):
             folder = self.hugging_face_repo_id
         if folder:
             return str(_gguf_in_folder(Path(folder).expanduser(), quantization)), None
@@ -131,7 +137,11 @@ def _gguf_in_folder(folder: Path, quantization: str | None) -> Path:
     if len(files) == 1 or (files and quantization):
         return sorted(files, key=lambda f: len(f.name))[0]
     names = ", ".join(f.name for f in sorted(folder.glob("*.gguf"))) or "none"
-    want = f" for quantization {quantization}" if quantization else " (several found: give hugging_face_quantization)"
+    want = (
+        f" for quantization {quantization}"
+        if quantization
+        else " (several found: give hugging_face_quantization)"
+    )
     raise OptionsError(f"{folder}: no single .gguf file{want}; .gguf files there: {names}")
 
 
@@ -157,8 +167,14 @@ class AI:
         LLMError: the model cannot be found or loaded (the message names the file and where to put it).
     """
 
-    def __init__(self, config: AIModelConfig | None = None, *, languages: Iterable[str] = ("en",),
-                 hints: Iterable[str] = (), guarded: bool = True) -> None:
+    def __init__(
+        self,
+        config: AIModelConfig | None = None,
+        *,
+        languages: Iterable[str] = ("en",),
+        hints: Iterable[str] = (),
+        guarded: bool = True,
+    ) -> None:
         self.guarded = guarded
         self.config: AIModelConfig | None = None
         self.languages = list(languages)
@@ -189,7 +205,9 @@ class AI:
         try:
             config = config if isinstance(config, AIModelConfig) else AIModelConfig(**(config or {}))
         except ValidationError as exc:
-            raise OptionsError(f"invalid AIModelConfig: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+            raise OptionsError(
+                f"invalid AIModelConfig: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
+            ) from None
         if self._backend is not None and config == self.config:
             return
         from clearocr.llm import LLMError
@@ -200,12 +218,18 @@ class AI:
         try:
             model, quantization = config.model_source()
             self._backend = create_backend(
-                "llamacpp", model=model, quantization=quantization, allow_download=config.allow_auto_download, **settings
+                "llamacpp",
+                model=model,
+                quantization=quantization,
+                allow_download=config.allow_auto_download,
+                **settings,
             )
         except (LLMError, OptionsError) as exc:
             if config.fallback == "error" or model is None or "not installed" in str(exc):
                 raise  # strict, or the embedded model itself failed: nothing to fall back to
-            warnings.warn(ModelFallbackWarning(f"{exc} Using the embedded default model instead."), stacklevel=2)
+            warnings.warn(
+                ModelFallbackWarning(f"{exc} Using the embedded default model instead."), stacklevel=2
+            )
             self._backend = create_backend("llamacpp", model=None, **settings)
         self.config = config
 
@@ -214,7 +238,7 @@ class AI:
         return self._backend is not None
 
     @property
-    def backend(self) -> "LLMBackend":
+    def backend(self) -> LLMBackend:
         """The loaded :class:`~clearocr.llm.LLMBackend` (loads the embedded default on first use)."""
         if self._backend is None:
             self.initialize(self.config)
@@ -236,12 +260,12 @@ class AI:
         merged words; no added, dropped or rephrased words; numbers untouched since their OCR
         confidence is unknown). A chat preamble ("Here is the corrected text:") and code fences are
         removed first. Kept and rejected edits are counted in ``guard_accepted`` and ``guard_rejected``."""
-        from clearocr.correction.generative import LLMCorrectionCorrector
+        from clearocr.correction.generative import LLMCorrectionCorrector, apply_tokens
         from clearocr.correction.lexical import LexicalCorrector
 
-        from clearocr.correction.generative import apply_tokens
-
-        guard = LLMCorrectionCorrector(self.backend, self.languages, lexical=LexicalCorrector(self.languages, hints=self.hints))
+        guard = LLMCorrectionCorrector(
+            self.backend, self.languages, lexical=LexicalCorrector(self.languages, hints=self.hints)
+        )
         tokens = original.split()
         fixed = guard.guard(tokens, _strip_preamble(proposal), [None] * len(tokens))
         self.guard_rejected += guard.rejected
@@ -257,7 +281,7 @@ class AI:
 
             gc.collect()
 
-    def __enter__(self) -> "AI":
+    def __enter__(self) -> AI:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -279,12 +303,16 @@ class AI:
         Raises:
             OptionsError: an unknown built-in name or settings key; LLMError: the model cannot load.
         """
-        items = processor if isinstance(processor, (list, tuple)) else ([] if processor is None else [processor])
+        items = (
+            processor if isinstance(processor, (list, tuple)) else ([] if processor is None else [processor])
+        )
         for item in items:
             if isinstance(item, str) and item not in BUILTIN_NAMES:
                 raise OptionsError(f"unknown post-processor {item!r}; built-ins: {', '.join(BUILTIN_NAMES)}")
             if not isinstance(item, str) and not callable(item) and not hasattr(item, "process"):
-                raise OptionsError(f"not a post-processor: {item!r} (a callable, a name, or an object with process())")
+                raise OptionsError(
+                    f"not a post-processor: {item!r} (a callable, a name, or an object with process())"
+                )
         if isinstance(settings, (AIModelConfig,)):
             self.initialize(settings)
         elif isinstance(settings, dict):
@@ -295,7 +323,9 @@ class AI:
             self.hints = list(settings.get("hints", self.hints))
             self.prompt = settings.get("prompt", self.prompt)
         elif settings is not None:
-            raise OptionsError(f"settings must be None, an AIModelConfig or a dict, not {type(settings).__name__}")
+            raise OptionsError(
+                f"settings must be None, an AIModelConfig or a dict, not {type(settings).__name__}"
+            )
         self._processors = list(items)
 
     def _builtin(self, name: str) -> list[Any]:
@@ -311,7 +341,10 @@ class AI:
         from clearocr.correction.generative import NOTES_PROMPT, SYSTEM_PROMPT, LLMCorrectionCorrector
 
         prompt = {None: SYSTEM_PROMPT, "notes": NOTES_PROMPT}.get(self.prompt) or self.prompt or SYSTEM_PROMPT
-        return [lexical, LLMCorrectionCorrector(self.backend, self.languages, lexical=lexical, system_prompt=prompt)]
+        return [
+            lexical,
+            LLMCorrectionCorrector(self.backend, self.languages, lexical=lexical, system_prompt=prompt),
+        ]
 
     def run_postprocessor(self, value: str | RecognitionResult | Document) -> Any:
         """Run the chain on ``value`` and return the same kind: text, a RecognitionResult (with
@@ -322,13 +355,17 @@ class AI:
             TypeError: ``value`` is none of those kinds, or a callable did not return a str.
         """
         if isinstance(value, RecognitionResult):
-            state: str | Document = copy.deepcopy(value.document) if value.document is not None else value.text
+            state: str | Document = (
+                copy.deepcopy(value.document) if value.document is not None else value.text
+            )
         elif isinstance(value, Document):
             state = copy.deepcopy(value)
         elif isinstance(value, str):
             state = value
         else:
-            raise TypeError(f"run_postprocessor takes text, a RecognitionResult or a Document, not {type(value).__name__}")
+            raise TypeError(
+                f"run_postprocessor takes text, a RecognitionResult or a Document, not {type(value).__name__}"
+            )
         from clearocr.correction import apply_postprocessors
 
         corrections: list = []
@@ -338,12 +375,18 @@ class AI:
                 if document.raw_text is None:
                     document.raw_text = document.text
                 chain = self._builtin(processor) if isinstance(processor, str) else [processor]
-                state = apply_postprocessors(document, chain) if isinstance(state, Document) else page_text(apply_postprocessors(document, chain))
+                state = (
+                    apply_postprocessors(document, chain)
+                    if isinstance(state, Document)
+                    else page_text(apply_postprocessors(document, chain))
+                )
                 corrections = list(document.corrections)
             elif isinstance(state, str):
                 state = self._call_guarded(processor, state)
             else:
-                apply_postprocessors(state, _per_page(functools.partial(self._call_guarded, processor), processor))
+                apply_postprocessors(
+                    state, _per_page(functools.partial(self._call_guarded, processor), processor)
+                )
         self.last_corrections = corrections if isinstance(state, str) else list(state.corrections)
         if isinstance(value, str):
             return state
@@ -352,7 +395,6 @@ class AI:
         if isinstance(state, Document):
             return RecognitionResult(page_text(state), state, raw_text=value.text)
         return RecognitionResult(state, None, raw_text=value.text)
-
 
     def _call_guarded(self, function: Callable[[str], str], text: str) -> str:
         """Run a user callable; when it asked the model (``run_prompt``), its answer is LLM output and
@@ -392,8 +434,10 @@ def text_document(text: str) -> Document:
     for number, chunk in enumerate(re.split(r"\f|\n\n+", text), start=1):
         lines = []
         for row, line_text in enumerate(chunk.split("\n")):
-            words = [Word(token, (0, row * 20, 0, row * 20 + 20), 1.0 if _NUMERIC.search(token) else 0.5)
-                     for token in line_text.split()]
+            words = [
+                Word(token, (0, row * 20, 0, row * 20 + 20), 1.0 if _NUMERIC.search(token) else 0.5)
+                for token in line_text.split()
+            ]
             lines.append(Line(line_text, (0, row * 20, 0, row * 20 + 20), 0.5, words))
         pages.append(Page(number, 0, 0, lines=lines))
     return Document("<text>", pages)
@@ -401,7 +445,9 @@ def text_document(text: str) -> Document:
 
 _PREAMBLE = re.compile(
     r"^\s*(?:sure[,!.]?\s*)?(?:here(?:'s| is) (?:the |your )?(?:corrected|revised|fixed)[^\n:]*:|"
-    r"corrected (?:text|version)[^\n:]*:)\s*\n?", re.I)
+    r"corrected (?:text|version)[^\n:]*:)\s*\n?",
+    re.I,
+)
 
 
 def _strip_preamble(answer: str) -> str:

@@ -27,10 +27,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from clearocr.errors import ClearOCRError, InputError
 from clearocr.export import FORMATS, export, write_atomic
@@ -40,10 +41,27 @@ from clearocr.options import ReadOptions
 DOCUMENT_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".pdf"})
 #: Suffixes of images and documents a user may expect to be read but clearocr cannot: found in a
 #: folder, each gets an ``error`` record (UnsupportedInputError) rather than being passed over.
-UNSUPPORTED_DOCUMENT_SUFFIXES = frozenset({
-    ".heic", ".heif", ".avif", ".jxl", ".svg", ".eps", ".ps", ".djvu", ".doc", ".docx", ".odt", ".xps",
-    ".psd", ".raw", ".cr2", ".nef", ".dng",
-})
+UNSUPPORTED_DOCUMENT_SUFFIXES = frozenset(
+    {
+        ".heic",
+        ".heif",
+        ".avif",
+        ".jxl",
+        ".svg",
+        ".eps",
+        ".ps",
+        ".djvu",
+        ".doc",
+        ".docx",
+        ".odt",
+        ".xps",
+        ".psd",
+        ".raw",
+        ".cr2",
+        ".nef",
+        ".dng",
+    }
+)
 MANIFEST_NAME = "manifest.jsonl"
 
 
@@ -89,8 +107,11 @@ def _is_uri(value: str) -> bool:
     return "://" in value and not os.path.exists(value)
 
 
-def expand_inputs(inputs: Iterable[str], problems: list[tuple[str, str, dict[str, Any]]] | None = None,
-                  exclude: Path | None = None) -> list[tuple[str, str]]:
+def expand_inputs(
+    inputs: Iterable[str],
+    problems: list[tuple[str, str, dict[str, Any]]] | None = None,
+    exclude: Path | None = None,
+) -> list[tuple[str, str]]:
     """Expand directories (recursively), globs and ``@list.txt`` files into documents.
 
     Args:
@@ -125,7 +146,14 @@ def expand_inputs(inputs: Iterable[str], problems: list[tuple[str, str, dict[str
             try:
                 lines = list_path.read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError) as exc:
-                problem(raw, list_path.name, InputError(str(list_path), f"cannot read the input list ({getattr(exc, 'strerror', None) or exc})"))
+                problem(
+                    raw,
+                    list_path.name,
+                    InputError(
+                        str(list_path),
+                        f"cannot read the input list ({getattr(exc, 'strerror', None) or exc})",
+                    ),
+                )
                 continue
             entries = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
             pairs.extend(expand_inputs(entries, problems, exclude))
@@ -135,7 +163,9 @@ def expand_inputs(inputs: Iterable[str], problems: list[tuple[str, str, dict[str
             except InputError as exc:
                 problem(raw, Path(raw).name, exc)
         elif os.path.isdir(raw):
-            pairs.extend(_walk(Path(raw), problems, exclude) if problems is not None else _walk_strict(Path(raw)))
+            pairs.extend(
+                _walk(Path(raw), problems, exclude) if problems is not None else _walk_strict(Path(raw))
+            )
         elif os.path.lexists(raw):
             pairs.append((raw, Path(raw).name))  # reading it tells what is wrong (FIFO, loop, dangling link)
         elif glob.has_magic(raw):
@@ -153,16 +183,30 @@ def _walk_strict(root: Path) -> list[tuple[str, str]]:
     return [(str(p), p.relative_to(root).as_posix()) for p in found]
 
 
-def _walk(root: Path, problems: list[tuple[str, str, dict[str, Any]]], exclude: Path | None) -> list[tuple[str, str]]:
+def _walk(
+    root: Path, problems: list[tuple[str, str, dict[str, Any]]], exclude: Path | None
+) -> list[tuple[str, str]]:
     """Every entry below ``root`` (symlinked directories are not followed): documents are returned,
     the rest recorded in ``problems``."""
     from clearocr.errors import UnsupportedInputError
 
     pairs: list[tuple[str, str]] = []
     skip = exclude.resolve() if exclude is not None else None
-    for folder, dirs, files in os.walk(root, followlinks=False, onerror=lambda exc: problems.append(
-            (exc.filename or str(root), Path(exc.filename or str(root)).name,
-             {"status": "error", "type": "InputError", "message": f"{exc.filename}: cannot list folder ({exc.strerror})"}))):
+    for folder, dirs, files in os.walk(
+        root,
+        followlinks=False,
+        onerror=lambda exc: problems.append(
+            (
+                exc.filename or str(root),
+                Path(exc.filename or str(root)).name,
+                {
+                    "status": "error",
+                    "type": "InputError",
+                    "message": f"{exc.filename}: cannot list folder ({exc.strerror})",
+                },
+            )
+        ),
+    ):
         here = Path(folder)
         kept = []
         for name in sorted(dirs):
@@ -175,8 +219,13 @@ def _walk(root: Path, problems: list[tuple[str, str, dict[str, Any]]], exclude: 
             kept.append(name)
         dirs[:] = kept
         if not dirs and not files and here != root:
-            problems.append((str(here), here.relative_to(root).as_posix(), {
-                "status": "ignored", "type": "NotADocument", "message": f"{here}: an empty folder"}))
+            problems.append(
+                (
+                    str(here),
+                    here.relative_to(root).as_posix(),
+                    {"status": "ignored", "type": "NotADocument", "message": f"{here}: an empty folder"},
+                )
+            )
         for name in sorted(files):
             path = here / name
             relative = path.relative_to(root).as_posix()
@@ -184,14 +233,30 @@ def _walk(root: Path, problems: list[tuple[str, str, dict[str, Any]]], exclude: 
             if suffix in DOCUMENT_SUFFIXES:
                 pairs.append((str(path), relative))
             elif suffix in UNSUPPORTED_DOCUMENT_SUFFIXES:
-                problems.append((str(path), relative, {
-                    "status": "error", "type": UnsupportedInputError.__name__,
-                    "message": f"{path}: {suffix} files are not read (clearocr reads {', '.join(sorted(DOCUMENT_SUFFIXES))}); convert it first"}))
+                problems.append(
+                    (
+                        str(path),
+                        relative,
+                        {
+                            "status": "error",
+                            "type": UnsupportedInputError.__name__,
+                            "message": f"{path}: {suffix} files are not read (clearocr reads {', '.join(sorted(DOCUMENT_SUFFIXES))}); convert it first",
+                        },
+                    )
+                )
             elif name != MANIFEST_NAME and not name.startswith("."):
-                kind = "a symbolic link to a folder (not followed)" if path.is_symlink() and path.is_dir() else \
-                    f"not a document ({suffix or 'no suffix'})"
-                problems.append((str(path), relative, {
-                    "status": "ignored", "type": "NotADocument", "message": f"{path}: {kind}"}))
+                kind = (
+                    "a symbolic link to a folder (not followed)"
+                    if path.is_symlink() and path.is_dir()
+                    else f"not a document ({suffix or 'no suffix'})"
+                )
+                problems.append(
+                    (
+                        str(path),
+                        relative,
+                        {"status": "ignored", "type": "NotADocument", "message": f"{path}: {kind}"},
+                    )
+                )
     return pairs
 
 
@@ -210,7 +275,8 @@ def _expand_uri(uri: str) -> list[tuple[str, str]]:
         return [(uri, Path(path).name)]
     selector = fs.FileSelector(path, recursive=True)
     files = sorted(
-        i.path for i in filesystem.get_file_info(selector)
+        i.path
+        for i in filesystem.get_file_info(selector)
         if i.type == fs.FileType.File and Path(i.path).suffix.lower() in DOCUMENT_SUFFIXES
     )
     return [(f"{scheme}://{p}", Path(p).relative_to(path).as_posix()) for p in files]
@@ -241,8 +307,13 @@ def read_input_bytes(source: str) -> bytes:
         raise InputError(source, f"cannot read file ({exc.strerror or exc})") from None
 
 
-def plan(inputs: Iterable[str], output_dir: Path, fmt: str, settings: BatchSettings | None = None,
-         resume: bool = True) -> list[BatchItem]:
+def plan(
+    inputs: Iterable[str],
+    output_dir: Path,
+    fmt: str,
+    settings: BatchSettings | None = None,
+    resume: bool = True,
+) -> list[BatchItem]:
     """Items for ``inputs``: output paths under ``output_dir`` (same relative layout, format suffix)
     and, when ``resume``, the content hash of each input's last successful run from the manifest.
 
@@ -255,7 +326,7 @@ def plan(inputs: Iterable[str], output_dir: Path, fmt: str, settings: BatchSetti
     pairs = expand_inputs(inputs, problems, exclude=output_dir)
     seen: dict[str, int] = {}
     items: list[BatchItem] = []
-    for source, relative, issue in problems:
+    for source, _relative, issue in problems:
         items.append(BatchItem(source, None, problem=issue))
     for source, relative in pairs:
         stem = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
@@ -319,7 +390,7 @@ class Manifest:
     def close(self) -> None:
         self._handle.close()
 
-    def __enter__(self) -> "Manifest":
+    def __enter__(self) -> Manifest:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -463,9 +534,15 @@ def problem_record(item: BatchItem, options_hash: str) -> dict[str, Any]:
     if status == "error":
         error["exit_code"] = 2
     return {
-        "input": item.input, "output": None, "status": status, "sha256": None, "options": options_hash,
-        "pages": 0, "seconds": 0.0, "error": error,
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": item.input,
+        "output": None,
+        "status": status,
+        "sha256": None,
+        "options": options_hash,
+        "pages": 0,
+        "seconds": 0.0,
+        "error": error,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -484,8 +561,14 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
     if record is not None:
         return record
     record = {
-        "input": item.input, "output": item.output, "status": "ok", "sha256": None,
-        "options": processor.options_hash, "pages": 0, "seconds": 0.0, "error": None,
+        "input": item.input,
+        "output": item.output,
+        "status": "ok",
+        "sha256": None,
+        "options": processor.options_hash,
+        "pages": 0,
+        "seconds": 0.0,
+        "error": None,
     }
     try:
         if _is_uri(item.input):
@@ -515,19 +598,30 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
             record["pages"] = len(document.pages)
         else:
             content, record["pages"] = read_to_output(
-                processor.reader, item.input, Path(item.output) if item.output else None,
-                options=processor.options, fmt=processor.settings.fmt, extract=processor.settings.extract,
+                processor.reader,
+                item.input,
+                Path(item.output) if item.output else None,
+                options=processor.options,
+                fmt=processor.settings.fmt,
+                extract=processor.settings.extract,
                 key={"sha256": record["sha256"], "options": processor.options_hash},
             )
             if not item.output:
                 record["content"] = content
     except Exception as exc:  # one bad document must not stop the batch
         record["status"] = "error"
-        message = str(exc) if isinstance(exc, ClearOCRError) else f"{item.input}: unexpected {type(exc).__name__}: {exc}"
-        record["error"] = {"type": type(exc).__name__, "message": message,
-                           "exit_code": getattr(exc, "exit_code", 1)}
+        message = (
+            str(exc)
+            if isinstance(exc, ClearOCRError)
+            else f"{item.input}: unexpected {type(exc).__name__}: {exc}"
+        )
+        record["error"] = {
+            "type": type(exc).__name__,
+            "message": message,
+            "exit_code": getattr(exc, "exit_code", 1),
+        }
     record["seconds"] = round(time.perf_counter() - started, 3)
-    record["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record["time"] = datetime.now(UTC).isoformat(timespec="seconds")
     return record
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +69,9 @@ def run_ray(
     started_here = False
     if not ray.is_initialized():
         if address in (None, "", "local"):
-            ray.init(num_cpus=max(jobs, 1), include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+            ray.init(
+                num_cpus=max(jobs, 1), include_dashboard=False, log_to_driver=False, configure_logging=False
+            )
         else:
             ray.init(address=address, log_to_driver=False)
         started_here = True
@@ -78,7 +80,8 @@ def run_ray(
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         dataset = ray.data.from_items(
-            [{"item": json.dumps(asdict(item))} for item in items], override_num_blocks=max(1, min(len(items), jobs * 4))
+            [{"item": json.dumps(asdict(item))} for item in items],
+            override_num_blocks=max(1, min(len(items), jobs * 4)),
         )
         records = dataset.map_batches(
             _RayDocumentActor,

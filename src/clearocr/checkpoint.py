@@ -67,7 +67,11 @@ class PageCheckpoint:
                 header = json.loads(handle.readline())
             except json.JSONDecodeError:
                 return pages
-            if not isinstance(header, dict) or header.get("schema") != SCHEMA or header.get("key") != self.key:
+            if (
+                not isinstance(header, dict)
+                or header.get("schema") != SCHEMA
+                or header.get("key") != self.key
+            ):
                 return pages
             for line in handle:
                 try:

@@ -13,7 +13,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, List, Optional, get_args
+from typing import Any, get_args
 
 import typer
 from rich.console import Console
@@ -90,42 +90,53 @@ def output_names(files: list[Path], suffix: str) -> list[str]:
 
 @app.command()
 def read(
-    files: List[Path] = typer.Argument(..., help="Images or PDFs to read.", show_default=False),
-    output_dir: Optional[Path] = typer.Option(
-        None, "--output-dir", "-o",
+    files: list[Path] = typer.Argument(..., help="Images or PDFs to read.", show_default=False),
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-o",
         help="Write one output per input into this folder (named after the input's stem); with one input, "
         "a path ending in the format's suffix (out.json) is the output file itself.",
     ),
     fmt: OutputFormat = typer.Option(
-        OutputFormat("text"), "--format", "-f",
-        help="Output format: " + "; ".join(f"{e.name} ({e.suffix}): {e.description}" for e in EXPORTERS.values()) + ".",
+        OutputFormat("text"),
+        "--format",
+        "-f",
+        help="Output format: "
+        + "; ".join(f"{e.name} ({e.suffix}): {e.description}" for e in EXPORTERS.values())
+        + ".",
     ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
-    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     dpi: int = typer.Option(_default("dpi"), "--dpi", help=_help("dpi")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
-    orientation: bool = typer.Option(_default("orientation"), "--orientation/--no-orientation", help=_help("orientation")),
+    orientation: bool = typer.Option(
+        _default("orientation"), "--orientation/--no-orientation", help=_help("orientation")
+    ),
     deskew: bool = typer.Option(_default("deskew"), "--deskew/--no-deskew", help=_help("deskew")),
     upscale: bool = typer.Option(_default("upscale"), "--upscale/--no-upscale", help=_help("upscale")),
     max_side: int = typer.Option(_default("max_side"), "--max-side", help=_help("max_side")),
     binarize: bool = typer.Option(_default("binarize"), "--binarize/--no-binarize", help=_help("binarize")),
     denoise: bool = typer.Option(_default("denoise"), "--denoise/--no-denoise", help=_help("denoise")),
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
-    llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
-    llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
-    llm_url: Optional[str] = typer.Option(None, "--llm-url", help=_help("llm_url")),
+    llm_model: str | None = typer.Option(None, "--llm-model", help=_help("llm_model")),
+    llm_quantization: str | None = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    llm_url: str | None = typer.Option(None, "--llm-url", help=_help("llm_url")),
     gpu_layers: int = typer.Option(_default("gpu_layers"), "--gpu-layers", help=_help("gpu_layers")),
     context_size: int = typer.Option(_default("context_size"), "--context-size", help=_help("context_size")),
     allow_download: bool = typer.Option(False, "--allow-download", help=_help("allow_download")),
     extract_kind: ExtractKind = typer.Option(
-        ExtractKind.none, "--extract", help="Also extract key fields (adds \"fields\" to the JSON)."
+        ExtractKind.none, "--extract", help='Also extract key fields (adds "fields" to the JSON).'
     ),
-    settings: List[str] = typer.Option(
-        [], "--set", help="Any other reading option as KEY=VALUE (repeatable), e.g. mode=handwritten, max_pages=2000."
+    settings: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Any other reading option as KEY=VALUE (repeatable), e.g. mode=handwritten, max_pages=2000.",
     ),
     split_pages: bool = typer.Option(
-        False, "--split-pages", help="Write one file per page (out.page-0001.txt, ...); needs -o."),
+        False, "--split-pages", help="Write one file per page (out.page-0001.txt, ...); needs -o."
+    ),
 ) -> None:
     """Read FILES and print or write their text, JSON (clearocr.document/1), hOCR, ALTO, Markdown or a
     searchable PDF (the input's pages with an invisible text layer)."""
@@ -133,11 +144,25 @@ def read(
 
     try:
         options = ReadOptions.build(
-            engine=engine, languages=lang, pages=pages, dpi=dpi, pdf_text=pdf_text.value,
-            orientation=orientation, deskew=deskew, upscale=upscale, max_side=max_side,
-            binarize=binarize, denoise=denoise, correct=correct.value, llm_model=llm_model,
-            llm_quantization=llm_quantization, llm_url=llm_url, gpu_layers=gpu_layers, context_size=context_size,
-            allow_download=allow_download, **_parse_settings(settings),
+            engine=engine,
+            languages=lang,
+            pages=pages,
+            dpi=dpi,
+            pdf_text=pdf_text.value,
+            orientation=orientation,
+            deskew=deskew,
+            upscale=upscale,
+            max_side=max_side,
+            binarize=binarize,
+            denoise=denoise,
+            correct=correct.value,
+            llm_model=llm_model,
+            llm_quantization=llm_quantization,
+            llm_url=llm_url,
+            gpu_layers=gpu_layers,
+            context_size=context_size,
+            allow_download=allow_download,
+            **_parse_settings(settings),
         )
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -158,7 +183,9 @@ def read(
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
     if split_pages and (output_dir is None or len(files) > 1):
-        stderr.print("[red]error:[/red] --split-pages writes files: give one input and -o (a file or a folder)")
+        stderr.print(
+            "[red]error:[/red] --split-pages writes files: give one input and -o (a file or a folder)"
+        )
         raise typer.Exit(2)
     if len(files) > 1:
         _read_many(files, options, fmt.value, output_dir, extract_kind.value)
@@ -169,8 +196,14 @@ def read(
     path = files[0]
     target = output_file or (output_dir / output_names(files, FORMATS[fmt.value])[0] if output_dir else None)
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
-        TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
     )
     with Reader(options) as reader, progress:
         task = progress.add_task(f"reading {path.name}", total=None)
@@ -180,7 +213,12 @@ def read(
 
         try:
             content, _ = read_to_output(
-                reader, str(path), target, options=options, fmt=fmt.value, extract=extract_kind.value,
+                reader,
+                str(path),
+                target,
+                options=options,
+                fmt=fmt.value,
+                extract=extract_kind.value,
                 on_page=on_page,
                 on_resume=lambda count: stderr.print(f"resuming {path.name}: {count} page(s) already read"),
                 split_pages=split_pages,
@@ -209,34 +247,54 @@ def _output_file(files: list[Path], output: Path | None, fmt: str) -> Path | Non
     looks like a file (it has the format's suffix and is not a folder) is refused, not made a folder."""
     if output is None or output.is_dir():
         return None
-    looks_like_file = output.suffix.lower() in {suffix for suffix in FORMATS.values()} | {".txt", ".pdf", ".xml", ".html", ".md"}
+    looks_like_file = output.suffix.lower() in {suffix for suffix in FORMATS.values()} | {
+        ".txt",
+        ".pdf",
+        ".xml",
+        ".html",
+        ".md",
+    }
     if not looks_like_file:
         return None
     if len(files) > 1:
-        stderr.print(f"[red]error:[/red] -o {output}: several inputs need a folder for their outputs, not a file name")
+        stderr.print(
+            f"[red]error:[/red] -o {output}: several inputs need a folder for their outputs, not a file name"
+        )
         raise typer.Exit(2)
     if output.suffix.lower() != FORMATS[fmt]:
-        stderr.print(f"[red]error:[/red] -o {output}: the {fmt} format is written as {FORMATS[fmt]}, not {output.suffix}")
+        stderr.print(
+            f"[red]error:[/red] -o {output}: the {fmt} format is written as {FORMATS[fmt]}, not {output.suffix}"
+        )
         raise typer.Exit(2)
     return output
 
 
-def _read_many(files: list[Path], options: ReadOptions, fmt: str, output_dir: Path | None, extract: str) -> None:
+def _read_many(
+    files: list[Path], options: ReadOptions, fmt: str, output_dir: Path | None, extract: str
+) -> None:
     """``clearocr read`` with several files: each is read in a watched worker process (engines loaded
     once there), so a native crash (SIGSEGV in a library) fails that file only; the others are read
     and written, and the exit code is 1 at the end if any failed."""
     from clearocr.batch import BatchItem, BatchSettings, registry_targets
     from clearocr.workers import run_isolated
 
-    settings = BatchSettings(options=options.model_dump(mode="json"), fmt=fmt, extract=extract,
-                             engines=registry_targets())
+    settings = BatchSettings(
+        options=options.model_dump(mode="json"), fmt=fmt, extract=extract, engines=registry_targets()
+    )
     names = output_names(files, FORMATS[fmt])
-    items = [BatchItem(str(path), str(output_dir / name) if output_dir is not None else None)
-             for path, name in zip(files, names)]
+    items = [
+        BatchItem(str(path), str(output_dir / name) if output_dir is not None else None)
+        for path, name in zip(files, names)
+    ]
     failed = 0
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=True, disable=output_dir is None,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=output_dir is None,
     )
     with progress:
         task = progress.add_task("reading", total=len(files))
@@ -266,15 +324,19 @@ def _read_many(files: list[Path], options: ReadOptions, fmt: str, output_dir: Pa
 
 @app.command()
 def extract(
-    files: List[Path] = typer.Argument(..., help="Invoices or receipts (images or PDFs).", show_default=False),
+    files: list[Path] = typer.Argument(
+        ..., help="Invoices or receipts (images or PDFs).", show_default=False
+    ),
     fmt: ExtractFormat = typer.Option(ExtractFormat.table, "--format", "-f", help="Output format."),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
-    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
-    use_llm: bool = typer.Option(False, "--llm", help="Also ask a local LLM (answers must be found on the page)."),
-    llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
-    llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    use_llm: bool = typer.Option(
+        False, "--llm", help="Also ask a local LLM (answers must be found on the page)."
+    ),
+    llm_model: str | None = typer.Option(None, "--llm-model", help=_help("llm_model")),
+    llm_quantization: str | None = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
 ) -> None:
     """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency, items) from FILES."""
     import csv
@@ -283,8 +345,14 @@ def extract(
     from clearocr.pipeline import Reader
 
     try:
-        options = ReadOptions.build(engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value,
-                                    llm_model=llm_model, llm_quantization=llm_quantization)
+        options = ReadOptions.build(
+            engine=engine,
+            languages=lang,
+            pages=pages,
+            pdf_text=pdf_text.value,
+            llm_model=llm_model,
+            llm_quantization=llm_quantization,
+        )
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
@@ -314,7 +382,11 @@ def extract(
             results.append((path, fields))
     if fmt is ExtractFormat.json:
         payload = [{"source": str(path), "fields": fields} for path, fields in results]
-        print(json.dumps(payload if len(files) > 1 else (payload[0] if payload else None), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                payload if len(files) > 1 else (payload[0] if payload else None), ensure_ascii=False, indent=2
+            )
+        )
     elif fmt is ExtractFormat.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["source", *FIELD_NAMES])
@@ -330,8 +402,14 @@ def extract(
                 if field is None:
                     table.add_row(name, "-", "", "", "", "")
                 else:
-                    table.add_row(name, field["value"], field["text"], f"{field['confidence']:.2f}",
-                                  str(field["page"]), ",".join(map(str, field["bbox"])))
+                    table.add_row(
+                        name,
+                        field["value"],
+                        field["text"],
+                        f"{field['confidence']:.2f}",
+                        str(field["page"]),
+                        ",".join(map(str, field["bbox"])),
+                    )
             checks = ", ".join(f"{k}: {'ok' if v else 'FAILED'}" for k, v in fields["checks"].items())
             Console().print(table)
             if checks:
@@ -342,19 +420,26 @@ def extract(
 
 @app.command()
 def review(
-    file: Path = typer.Argument(..., help="An image or PDF to read, or a clearocr JSON document (read -f json).",
-                                show_default=False),
+    file: Path = typer.Argument(
+        ..., help="An image or PDF to read, or a clearocr JSON document (read -f json).", show_default=False
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write (e.g. review.html)."),
-    source: Optional[Path] = typer.Option(
-        None, "--source", help="With a JSON document: the input it was read from, for the page images "
-        "(default: the path the document names)."),
+    source: Path | None = typer.Option(
+        None,
+        "--source",
+        help="With a JSON document: the input it was read from, for the page images "
+        "(default: the path the document names).",
+    ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
-    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
     extract_kind: ExtractKind = typer.Option(
-        ExtractKind.invoice, "--extract", help="Extract key fields to show (none to skip)."),
-    settings: List[str] = typer.Option([], "--set", help="Any other reading option as KEY=VALUE (repeatable)."),
+        ExtractKind.invoice, "--extract", help="Extract key fields to show (none to skip)."
+    ),
+    settings: list[str] = typer.Option(
+        [], "--set", help="Any other reading option as KEY=VALUE (repeatable)."
+    ),
 ) -> None:
     """Write a review page: one self-contained HTML file with each page image, its word boxes coloured by
     confidence, the raw and corrected text with every correction marked, and the extracted fields (click
@@ -373,8 +458,9 @@ def review(
         else:
             from clearocr.pipeline import Reader
 
-            options = ReadOptions.build(engine=engine, languages=lang, pages=pages, correct=correct.value,
-                                        **_parse_settings(settings))
+            options = ReadOptions.build(
+                engine=engine, languages=lang, pages=pages, correct=correct.value, **_parse_settings(settings)
+            )
             with Reader(options) as reader:
                 document = reader.read(str(file), options)
             if extract_kind is ExtractKind.invoice:
@@ -404,23 +490,37 @@ def _parse_settings(pairs: list[str]) -> dict[str, Any]:
 
 @app.command()
 def batch(
-    inputs: List[str] = typer.Argument(
-        ..., help="Files, directories (read recursively), glob patterns, @LIST files or URIs.", show_default=False
+    inputs: list[str] = typer.Argument(
+        ...,
+        help="Files, directories (read recursively), glob patterns, @LIST files or URIs.",
+        show_default=False,
     ),
-    output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Outputs go here, mirroring input folders."),
+    output_dir: Path = typer.Option(
+        ..., "--output-dir", "-o", help="Outputs go here, mirroring input folders."
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat("json"), "--format", "-f", help="Output format."),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
-    pages: Optional[str] = typer.Option(None, "--pages", "-p", help=_help("pages")),
+    pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
-    settings: List[str] = typer.Option([], "--set", help="Any other reading option as KEY=VALUE (repeatable)."),
+    settings: list[str] = typer.Option(
+        [], "--set", help="Any other reading option as KEY=VALUE (repeatable)."
+    ),
     extract_kind: ExtractKind = typer.Option(ExtractKind.none, "--extract", help="Also extract key fields."),
-    jobs: int = typer.Option(max(1, (os.cpu_count() or 2) // 2), "--jobs", "-j", help="Worker processes (0: in this process)."),
-    recycle_after: int = typer.Option(200, "--recycle-after", help="Replace a worker after this many documents (keeps memory flat)."),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip inputs already read with the same content and options."),
-    ray: Optional[str] = typer.Option(
-        None, "--ray", help="Run on Ray: 'local' starts a local instance, or give a cluster address (ray://host:10001, auto).",
+    jobs: int = typer.Option(
+        max(1, (os.cpu_count() or 2) // 2), "--jobs", "-j", help="Worker processes (0: in this process)."
+    ),
+    recycle_after: int = typer.Option(
+        200, "--recycle-after", help="Replace a worker after this many documents (keeps memory flat)."
+    ),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume", help="Skip inputs already read with the same content and options."
+    ),
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        help="Run on Ray: 'local' starts a local instance, or give a cluster address (ray://host:10001, auto).",
     ),
 ) -> None:
     """Read many documents into OUTPUT_DIR with worker processes (or Ray), a JSONL manifest and resume.
@@ -434,11 +534,17 @@ def batch(
 
     try:
         options = ReadOptions.build(
-            engine=engine, languages=lang, pages=pages, pdf_text=pdf_text.value, correct=correct.value,
+            engine=engine,
+            languages=lang,
+            pages=pages,
+            pdf_text=pdf_text.value,
+            correct=correct.value,
             **_parse_settings(settings),
         )
         batch_settings = BatchSettings(
-            options=options.model_dump(mode="json"), fmt=fmt.value, extract=extract_kind.value,
+            options=options.model_dump(mode="json"),
+            fmt=fmt.value,
+            extract=extract_kind.value,
             engines=registry_targets(),
         )
         items = plan(inputs, output_dir, fmt.value, batch_settings, resume=resume)
@@ -449,9 +555,14 @@ def batch(
         stderr.print("[yellow]no documents found[/yellow]")
         raise typer.Exit(1)
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TextColumn("{task.fields[pages]} pages, {task.fields[rate]:.2f} pages/s"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=stderr,
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr,
     )
     started = time.perf_counter()
     pages_done = 0
@@ -471,10 +582,18 @@ def batch(
         if ray is not None:
             from clearocr.batch_ray import run_ray
 
-            summary = run_ray(items, batch_settings, manifest, address=ray, jobs=max(jobs, 1), on_record=on_record)
+            summary = run_ray(
+                items, batch_settings, manifest, address=ray, jobs=max(jobs, 1), on_record=on_record
+            )
         else:
-            summary = run_local(items, batch_settings, manifest, jobs=jobs, recycle_after=recycle_after or None,
-                                on_record=on_record)
+            summary = run_local(
+                items,
+                batch_settings,
+                manifest,
+                jobs=jobs,
+                recycle_after=recycle_after or None,
+                on_record=on_record,
+            )
     stderr.print(
         f"{summary.ok} read, {summary.skipped} skipped (unchanged), "
         + (f"{summary.ignored} ignored (not documents), " if summary.ignored else "")
@@ -490,29 +609,47 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
     db: Path = typer.Option(Path("clearocr-jobs.sqlite3"), "--db", help="SQLite file for jobs and results."),
-    keys_file: Optional[Path] = typer.Option(
-        None, "--keys-file", help="API key SHA-256 hashes, one per line (see `clearocr api-key`); "
-        "CLEAROCR_API_KEYS (comma-separated keys) is read too."
+    keys_file: Path | None = typer.Option(
+        None,
+        "--keys-file",
+        help="API key SHA-256 hashes, one per line (see `clearocr api-key`); "
+        "CLEAROCR_API_KEYS (comma-separated keys) is read too.",
     ),
-    clients_file: Optional[Path] = typer.Option(
-        None, "--clients-file", help="OAuth 2.0 clients, 'client_id sha256-of-secret' per line (see `clearocr "
-        "client-credentials`); they get bearer tokens at POST /v1/token. CLEAROCR_CLIENTS (id:secret,...) is read too."
+    clients_file: Path | None = typer.Option(
+        None,
+        "--clients-file",
+        help="OAuth 2.0 clients, 'client_id sha256-of-secret' per line (see `clearocr "
+        "client-credentials`); they get bearer tokens at POST /v1/token. CLEAROCR_CLIENTS (id:secret,...) is read too.",
     ),
-    token_ttl: float = typer.Option(_server_default("token_ttl"), "--token-ttl", help=_server_help("token_ttl")),
+    token_ttl: float = typer.Option(
+        _server_default("token_ttl"), "--token-ttl", help=_server_help("token_ttl")
+    ),
     workers: int = typer.Option(1, "--workers", help="Documents read at the same time."),
     queue_size: int = typer.Option(32, "--queue-size", help="Jobs that may wait; beyond, 503 + Retry-After."),
     max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", help="Larger uploads get 413."),
     max_pages: int = typer.Option(50, "--max-pages", help="Documents with more pages get 413."),
-    sync_pages: int = typer.Option(5, "--sync-pages", help="Larger documents are answered with 202 + job id."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds a synchronous request waits before 202 + job id."),
-    result_ttl: float = typer.Option(_server_default("result_ttl"), "--result-ttl", help=_server_help("result_ttl")),
-    max_attempts: int = typer.Option(_server_default("max_attempts"), "--max-attempts", help=_server_help("max_attempts")),
-    job_timeout: float = typer.Option(_server_default("job_timeout"), "--job-timeout", help=_server_help("job_timeout")),
+    sync_pages: int = typer.Option(
+        5, "--sync-pages", help="Larger documents are answered with 202 + job id."
+    ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", help="Seconds a synchronous request waits before 202 + job id."
+    ),
+    result_ttl: float = typer.Option(
+        _server_default("result_ttl"), "--result-ttl", help=_server_help("result_ttl")
+    ),
+    max_attempts: int = typer.Option(
+        _server_default("max_attempts"), "--max-attempts", help=_server_help("max_attempts")
+    ),
+    job_timeout: float = typer.Option(
+        _server_default("job_timeout"), "--job-timeout", help=_server_help("job_timeout")
+    ),
     max_dpi: int = typer.Option(_server_default("max_dpi"), "--max-dpi", help=_server_help("max_dpi")),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_server_help("threads")),
+    threads: int | None = typer.Option(None, "--threads", help=_server_help("threads")),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option("en", "--lang", "-l", help="Default " + _help("languages")),
-    settings: List[str] = typer.Option([], "--set", help="Any other default reading option as KEY=VALUE (repeatable)."),
+    settings: list[str] = typer.Option(
+        [], "--set", help="Any other default reading option as KEY=VALUE (repeatable)."
+    ),
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Every route but /healthz and /v1/token needs an API
     key or a client-credentials access token."""
@@ -527,11 +664,21 @@ def serve(
         options = ReadOptions.build(engine=engine, languages=lang, **_parse_settings(settings))
         server_settings = ServerSettings(
             api_key_hashes=load_key_hashes(keys_file=keys_file),
-            client_secret_hashes=load_client_hashes(clients_file=clients_file), token_ttl=token_ttl,
-            db_path=str(db), options=options, workers=workers,
-            queue_size=queue_size, max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pages=max_pages,
-            sync_pages=sync_pages, request_timeout=timeout, result_ttl=result_ttl, max_attempts=max_attempts,
-            job_timeout=job_timeout, max_dpi=max_dpi, threads=threads,
+            client_secret_hashes=load_client_hashes(clients_file=clients_file),
+            token_ttl=token_ttl,
+            db_path=str(db),
+            options=options,
+            workers=workers,
+            queue_size=queue_size,
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+            max_pages=max_pages,
+            sync_pages=sync_pages,
+            request_timeout=timeout,
+            result_ttl=result_ttl,
+            max_attempts=max_attempts,
+            job_timeout=job_timeout,
+            max_dpi=max_dpi,
+            threads=threads,
         )
         application = create_app(server_settings)
     except ClearOCRError as exc:
@@ -555,7 +702,7 @@ def api_key() -> None:
 
 @app.command("client-credentials")
 def client_credentials(
-    client_id: Optional[str] = typer.Argument(None, help="The client's id (default: a random one)."),
+    client_id: str | None = typer.Argument(None, help="The client's id (default: a random one)."),
 ) -> None:
     """Make OAuth 2.0 client credentials: prints the client id and secret (give them to the client) and
     the line to add to the server's --clients-file (only the secret's hash is stored)."""
@@ -575,8 +722,8 @@ def client_credentials(
 
 @app.command("llm-check")
 def llm_check(
-    llm_model: Optional[str] = typer.Option(None, "--llm-model", help=_help("llm_model")),
-    llm_quantization: Optional[str] = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    llm_model: str | None = typer.Option(None, "--llm-model", help=_help("llm_model")),
+    llm_quantization: str | None = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
     gpu_layers: int = typer.Option(_default("gpu_layers"), "--gpu-layers", help=_help("gpu_layers")),
 ) -> None:
     """Check that the installed llama.cpp build decodes real tokens with a model here (default: the
@@ -595,7 +742,9 @@ def llm_check(
         cache_path().unlink(missing_ok=True)  # check afresh, not from the cache
         result = ensure_runs(path, gpu_layers)
     except ImportError as exc:
-        stderr.print(f"[red]error:[/red] llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'")
+        stderr.print(
+            f"[red]error:[/red] llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'"
+        )
         raise typer.Exit(5) from None
     except LLMError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -618,7 +767,11 @@ def engines(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         table.add_column(column)
     for info in infos:
         name = info.name + (" (default)" if info.default else "")
-        status = "[green]available[/green]" if info.available else f"[red]unavailable[/red]: {escape(info.reason or '')}"
+        status = (
+            "[green]available[/green]"
+            if info.available
+            else f"[red]unavailable[/red]: {escape(info.reason or '')}"
+        )
         table.add_row(name, info.version or "-", ",".join(info.languages) or "-", status)
     Console().print(table)
 

@@ -26,8 +26,8 @@ import logging
 import os
 import time
 import uuid
-from pathlib import Path
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
@@ -57,8 +57,14 @@ class APIError(ClearOCRError):
         attempts: how many requests were made.
     """
 
-    def __init__(self, message: str, status: int = 0, kind: str = "", attempts: int = 1,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 0,
+        kind: str = "",
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.kind, self.attempts, self.retry_after = status, kind, attempts, retry_after
 
@@ -126,8 +132,10 @@ class ClientCredentialsAuth(httpx.Auth):
                 body = response.json()
             except (json.JSONDecodeError, ValueError):
                 body = {}
-            message = f"token request refused: HTTP {response.status_code} {body.get('error', '')} " \
-                      f"{body.get('error_description', response.text[:200])}".strip()
+            message = (
+                f"token request refused: HTTP {response.status_code} {body.get('error', '')} "
+                f"{body.get('error_description', response.text[:200])}".strip()
+            )
             raise AuthenticationError(message, response.status_code, body.get("error", ""))
         body = response.json()
         self._token = body["access_token"]
@@ -191,8 +199,9 @@ class Client:
         else:
             key = api_key if api_key is not None else os.environ.get("CLEAROCR_API_KEY")
             headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, auth=auth, timeout=timeout,
-                                  transport=transport)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, auth=auth, timeout=timeout, transport=transport
+        )
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -218,13 +227,16 @@ class Client:
         except APIError as exc:
             exc.attempts = attempt_count
             if exc.retryable and attempt_count > 1:
-                raise APIError(f"{exc} (gave up after {attempt_count} attempts)", exc.status, exc.kind,
-                               attempt_count) from exc
+                raise APIError(
+                    f"{exc} (gave up after {attempt_count} attempts)", exc.status, exc.kind, attempt_count
+                ) from exc
             raise
         except httpx.TransportError as exc:
             raise APIError(
                 f"cannot reach {self._http.base_url} ({type(exc).__name__}: {exc}); gave up after {attempt_count} attempts",
-                0, type(exc).__name__, attempt_count,
+                0,
+                type(exc).__name__,
+                attempt_count,
             ) from exc
         return response
 
@@ -244,13 +256,22 @@ class Client:
             error_class = AuthenticationError if response.status_code == 401 else APIError
             raise error_class(
                 f"HTTP {response.status_code}: {error.get('message') or response.text[:200]}",
-                response.status_code, error.get("type", ""),
-                retry_after=float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None,
+                response.status_code,
+                error.get("type", ""),
+                retry_after=float(retry_after)
+                if retry_after and retry_after.replace(".", "", 1).isdigit()
+                else None,
             )
         return response
 
-    def _upload(self, source: str | os.PathLike | bytes | BinaryIO, filename: str | None, extract: str,
-                options: dict[str, Any], run_async: bool) -> httpx.Response:
+    def _upload(
+        self,
+        source: str | os.PathLike | bytes | BinaryIO,
+        filename: str | None,
+        extract: str,
+        options: dict[str, Any],
+        run_async: bool,
+    ) -> httpx.Response:
         if isinstance(source, (str, os.PathLike)):
             path = Path(source)
             data: bytes | BinaryIO = path.read_bytes()
@@ -264,15 +285,25 @@ class Client:
         if options:
             payload["options"] = json.dumps(options)
         return self._request(
-            "POST", "/v1/documents", params={"async": "true"} if run_async else None,
-            files={"file": (Path(str(filename)).name, data, "application/octet-stream")}, data=payload,
+            "POST",
+            "/v1/documents",
+            params={"async": "true"} if run_async else None,
+            files={"file": (Path(str(filename)).name, data, "application/octet-stream")},
+            data=payload,
             headers={"Idempotency-Key": uuid.uuid4().hex},  # one key for this document, kept across retries
         )
 
     # --- public API -----------------------------------------------------------------------------
 
-    def read(self, source: str | os.PathLike | bytes | BinaryIO, *, filename: str | None = None,
-             extract: str = "none", wait_timeout: float = 600.0, **options: Any) -> dict[str, Any]:
+    def read(
+        self,
+        source: str | os.PathLike | bytes | BinaryIO,
+        *,
+        filename: str | None = None,
+        extract: str = "none",
+        wait_timeout: float = 600.0,
+        **options: Any,
+    ) -> dict[str, Any]:
         """Read a document on the server and return its JSON (``clearocr.document/1``).
 
         Args:
@@ -295,8 +326,14 @@ class Client:
             self._delete_quietly(job_id)
         return document
 
-    def submit(self, source: str | os.PathLike | bytes | BinaryIO, *, filename: str | None = None,
-               extract: str = "none", **options: Any) -> str:
+    def submit(
+        self,
+        source: str | os.PathLike | bytes | BinaryIO,
+        *,
+        filename: str | None = None,
+        extract: str = "none",
+        **options: Any,
+    ) -> str:
         """Queue a document; returns the job id (poll with :meth:`job` or :meth:`wait`)."""
         return self._upload(source, filename, extract, options, run_async=True).json()["id"]
 
@@ -304,7 +341,9 @@ class Client:
         """The job's status JSON (``status``: queued | running | done | failed, ``result``, ``error``)."""
         return self._request("GET", f"/v1/jobs/{job_id}").json()
 
-    def wait(self, job_id: str, *, timeout: float = 600.0, poll: float = 0.5, delete: bool = True) -> dict[str, Any]:
+    def wait(
+        self, job_id: str, *, timeout: float = 600.0, poll: float = 0.5, delete: bool = True
+    ) -> dict[str, Any]:
         """Wait for a job and return its document JSON.
 
         Args:
@@ -325,7 +364,9 @@ class Client:
                 if delete:
                     self._delete_quietly(job_id)
                 error = job.get("error") or {}
-                raise APIError(error.get("message", "job failed"), error.get("status", 500), error.get("type", ""))
+                raise APIError(
+                    error.get("message", "job failed"), error.get("status", 500), error.get("type", "")
+                )
             if time.monotonic() > deadline:
                 raise APIError(f"job {job_id} is still {job['status']} after {timeout:.0f} s", 504, "Timeout")
             time.sleep(delay)
@@ -354,7 +395,7 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:

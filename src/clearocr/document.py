@@ -15,8 +15,9 @@ order is rebuilt from boxes instead (see :mod:`clearocr.layout`).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal
 
 BBox = tuple[int, int, int, int]
 Affine = tuple[float, float, float, float, float, float]
@@ -93,7 +94,7 @@ class Line:
     words: list[Word] = field(default_factory=list)
 
     @classmethod
-    def from_words(cls, words: list[Word]) -> "Line":
+    def from_words(cls, words: list[Word]) -> Line:
         """Build a line from words already in reading order (``words`` must not be empty)."""
         chars = sum(len(w.text) for w in words) or 1
         confidence = sum(w.confidence * len(w.text) for w in words) / chars
@@ -197,26 +198,40 @@ class Page:
             "lines": [line.to_dict() for line in self.lines],
         }
 
-
     @classmethod
-    def from_dict(cls, p: dict[str, Any]) -> "Page":
+    def from_dict(cls, p: dict[str, Any]) -> Page:
         """Rebuild a Page from its JSON (an element of ``"pages"`` in ``clearocr.document/1``).
 
         Raises:
             KeyError, TypeError: not a page dict.
         """
         lines = [
-            Line(ln["text"], tuple(ln["bbox"]), ln["confidence"],
-                 [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in ln.get("words", [])])
+            Line(
+                ln["text"],
+                tuple(ln["bbox"]),
+                ln["confidence"],
+                [Word(w["text"], tuple(w["bbox"]), w["confidence"]) for w in ln.get("words", [])],
+            )
             for ln in p["lines"]
         ]
-        steps = [PreprocessStep(s["name"], {k: v for k, v in s.items() if k != "name"})
-                 for s in p.get("preprocessing", [])]
+        steps = [
+            PreprocessStep(s["name"], {k: v for k, v in s.items() if k != "name"})
+            for s in p.get("preprocessing", [])
+        ]
         source_size = p.get("source_size")
-        return cls(p["number"], p["width"], p["height"], p.get("dpi"), p.get("rotation", 0), lines,
-                   steps, p.get("text_source", "ocr"), p.get("engine", ""),
-                   tuple(source_size) if source_size else None,
-                   tuple(p.get("transform", IDENTITY)))
+        return cls(
+            p["number"],
+            p["width"],
+            p["height"],
+            p.get("dpi"),
+            p.get("rotation", 0),
+            lines,
+            steps,
+            p.get("text_source", "ocr"),
+            p.get("engine", ""),
+            tuple(source_size) if source_size else None,
+            tuple(p.get("transform", IDENTITY)),
+        )
 
 
 @dataclass
@@ -239,8 +254,14 @@ class Correction:
     by: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"page": self.page, "line": self.line, "word": self.word, "from": self.before,
-                "to": self.after, "by": self.by}
+        return {
+            "page": self.page,
+            "line": self.line,
+            "word": self.word,
+            "from": self.before,
+            "to": self.after,
+            "by": self.by,
+        }
 
 
 @dataclass
@@ -278,7 +299,7 @@ class Document:
         return to_dict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Document":
+    def from_dict(cls, data: dict[str, Any]) -> Document:
         """Rebuild a Document from its JSON (``clearocr.document/1``, as the CLI and the API write it).
 
         Raises:
@@ -287,10 +308,14 @@ class Document:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document (schema: {data.get('schema')!r})")
         pages = [Page.from_dict(p) for p in data["pages"]]
-        corrections = [Correction(c["page"], c["line"], c["word"], c["from"], c["to"], c["by"])
-                       for c in data.get("corrections", [])]
+        corrections = [
+            Correction(c["page"], c["line"], c["word"], c["from"], c["to"], c["by"])
+            for c in data.get("corrections", [])
+        ]
         raw_text = data["text"] if "corrected_text" in data else None
-        return cls(data["source"], pages, data.get("fields"), raw_text, corrections, list(data.get("languages", [])))
+        return cls(
+            data["source"], pages, data.get("fields"), raw_text, corrections, list(data.get("languages", []))
+        )
 
     def to_json(self, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict` (UTF-8 characters kept, not escaped)."""

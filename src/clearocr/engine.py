@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image as PILImage
 
 from clearocr import exceptions  # noqa: F401  (the tutorials' ``ocr.exceptions.OcrException``)
 from clearocr.document import Document
-from clearocr.errors import ClearOCRError, OptionsError, UnsupportedInputError
+from clearocr.errors import ClearOCRError, UnsupportedInputError
 from clearocr.options import ReadOptions
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class Language(str, Enum):
         return self.value
 
 
-def _language_codes(language: "str | Language | Sequence[str | Language]") -> list[str] | str:
+def _language_codes(language: str | Language | Sequence[str | Language]) -> list[str] | str:
     if isinstance(language, Enum):
         return str(language.value)
     if isinstance(language, str):
@@ -106,7 +107,7 @@ class Image:
     preprocessing: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, source: str | os.PathLike | bytes | PILImage.Image, page_index: int | None = None) -> "Image":
+    def load(cls, source: str | os.PathLike | bytes | PILImage.Image, page_index: int | None = None) -> Image:
         """Load a path, bytes or PIL image (PNG, JPEG, TIFF, BMP, GIF, WebP, PDF).
 
         Args:
@@ -142,36 +143,36 @@ class Image:
     # Each sets a ReadOptions field for this image only and returns the image (calls chain); the
     # step runs when the image is recognised and is recorded in the page's ``preprocessing``.
 
-    def _apply(self, **options: Any) -> "Image":
+    def _apply(self, **options: Any) -> Image:
         ReadOptions.build(**options)  # validate now: a bad value is an OptionsError here, not later
         self.preprocessing.update(options)
         return self
 
-    def apply_binarization(self, enabled: bool = True) -> "Image":
+    def apply_binarization(self, enabled: bool = True) -> Image:
         """Binarize (adaptive Gaussian threshold) before OCR: for faint or uneven scans."""
         return self._apply(binarize=enabled)
 
-    def apply_denoise(self, enabled: bool = True) -> "Image":
+    def apply_denoise(self, enabled: bool = True) -> Image:
         """Denoise (non-local means) before OCR: for grainy photos and fax noise."""
         return self._apply(denoise=enabled)
 
-    def apply_contrast(self, enabled: bool = True) -> "Image":
+    def apply_contrast(self, enabled: bool = True) -> Image:
         """Normalise local contrast (CLAHE) before OCR: for faint pencil or ink."""
         return self._apply(contrast=enabled)
 
-    def apply_deskew(self, enabled: bool = True) -> "Image":
+    def apply_deskew(self, enabled: bool = True) -> Image:
         """Straighten a scan rotated by up to 45 degrees (on by default; False turns it off)."""
         return self._apply(deskew=enabled)
 
-    def apply_auto_rotation(self, enabled: bool = True) -> "Image":
+    def apply_auto_rotation(self, enabled: bool = True) -> Image:
         """Turn pages stored sideways or upside down (on by default; False turns it off)."""
         return self._apply(orientation=enabled)
 
-    def apply_upscale(self, enabled: bool = True) -> "Image":
+    def apply_upscale(self, enabled: bool = True) -> Image:
         """Upscale small or low-DPI images before OCR (on by default; False turns it off)."""
         return self._apply(upscale=enabled)
 
-    def set_dpi(self, dpi: int) -> "Image":
+    def set_dpi(self, dpi: int) -> Image:
         """Render PDF pages at ``dpi`` (72-1200)."""
         return self._apply(dpi=dpi)
 
@@ -196,7 +197,7 @@ class RecognitionResult:
         """Mean word confidence in [0, 1] (1.0 for an empty page)."""
         if self.document is None:
             return 1.0
-        words = [w.confidence for p in self.document.pages for l in p.lines for w in l.words]
+        words = [w.confidence for p in self.document.pages for ln in p.lines for w in ln.words]
         return sum(words) / len(words) if words else 1.0
 
     def __str__(self) -> str:
@@ -231,12 +232,20 @@ class OcrEngine:
         OptionsError (a ValueError): invalid options; ClearOCRError: only one of the client credentials.
     """
 
-    def __init__(self, language: "str | Language | Sequence[str | Language]" = "en",
-                 recognition_mode: RecognitionMode = RecognitionMode.PRINTED, *, base_url: str | None = None,
-                 api_key: str | None = None, client_id: str | None = None, client_secret: str | None = None,
-                 **options: Any) -> None:
-        self._options = ReadOptions.build(languages=_language_codes(language),
-                                          mode=RecognitionMode(recognition_mode).value, **options)
+    def __init__(
+        self,
+        language: str | Language | Sequence[str | Language] = "en",
+        recognition_mode: RecognitionMode = RecognitionMode.PRINTED,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        **options: Any,
+    ) -> None:
+        self._options = ReadOptions.build(
+            languages=_language_codes(language), mode=RecognitionMode(recognition_mode).value, **options
+        )
         self._reader: Reader | None = None
         self._client: Client | None = None
         if client_id or client_secret or base_url:
@@ -263,7 +272,7 @@ class OcrEngine:
         """PRINTED or HANDWRITTEN (``"printed"`` / ``"handwritten"`` also accepted)."""
         self._options = ReadOptions.build(self._options, mode=RecognitionMode(mode).value)
 
-    def set_language(self, language: "str | Language | Sequence[str | Language]") -> None:
+    def set_language(self, language: str | Language | Sequence[str | Language]) -> None:
         """ISO 639-1 code(s) or :class:`Language` members: ``"sv"``, ``Language.SPANISH``,
         ``["en", "es"]``."""
         self._options = ReadOptions.build(self._options, languages=_language_codes(language))
@@ -276,7 +285,9 @@ class OcrEngine:
     def options(self) -> ReadOptions:
         return self._options
 
-    def load_image(self, source: str | os.PathLike | bytes | PILImage.Image | Image, page_index: int | None = None) -> None:
+    def load_image(
+        self, source: str | os.PathLike | bytes | PILImage.Image | Image, page_index: int | None = None
+    ) -> None:
         """Set the image to recognise (a path, bytes, PIL image or :class:`Image`)."""
         self.image = source if isinstance(source, Image) else Image.load(source, page_index)
 
@@ -293,9 +304,12 @@ class OcrEngine:
             clearocr.client.APIError when recognising on a server.
         """
         if self.image is None:
-            raise ClearOCRError("no image loaded: call load_image(path) or set engine.image = Image.load(path)")
-        options = ReadOptions.build(self._options, pages=self.image.pages or self._options.pages,
-                                    **self.image.preprocessing)
+            raise ClearOCRError(
+                "no image loaded: call load_image(path) or set engine.image = Image.load(path)"
+            )
+        options = ReadOptions.build(
+            self._options, pages=self.image.pages or self._options.pages, **self.image.preprocessing
+        )
         if self._client is not None:
             document = self._recognize_remote(options)
         else:
@@ -316,7 +330,11 @@ class OcrEngine:
             source, filename = buffer.getvalue(), "image.png"
         else:
             filename = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "upload"
-        changed = {k: v for k, v in options.model_dump().items() if v != ReadOptions.model_fields[k].get_default(call_default_factory=True)}
+        changed = {
+            k: v
+            for k, v in options.model_dump().items()
+            if v != ReadOptions.model_fields[k].get_default(call_default_factory=True)
+        }
         return Document.from_dict(self._client.read(source, filename=filename, **changed))
 
     @property
@@ -332,7 +350,7 @@ class OcrEngine:
         if self._client is not None:
             self._client.close()
 
-    def __enter__(self) -> "OcrEngine":
+    def __enter__(self) -> OcrEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:

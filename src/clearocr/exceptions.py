@@ -59,8 +59,27 @@ def __getattr__(name: str) -> type[BaseException]:
 
 
 __all__ = [
-    "OcrException", "ClearOCRError", "SourceError", "InputError", "InputNotFoundError", "InputPermissionError",
-    "EmptyInputError", "CorruptInputError", "UnsupportedInputError", "EncryptedPDFError", "ImageTooLargeError",
-    "TooManyPagesError", "TimeLimitError", "PageRangeError", "UnsupportedLanguageError", "EngineUnavailableError",
-    "OptionsError", "WorkerCrashedError", "APIError", "AuthenticationError", "LLMError", "PdfOutputError",
+    "OcrException",
+    "ClearOCRError",
+    "SourceError",
+    "InputError",
+    "InputNotFoundError",
+    "InputPermissionError",
+    "EmptyInputError",
+    "CorruptInputError",
+    "UnsupportedInputError",
+    "EncryptedPDFError",
+    "ImageTooLargeError",
+    "TooManyPagesError",
+    "TimeLimitError",
+    "PageRangeError",
+    "UnsupportedLanguageError",
+    "EngineUnavailableError",
+    "OptionsError",
+    "WorkerCrashedError",
+    # Provided by __getattr__ above (their modules load on first use):
+    "APIError",
+    "AuthenticationError",
+    "LLMError",
+    "PdfOutputError",
 ]

@@ -10,11 +10,13 @@ import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from clearocr.document import SCHEMA, Document, Line, _is_cjk, join_texts, union_bbox
+
 
 def to_text(document: Document) -> str:
     """Plain text as pdftotext writes it: every line ends with ``"\\n"``, pages are separated by
@@ -82,15 +84,26 @@ def to_hocr(document: Document) -> str:
     (engines here give no baseline): slope 0, a Latin descent below it."""
     from clearocr.layout import paragraphs
 
-    html_el = ET.Element("html", {"xmlns": "http://www.w3.org/1999/xhtml", "xml:lang": document.languages[0]
-                                  if document.languages else "en", "lang": document.languages[0]
-                                  if document.languages else "en"})
+    html_el = ET.Element(
+        "html",
+        {
+            "xmlns": "http://www.w3.org/1999/xhtml",
+            "xml:lang": document.languages[0] if document.languages else "en",
+            "lang": document.languages[0] if document.languages else "en",
+        },
+    )
     head = ET.SubElement(html_el, "head")
     ET.SubElement(head, "title").text = document.source
     ET.SubElement(head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"})
     ET.SubElement(head, "meta", {"name": "ocr-system", "content": "clearocr"})
-    ET.SubElement(head, "meta", {"name": "ocr-capabilities",
-                                 "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf ocrp_lang"})
+    ET.SubElement(
+        head,
+        "meta",
+        {
+            "name": "ocr-capabilities",
+            "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf ocrp_lang",
+        },
+    )
     body = ET.SubElement(html_el, "body")
     for page in document.pages:
         n = page.number
@@ -100,8 +113,9 @@ def to_hocr(document: Document) -> str:
         page_el = ET.SubElement(body, "div", {"class": "ocr_page", "id": f"page_{n}", "title": title})
         for bi, lines in enumerate(paragraphs(page.lines), start=1):
             box = union_bbox(line.bbox for line in lines)
-            area = ET.SubElement(page_el, "div", {"class": "ocr_carea", "id": f"block_{n}_{bi}",
-                                                  "title": _bbox_title(box)})
+            area = ET.SubElement(
+                page_el, "div", {"class": "ocr_carea", "id": f"block_{n}_{bi}", "title": _bbox_title(box)}
+            )
             par_attrs = {"class": "ocr_par", "id": f"par_{n}_{bi}", "title": _bbox_title(box)}
             lang = _block_language(lines, document.languages)
             if lang:
@@ -110,18 +124,36 @@ def to_hocr(document: Document) -> str:
             for line in lines:
                 li = page.lines.index(line) + 1
                 height = line.bbox[3] - line.bbox[1]
-                line_el = ET.SubElement(par, "span", {
-                    "class": "ocr_line", "id": f"line_{n}_{li}",
-                    "title": _bbox_title(line.bbox, baseline=f"0 {-round(height * _DESCENT)}",
-                                         x_size=height, x_descenders=round(height * _DESCENT), x_ascenders=0),
-                })
+                line_el = ET.SubElement(
+                    par,
+                    "span",
+                    {
+                        "class": "ocr_line",
+                        "id": f"line_{n}_{li}",
+                        "title": _bbox_title(
+                            line.bbox,
+                            baseline=f"0 {-round(height * _DESCENT)}",
+                            x_size=height,
+                            x_descenders=round(height * _DESCENT),
+                            x_ascenders=0,
+                        ),
+                    },
+                )
                 for wi, word in enumerate(line.words, start=1):
-                    ET.SubElement(line_el, "span", {
-                        "class": "ocrx_word", "id": f"word_{n}_{li}_{wi}",
-                        "title": _bbox_title(word.bbox, x_wconf=round(word.confidence * 100)),
-                    }).text = word.text
-    return _xml(html_el, '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"'
-                         ' "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">')
+                    ET.SubElement(
+                        line_el,
+                        "span",
+                        {
+                            "class": "ocrx_word",
+                            "id": f"word_{n}_{li}_{wi}",
+                            "title": _bbox_title(word.bbox, x_wconf=round(word.confidence * 100)),
+                        },
+                    ).text = word.text
+    return _xml(
+        html_el,
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"'
+        ' "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+    )
 
 
 #: ALTO v4 namespace and the schema version written.
@@ -145,27 +177,39 @@ def to_alto(document: Document) -> str:
 
     def geometry(bbox: tuple[int, int, int, int]) -> dict[str, str]:
         x0, y0, x1, y1 = bbox
-        return {"HPOS": str(x0), "VPOS": str(y0), "WIDTH": str(max(0, x1 - x0)), "HEIGHT": str(max(0, y1 - y0))}
+        return {
+            "HPOS": str(x0),
+            "VPOS": str(y0),
+            "WIDTH": str(max(0, x1 - x0)),
+            "HEIGHT": str(max(0, y1 - y0)),
+        }
 
-    root = ET.Element(q("alto"), {
-        "SCHEMAVERSION": ALTO_VERSION,
-        "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation":
-            f"{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-2.xsd",
-    })
+    root = ET.Element(
+        q("alto"),
+        {
+            "SCHEMAVERSION": ALTO_VERSION,
+            "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation": f"{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-2.xsd",
+        },
+    )
     description = ET.SubElement(root, q("Description"))
     ET.SubElement(description, q("MeasurementUnit")).text = "pixel"
     info = ET.SubElement(description, q("sourceImageInformation"))
     ET.SubElement(info, q("fileName")).text = document.source
     processing = ET.SubElement(description, q("Processing"), {"ID": "OCR_0"})
-    ET.SubElement(processing, q("processingStepDescription")).text = "OCR, then post-correction" \
-        if document.corrections else "OCR"
+    ET.SubElement(processing, q("processingStepDescription")).text = (
+        "OCR, then post-correction" if document.corrections else "OCR"
+    )
     software = ET.SubElement(processing, q("processingSoftware"))
     ET.SubElement(software, q("softwareName")).text = "clearocr"
     layout = ET.SubElement(root, q("Layout"))
     for page in document.pages:
         n = page.number
-        page_attrs = {"ID": f"page_{n}", "PHYSICAL_IMG_NR": str(n), "WIDTH": str(page.width),
-                      "HEIGHT": str(page.height)}
+        page_attrs = {
+            "ID": f"page_{n}",
+            "PHYSICAL_IMG_NR": str(n),
+            "WIDTH": str(page.width),
+            "HEIGHT": str(page.height),
+        }
         words = page.words
         if words:
             chars = sum(len(w.text) for w in words) or 1
@@ -184,12 +228,25 @@ def to_alto(document: Document) -> str:
                 for wi, word in enumerate(line.words, start=1):
                     if wi > 1:
                         prev = line.words[wi - 2]
-                        ET.SubElement(line_el, q("SP"), {"WIDTH": str(max(0, word.bbox[0] - prev.bbox[2])),
-                                                         "VPOS": str(word.bbox[1]), "HPOS": str(prev.bbox[2])})
-                    ET.SubElement(line_el, q("String"), {
-                        "ID": f"string_{n}_{li}_{wi}", **geometry(word.bbox), "CONTENT": word.text,
-                        "WC": f"{min(1.0, max(0.0, word.confidence)):.4f}",
-                    })
+                        ET.SubElement(
+                            line_el,
+                            q("SP"),
+                            {
+                                "WIDTH": str(max(0, word.bbox[0] - prev.bbox[2])),
+                                "VPOS": str(word.bbox[1]),
+                                "HPOS": str(prev.bbox[2]),
+                            },
+                        )
+                    ET.SubElement(
+                        line_el,
+                        q("String"),
+                        {
+                            "ID": f"string_{n}_{li}_{wi}",
+                            **geometry(word.bbox),
+                            "CONTENT": word.text,
+                            "WC": f"{min(1.0, max(0.0, word.confidence)):.4f}",
+                        },
+                    )
     return _xml(root)
 
 
@@ -298,14 +355,20 @@ def _pdf(document: Document, source: Any = None) -> bytes:
 #: Output formats by name. Third-party formats are added through the ``clearocr.exporters`` entry
 #: point group (see :func:`exporters`).
 EXPORTERS: dict[str, Exporter] = {
-    e.name: e for e in (
+    e.name: e
+    for e in (
         Exporter("text", ".txt", to_text, description="plain text, pages separated by form feeds"),
         Exporter("json", ".json", to_json, description="the Document tree (schema clearocr.document/1)"),
         Exporter("hocr", ".hocr", to_hocr, description="hOCR 1.2 with blocks, paragraphs, lines and words"),
         Exporter("alto", ".xml", to_alto, description="ALTO XML v4.2"),
         Exporter("markdown", ".md", to_markdown, description="Markdown: headings, paragraphs, pipe tables"),
-        Exporter("pdf", ".pdf", _pdf, needs_source=True,
-                 description="searchable PDF: the input's pages with an invisible text layer"),
+        Exporter(
+            "pdf",
+            ".pdf",
+            _pdf,
+            needs_source=True,
+            description="searchable PDF: the input's pages with an invisible text layer",
+        ),
     )
 }
 

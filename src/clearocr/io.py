@@ -16,13 +16,14 @@ import re
 import stat
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator, Union
+from struct import error as struct_error
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from struct import error as struct_error
 
 from clearocr.document import BBox
 from clearocr.errors import (
@@ -37,7 +38,7 @@ from clearocr.errors import (
 )
 from clearocr.options import DEFAULT_MAX_PIXELS, parse_page_spec
 
-Source = Union[str, os.PathLike, bytes, bytearray, IO[bytes], Image.Image, np.ndarray]
+Source = str | os.PathLike | bytes | bytearray | IO[bytes] | Image.Image | np.ndarray
 
 #: Image DPI values below this are treated as "unknown" (many files carry a meaningless 1 or 72).
 _MIN_CREDIBLE_DPI = 50
@@ -174,7 +175,7 @@ class SourceDocument(ABC):
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "SourceDocument":
+    def __enter__(self) -> SourceDocument:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -184,8 +185,9 @@ class SourceDocument(ABC):
 class ImageSource(SourceDocument):
     """A single- or multi-frame image (TIFF pages, GIF/WebP frames) read with Pillow."""
 
-    def __init__(self, image: Image.Image, name: str, max_pixels: int, keep_open: Any = None,
-                 owned: bool = True) -> None:
+    def __init__(
+        self, image: Image.Image, name: str, max_pixels: int, keep_open: Any = None, owned: bool = True
+    ) -> None:
         self._owned = owned  # False: the caller's PIL image, which must stay usable after reading
         self.name = name
         self._image = image
@@ -195,7 +197,9 @@ class ImageSource(SourceDocument):
         try:
             self.page_count = max(1, getattr(image, "n_frames", 1))
         except (OSError, SyntaxError, ValueError, EOFError, struct_error) as exc:
-            raise CorruptInputError(name, f"{self._format} frames cannot be counted: damaged or truncated ({exc})") from None
+            raise CorruptInputError(
+                name, f"{self._format} frames cannot be counted: damaged or truncated ({exc})"
+            ) from None
 
     def page(self, number: int) -> PageImage:
         image = self._image
@@ -253,7 +257,8 @@ def check_aspect(name: str, width: int, height: int) -> None:
     longer, shorter = max(width, height), max(1, min(width, height))
     if longer > MAX_ASPECT_RATIO * shorter:
         raise UnsupportedInputError(
-            name, f"image is {width}x{height} pixels, {longer // shorter}:1; clearocr reads pages and text "
+            name,
+            f"image is {width}x{height} pixels, {longer // shorter}:1; clearocr reads pages and text "
             f"lines up to {MAX_ASPECT_RATIO}:1 (crop or split it)",
         )
 
@@ -276,9 +281,7 @@ class ArraySource(SourceDocument):
         if array.ndim == 2:
             array = np.stack([array] * 3, axis=-1)
         if array.ndim != 3 or array.shape[2] not in (3, 4):
-            raise UnsupportedInputError(
-                name, f"array shape {array.shape} is not HxW, HxWx3 or HxWx4"
-            )
+            raise UnsupportedInputError(name, f"array shape {array.shape} is not HxW, HxWx3 or HxWx4")
         if array.dtype != np.uint8:
             if np.issubdtype(array.dtype, np.floating) and array.size and array.max() <= 1.0:
                 array = array * 255.0
@@ -317,19 +320,26 @@ class PdfSource(SourceDocument):
             # PDFium does not set an error for an empty page tree: its last error is then stale
             # ("Success", or whatever a previous file left), so look for page objects ourselves.
             if code == pdfium.raw.FPDF_ERR_SUCCESS or (
-                re.search(rb"/Type\s*/Pages\b", head) and not re.search(rb"/Type\s*/Page(?![a-zA-Z])", head)
+                re.search(rb"/Type\s*/Pages\b", head)
+                and not re.search(rb"/Type\s*/Page(?![a-zA-Z])", head)
                 and len(head) < (16 << 20)
             ):
                 raise EmptyInputError(name, "PDF has no pages (its page tree is empty)") from None
             if code == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" not in head:
                 # PDFium also says "password" for some unencrypted files it cannot open (an empty page tree).
-                raise CorruptInputError(name, "PDFium cannot open it: no pages or a damaged page tree") from None
+                raise CorruptInputError(
+                    name, "PDFium cannot open it: no pages or a damaged page tree"
+                ) from None
             if code == pdfium.raw.FPDF_ERR_PASSWORD:
-                raise EncryptedPDFError(name, "PDF is password-protected; decrypt it first (e.g. qpdf --decrypt)") from None
+                raise EncryptedPDFError(
+                    name, "PDF is password-protected; decrypt it first (e.g. qpdf --decrypt)"
+                ) from None
             if code == pdfium.raw.FPDF_ERR_SECURITY:
                 raise EncryptedPDFError(name, "PDF uses an unsupported security handler") from None
             if code == pdfium.raw.FPDF_ERR_FORMAT:
-                raise CorruptInputError(name, "PDF is damaged or truncated (PDFium: file not in PDF format or corrupted)") from None
+                raise CorruptInputError(
+                    name, "PDF is damaged or truncated (PDFium: file not in PDF format or corrupted)"
+                ) from None
             raise CorruptInputError(name, f"not a readable PDF ({exc})") from None
         self.page_count = len(self._pdf)
         if self.page_count == 0:
@@ -348,16 +358,26 @@ class PdfSource(SourceDocument):
         try:
             width_pt, height_pt = page.get_size()
             if not (width_pt >= 1 and height_pt >= 1):
-                raise EmptyInputError(self.name, f"page {number} has no area ({width_pt:g} x {height_pt:g} pt)")
+                raise EmptyInputError(
+                    self.name, f"page {number} has no area ({width_pt:g} x {height_pt:g} pt)"
+                )
             check_aspect(f"{self.name}: page {number}", round(width_pt), round(height_pt))
             budget = min(self._max_pixels, MAX_RENDER_PIXELS)
             pixels = (width_pt * dpi / 72.0) * (height_pt * dpi / 72.0)
             if pixels > budget:
                 # A huge page (a poster, a 44-inch sheet): render it at the DPI that fits the budget.
                 fitted = max(1.0, float(np.floor(dpi * (budget / pixels) ** 0.5)))
-                steps.append(("render_dpi", {"dpi": fitted, "requested_dpi": dpi,
-                                             "reason": f"{width_pt / 72:.1f} x {height_pt / 72:.1f} in page over "
-                                                       f"{budget:,} pixels at {dpi:g} dpi"}))
+                steps.append(
+                    (
+                        "render_dpi",
+                        {
+                            "dpi": fitted,
+                            "requested_dpi": dpi,
+                            "reason": f"{width_pt / 72:.1f} x {height_pt / 72:.1f} in page over "
+                            f"{budget:,} pixels at {dpi:g} dpi",
+                        },
+                    )
+                )
                 dpi = fitted
             scale = dpi / 72.0
             bitmap = page.render(scale=scale, rotation=0)
@@ -387,8 +407,9 @@ class PdfSource(SourceDocument):
         device_x, device_y = ctypes.c_int(), ctypes.c_int()
 
         def to_device(x: float, y: float) -> tuple[int, int]:
-            pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, width_px, height_px, 0, x, y,
-                                       ctypes.byref(device_x), ctypes.byref(device_y))
+            pdfium_c.FPDF_PageToDevice(
+                page.raw, 0, 0, width_px, height_px, 0, x, y, ctypes.byref(device_x), ctypes.byref(device_y)
+            )
             return device_x.value, device_y.value
 
         textpage = page.get_textpage()
@@ -486,7 +507,9 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
         if exc.errno == errno.ELOOP:
             raise InputError(name, "symbolic link loop (the link points back to itself)") from None
         if exc.errno == errno.ENOENT and os.path.islink(path):
-            raise InputNotFoundError(name, f"dangling symbolic link: its target {os.readlink(os.fspath(path))!r} does not exist") from None
+            raise InputNotFoundError(
+                name, f"dangling symbolic link: its target {os.readlink(os.fspath(path))!r} does not exist"
+            ) from None
         if exc.errno == errno.ENOENT:
             raise InputNotFoundError(name, "no such file") from None
         if exc.errno == errno.EACCES:
@@ -561,7 +584,9 @@ def open_source(
     name = name or source_name(source)
     if isinstance(source, Image.Image):
         if source.format and source.format not in IMAGE_FORMATS + ("MPO",):
-            raise UnsupportedInputError(name, f"{source.format} images are not read (use {IMAGE_FORMAT_NAMES})")
+            raise UnsupportedInputError(
+                name, f"{source.format} images are not read (use {IMAGE_FORMAT_NAMES})"
+            )
         return ImageSource(source, name, max_pixels, owned=False)
     if isinstance(source, np.ndarray):
         return ArraySource(source, name, max_pixels)
@@ -580,7 +605,8 @@ def open_source(
         data = _read_all(source, name)
     else:
         raise UnsupportedInputError(
-            name, f"cannot read a {type(source).__name__}; pass a path, bytes, a binary file, a PIL image or an array"
+            name,
+            f"cannot read a {type(source).__name__}; pass a path, bytes, a binary file, a PIL image or an array",
         )
     if not data:
         raise EmptyInputError(name, "file is empty (0 bytes)")
@@ -592,7 +618,9 @@ def open_source(
 def _open_image_bytes(data: bytes, name: str, max_pixels: int) -> ImageSource:
     what = describe_bytes(data)
     if what:
-        raise UnsupportedInputError(name, f"is {what}, not an image or PDF (clearocr reads {IMAGE_FORMAT_NAMES} and PDF)")
+        raise UnsupportedInputError(
+            name, f"is {what}, not an image or PDF (clearocr reads {IMAGE_FORMAT_NAMES} and PDF)"
+        )
     buffer = _stdio.BytesIO(data)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -614,9 +642,17 @@ def _open_image_bytes(data: bytes, name: str, max_pixels: int) -> ImageSource:
 
 #: Leading bytes of the allowed image formats, to tell a damaged image from something else.
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
-    (b"II+\x00", "BigTIFF"), (b"MM\x00+", "BigTIFF"), (b"BM", "BMP"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
-    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "BigTIFF"),
+    (b"MM\x00+", "BigTIFF"),
+    (b"BM", "BMP"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
 )
 
 
@@ -625,7 +661,9 @@ def _unidentified(data: bytes, name: str) -> InputError:
     format (its signature is there), another image format Pillow knows, or not an image at all."""
     for magic, fmt in _IMAGE_MAGIC:
         if data.startswith(magic):
-            return CorruptInputError(name, f"{fmt} file is damaged or truncated ({len(data):,} bytes; the header cannot be parsed)")
+            return CorruptInputError(
+                name, f"{fmt} file is damaged or truncated ({len(data):,} bytes; the header cannot be parsed)"
+            )
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return CorruptInputError(name, f"WebP file is damaged or truncated ({len(data):,} bytes)")
     return CorruptInputError(

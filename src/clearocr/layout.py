@@ -7,7 +7,8 @@ table row reads left to right as one line, whatever order the engine returned it
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from clearocr.document import BBox, Line, Word, join_texts, union_bbox
 
@@ -200,9 +201,7 @@ def _order(items: Sequence[Line], min_row_overlap: float, columns: bool, depth: 
     return lines
 
 
-def reading_order(
-    segments: Sequence[Line], min_row_overlap: float = 0.5, columns: bool = True
-) -> list[Line]:
+def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5, columns: bool = True) -> list[Line]:
     """Rebuild reading order: text columns top to bottom, left column first; rows left to right.
 
     A simplified recursive XY-cut (Nagy & Seth, "Hierarchical representation of optically scanned
@@ -228,7 +227,9 @@ def reading_order(
     return _order(items, min_row_overlap, columns)
 
 
-def paragraphs(lines: Sequence[Line], max_gap: float = 0.8, min_height_ratio: float = 0.6) -> list[list[Line]]:
+def paragraphs(
+    lines: Sequence[Line], max_gap: float = 0.8, min_height_ratio: float = 0.6
+) -> list[list[Line]]:
     """Group lines already in reading order into paragraphs (layout blocks) for hOCR, ALTO and Markdown.
 
     A line continues the current paragraph when it starts below the previous line by at most

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 _READERS: dict[int, Any] = {}
 _LOCK = threading.Lock()
 
+
 #: Tesseract language codes OCRmyPDF users type, mapped to clearocr's ISO 639-1 codes.
 def _tesseract_to_iso() -> dict[str, str]:
     from clearocr.engines.tesseract import _ISO_TO_TESSERACT

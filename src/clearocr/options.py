@@ -44,7 +44,9 @@ def page_ranges(spec: str | None, source: str = "<input>") -> list[tuple[int, in
     for part in spec.split(","):
         match = _PAGE_SPEC.match(part)
         if not match or len(match.group(1)) > 9 or len(match.group(2) or "") > 9:
-            raise PageRangeError(source, f"bad page selection {part.strip()[:40]!r} in {spec[:80]!r} (use e.g. 1-3,5)")
+            raise PageRangeError(
+                source, f"bad page selection {part.strip()[:40]!r} in {spec[:80]!r} (use e.g. 1-3,5)"
+            )
         first = int(match.group(1))
         last: int | None = int(match.group(2)) if match.group(2) else (None if "-" in part else first)
         if first < 1 or (last is not None and last < first):
@@ -116,9 +118,12 @@ class ReadOptions(BaseModel):
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
-    contrast: bool = Field(False, description="Normalise local contrast (CLAHE) before OCR; on in handwritten mode.")
+    contrast: bool = Field(
+        False, description="Normalise local contrast (CLAHE) before OCR; on in handwritten mode."
+    )
     hints: list[str] = Field(
-        default_factory=list, description="Vocabulary hints: terms the corrector should prefer (names, drugs, products)."
+        default_factory=list,
+        description="Vocabulary hints: terms the corrector should prefer (names, drugs, products).",
     )
     correct: Literal["none", "lexical", "llm", "auto"] = Field(
         "none",
@@ -128,7 +133,8 @@ class ReadOptions(BaseModel):
         "for why auto rescores rather than rewrites).",
     )
     llm_model: str | None = Field(
-        None, description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M)."
+        None,
+        description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M).",
     )
     llm_quantization: str | None = Field(None, description="Quantization of a repo's GGUF file, e.g. q4_k_m.")
     llm_url: str | None = Field(
@@ -140,7 +146,8 @@ class ReadOptions(BaseModel):
     context_size: int = Field(2048, ge=128, le=131072, description="LLM context size in tokens.")
     allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")
     max_pages: int | None = Field(
-        DEFAULT_MAX_PAGES, ge=1,
+        DEFAULT_MAX_PAGES,
+        ge=1,
         description="Refuse documents with more selected pages than this (0 or none: no limit).",
     )
     max_pixels: int = Field(
@@ -186,7 +193,7 @@ class ReadOptions(BaseModel):
         return value
 
     @classmethod
-    def build(cls, options: "ReadOptions | None" = None, **overrides: Any) -> "ReadOptions":
+    def build(cls, options: ReadOptions | None = None, **overrides: Any) -> ReadOptions:
         """Validated options from an existing object and/or keyword overrides.
 
         Raises:

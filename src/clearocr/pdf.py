@@ -79,8 +79,9 @@ def _device_to_page(pdf_bytes: bytes, index: int, width_px: int, height_px: int)
             out_x, out_y = ctypes.c_double(), ctypes.c_double()
 
             def user(x: int, y: int) -> tuple[float, float]:
-                pdfium_c.FPDF_DeviceToPage(page.raw, 0, 0, width_px, height_px, 0, x, y,
-                                           ctypes.byref(out_x), ctypes.byref(out_y))
+                pdfium_c.FPDF_DeviceToPage(
+                    page.raw, 0, 0, width_px, height_px, 0, x, y, ctypes.byref(out_x), ctypes.byref(out_y)
+                )
                 return out_x.value, out_y.value
 
             # Integer device points far apart, so PDFium's rounding is negligible.
@@ -91,11 +92,13 @@ def _device_to_page(pdf_bytes: bytes, index: int, width_px: int, height_px: int)
             page.close()
     finally:
         doc.close()
-    return np.array([
-        [(xx - ox) / width_px, (yx - ox) / height_px, ox],
-        [(xy - oy) / width_px, (yy - oy) / height_px, oy],
-        [0.0, 0.0, 1.0],
-    ])
+    return np.array(
+        [
+            [(xx - ox) / width_px, (yx - ox) / height_px, ox],
+            [(xy - oy) / width_px, (yy - oy) / height_px, oy],
+            [0.0, 0.0, 1.0],
+        ]
+    )
 
 
 def _separated(words: list[Any], min_gap: float = 0.2) -> list[tuple[int, int, int, int]]:
@@ -157,8 +160,13 @@ def _plan(page: Page) -> _LayerPlan:
     turn = right_angle_matrix(page.rotation, src_w, src_h)
     straighten = transform @ np.linalg.inv(turn)
     angle = np.degrees(np.arctan2(straighten[1, 0], straighten[0, 0]))
-    blocks = [[[(w.text, b, w.confidence) for w, b in zip(line.words, _separated(line.words)) if w.text.strip()]
-               for line in lines] for lines in paragraphs(page.lines)]
+    blocks = [
+        [
+            [(w.text, b, w.confidence) for w, b in zip(line.words, _separated(line.words)) if w.text.strip()]
+            for line in lines
+        ]
+        for lines in paragraphs(page.lines)
+    ]
     if abs(angle) <= _UPRIGHT_ABOVE_DEGREES:
         return _LayerPlan(page.width, page.height, np.linalg.inv(transform), blocks)
     width, height = (src_h, src_w) if page.rotation in (90, 270) else (src_w, src_h)
@@ -170,7 +178,12 @@ def _plan(page: Page) -> _LayerPlan:
             for text, (x0, y0, x1, y1), confidence in line:
                 cx, cy, _ = back @ np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0, 1.0])
                 half_w, half_h = (x1 - x0) / 2.0, (y1 - y0) / 2.0
-                box = (int(round(cx - half_w)), int(round(cy - half_h)), int(round(cx + half_w)), int(round(cy + half_h)))
+                box = (
+                    int(round(cx - half_w)),
+                    int(round(cy - half_h)),
+                    int(round(cx + half_w)),
+                    int(round(cy + half_h)),
+                )
                 box = (max(0, box[0]), max(0, box[1]), min(width, box[2]), min(height, box[3]))
                 if box[2] > box[0] and box[3] > box[1]:
                     lines.append([(text, box, confidence)])
@@ -186,7 +199,12 @@ def _ocr_tree(plan: _LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> An
         return BoundingBox(left=b[0], top=b[1], right=max(b[0], b[2]), bottom=max(b[1], b[3]))
 
     def union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        return (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
 
     paragraphs = []
     for block in plan.blocks:
@@ -194,15 +212,27 @@ def _ocr_tree(plan: _LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> An
         for line in block:
             if not line:
                 continue
-            words = [OcrElement(ocr_class=OcrClass.WORD, bbox=box(b), text=t, confidence=c) for t, b, c in line]
-            lines.append(OcrElement(ocr_class=OcrClass.LINE, bbox=box(union([b for _, b, _ in line])), children=words))
+            words = [
+                OcrElement(ocr_class=OcrClass.WORD, bbox=box(b), text=t, confidence=c) for t, b, c in line
+            ]
+            lines.append(
+                OcrElement(ocr_class=OcrClass.LINE, bbox=box(union([b for _, b, _ in line])), children=words)
+            )
         if lines:
-            paragraphs.append(OcrElement(
-                ocr_class=OcrClass.PARAGRAPH,
-                bbox=box(union([b for line in block for _, b, _ in line])),
-                children=lines))
-    return OcrElement(ocr_class=OcrClass.PAGE, bbox=BoundingBox(0, 0, plan.width, plan.height),
-                      children=paragraphs, dpi=dpi, page_number=number - 1)
+            paragraphs.append(
+                OcrElement(
+                    ocr_class=OcrClass.PARAGRAPH,
+                    bbox=box(union([b for line in block for _, b, _ in line])),
+                    children=lines,
+                )
+            )
+    return OcrElement(
+        ocr_class=OcrClass.PAGE,
+        bbox=BoundingBox(0, 0, plan.width, plan.height),
+        children=paragraphs,
+        dpi=dpi,
+        page_number=number - 1,
+    )
 
 
 def _text_layer_pdf(plans: list[tuple[int, _LayerPlan]], dpi: float = _TEXT_LAYER_DPI) -> bytes:
@@ -274,8 +304,11 @@ def _image_pages_pdf(document: Document, data: bytes) -> bytes:
             return pdf
         log.info("%s: img2pdf pages do not match the frames read; embedding decoded frames", document.source)
     except Exception as exc:  # img2pdf raises its own and PIL errors for what it does not embed
-        log.info("%s: img2pdf cannot embed the image as it is (%s); embedding it decoded, as PNG",
-                 document.source, exc)
+        log.info(
+            "%s: img2pdf cannot embed the image as it is (%s); embedding it decoded, as PNG",
+            document.source,
+            exc,
+        )
     from PIL import Image as PILImage
 
     from clearocr.io import open_source
@@ -323,13 +356,17 @@ def to_pdf(document: Document, source: Any = None) -> bytes:
         count = len(base.pages)
         wanted = [p.number for p in document.pages]
         if any(n > count for n in wanted):
-            raise PdfOutputError(f"{document.source}: the source has {count} pages; the document has page "
-                                 f"{max(wanted)}: pass the input the document was read from")
+            raise PdfOutputError(
+                f"{document.source}: the source has {count} pages; the document has page "
+                f"{max(wanted)}: pass the input the document was read from"
+            )
         ocr_pages = [p for p in document.pages if p.text_source == "ocr" and p.words]
         for page in ocr_pages:
             if page.source_size is None:
-                raise PdfOutputError(f"{document.source}: page {page.number} has no source_size "
-                                     "(a document saved by an older version); read it again")
+                raise PdfOutputError(
+                    f"{document.source}: page {page.number} has no source_size "
+                    "(a document saved by an older version); read it again"
+                )
         if ocr_pages:
             plans = [(page.number, _plan(page)) for page in ocr_pages]
             text_pdf = pikepdf.open(io.BytesIO(_text_layer_pdf(plans)))
@@ -344,7 +381,9 @@ def to_pdf(document: Document, source: Any = None) -> bytes:
             seen: set[tuple[int, int]] = set()
             for page_obj in kept:
                 key = page_obj.obj.objgen
-                base.pages.append(page_obj if key not in seen else pikepdf.Page(base.copy_foreign(page_obj.obj)))
+                base.pages.append(
+                    page_obj if key not in seen else pikepdf.Page(base.copy_foreign(page_obj.obj))
+                )
                 seen.add(key)
         out = io.BytesIO()
         base.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
@@ -374,7 +413,16 @@ def _graft(base: Any, base_bytes: bytes, page: Page, plan: _LayerPlan, text_page
     # The page's own content is wrapped in q/Q so that a graphics state it leaves behind (an
     # unbalanced cm) cannot move the text layer.
     target.contents_coalesce()
-    target.contents_add(base.make_stream(pikepdf.unparse_content_stream(
-        [pikepdf.ContentStreamInstruction([], pikepdf.Operator("q"))])), prepend=True)
-    target.contents_add(base.make_stream(pikepdf.unparse_content_stream(
-        [pikepdf.ContentStreamInstruction([], pikepdf.Operator("Q"))] + instructions)))
+    target.contents_add(
+        base.make_stream(
+            pikepdf.unparse_content_stream([pikepdf.ContentStreamInstruction([], pikepdf.Operator("q"))])
+        ),
+        prepend=True,
+    )
+    target.contents_add(
+        base.make_stream(
+            pikepdf.unparse_content_stream(
+                [pikepdf.ContentStreamInstruction([], pikepdf.Operator("Q"))] + instructions
+            )
+        )
+    )

@@ -7,13 +7,14 @@ across calls; ``close()`` (or ``with``) frees them. :func:`clearocr.read` uses a
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from clearocr.document import Document, Line, Page, PreprocessStep, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
+from clearocr.errors import TooManyPagesError
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.layout import reading_order, scale_bbox
-from clearocr.errors import TooManyPagesError
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, rotate_right_angle
 
@@ -207,11 +208,21 @@ class Reader:
 
                     chain.append(LLMRescoringCorrector(backend, lexical=lexical))
                 else:  # a server without log-probabilities: guarded generative correction
-                    from clearocr.correction.generative import NOTES_PROMPT, SYSTEM_PROMPT, LLMCorrectionCorrector
+                    from clearocr.correction.generative import (
+                        NOTES_PROMPT,
+                        SYSTEM_PROMPT,
+                        LLMCorrectionCorrector,
+                    )
 
                     prompt = NOTES_PROMPT if opts.mode == "handwritten" else SYSTEM_PROMPT
-                    chain.append(LLMCorrectionCorrector(backend, self._lexicon_languages(opts.languages),
-                                                        lexical=lexical, system_prompt=prompt))
+                    chain.append(
+                        LLMCorrectionCorrector(
+                            backend,
+                            self._lexicon_languages(opts.languages),
+                            lexical=lexical,
+                            system_prompt=prompt,
+                        )
+                    )
             apply_postprocessors(document, chain)
         return document
 
@@ -236,11 +247,17 @@ class Reader:
                 if self._llm is not None:
                     self._llm.close()
                 if opts.llm_url:
-                    self._llm = create_backend("openai", base_url=opts.llm_url, model=opts.llm_model or "default")
+                    self._llm = create_backend(
+                        "openai", base_url=opts.llm_url, model=opts.llm_model or "default"
+                    )
                 else:
                     self._llm = create_backend(
-                        "llamacpp", model=opts.llm_model, quantization=opts.llm_quantization,
-                        allow_download=opts.allow_download, n_gpu_layers=opts.gpu_layers, n_ctx=opts.context_size,
+                        "llamacpp",
+                        model=opts.llm_model,
+                        quantization=opts.llm_quantization,
+                        allow_download=opts.allow_download,
+                        n_gpu_layers=opts.gpu_layers,
+                        n_ctx=opts.context_size,
                     )
                 self._llm_key = key
             return self._llm
@@ -265,18 +282,32 @@ class Reader:
             if judged is not None:
                 params["known_word_rate"] = round(judged[0], 3)
             if judged is not None and judged[1] >= MIN_LAYER_WORDS_JUDGED and judged[0] < MIN_LAYER_WORD_RATE:
-                steps.append(PreprocessStep("pdf_text_layer_rejected", {
-                    **params, "reason": f"only {judged[0]:.0%} of its words are words of "
-                                        f"{','.join(opts.languages)}: an old OCR layer or garbage; the page was OCRed"}))
+                steps.append(
+                    PreprocessStep(
+                        "pdf_text_layer_rejected",
+                        {
+                            **params,
+                            "reason": f"only {judged[0]:.0%} of its words are words of "
+                            f"{','.join(opts.languages)}: an old OCR layer or garbage; the page was OCRed",
+                        },
+                    )
+                )
             else:
                 use_layer = True
         if use_layer:
             steps.append(PreprocessStep("pdf_text_layer", params))
             return Page(
-                number=page_image.number, width=width, height=height, dpi=page_image.dpi,
-                lines=layer_lines(words), preprocessing=steps, text_source="layer", engine="pdf-text-layer",
+                number=page_image.number,
+                width=width,
+                height=height,
+                dpi=page_image.dpi,
+                lines=layer_lines(words),
+                preprocessing=steps,
+                text_source="layer",
+                engine="pdf-text-layer",
                 source_size=(width, height),
             )
+
         def verify_turn(small: Any, clockwise: int) -> tuple[bool, dict[str, Any]]:
             engine = self.engine(opts.engine, opts.mode)
             as_is = reading_score(engine.recognize(small, opts.languages))
@@ -296,7 +327,8 @@ class Reader:
                 # 25.4% without) but worse on tiny field crops (handwritten names, ~300x40 px: 15.2% vs
                 # 14.3%), so only on images at least 200 px on their short side. CLAHE contrast measured
                 # worse on IAM (it stays opt-in).
-                denoise=opts.denoise or (opts.mode == "handwritten" and min(page_image.image.shape[:2]) >= 200),
+                denoise=opts.denoise
+                or (opts.mode == "handwritten" and min(page_image.image.shape[:2]) >= 200),
                 binarize=opts.binarize,
                 contrast=opts.contrast,
                 max_pixels=opts.max_pixels,
@@ -339,7 +371,7 @@ class Reader:
 
         release_memory()  # the sessions' freed heap back to the OS (RSS), not kept by glibc
 
-    def __enter__(self) -> "Reader":
+    def __enter__(self) -> Reader:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,8 +14,8 @@ found and did, so a result always says how its page image was made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -28,7 +28,11 @@ UPSCALE_TARGET_SIDE = 1000
 UPSCALE_TARGET_DPI = 200
 MAX_UPSCALE = 4.0
 
-_CV2_ROTATE_CLOCKWISE = {90: 0, 180: 1, 270: 2}  # cv2.ROTATE_90_CLOCKWISE, ROTATE_180, ROTATE_90_COUNTERCLOCKWISE
+_CV2_ROTATE_CLOCKWISE = {
+    90: 0,
+    180: 1,
+    270: 2,
+}  # cv2.ROTATE_90_CLOCKWISE, ROTATE_180, ROTATE_90_COUNTERCLOCKWISE
 
 
 @dataclass
@@ -103,7 +107,8 @@ class OrientationDetector:
         height, width = bgr.shape[:2]
         factor = 256.0 / min(height, width)
         resized = cv2.resize(
-            bgr, (max(224, round(width * factor)), max(224, round(height * factor))),
+            bgr,
+            (max(224, round(width * factor)), max(224, round(height * factor))),
             interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC,
         )
         rh, rw = resized.shape[:2]
@@ -188,8 +193,11 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
     coarse = binary
     if max(coarse.shape) > 500:
         shrink = 500.0 / max(coarse.shape)
-        coarse = cv2.resize(binary.astype(np.uint8) * 255, (max(1, int(coarse.shape[1] * shrink)),
-                            max(1, int(coarse.shape[0] * shrink))), interpolation=cv2.INTER_AREA)
+        coarse = cv2.resize(
+            binary.astype(np.uint8) * 255,
+            (max(1, int(coarse.shape[1] * shrink)), max(1, int(coarse.shape[0] * shrink))),
+            interpolation=cv2.INTER_AREA,
+        )
         coarse = (coarse > 64).astype(np.float32)
     coarse_score = scorer(coarse.astype(np.float32))
     best = max(np.arange(-max_angle, max_angle + 0.01, 1.0), key=coarse_score)
@@ -232,7 +240,11 @@ def rotate_by(image: np.ndarray, angle: float, expand: bool = False) -> np.ndarr
     matrix[0, 2] += out_w / 2.0 - w / 2.0
     matrix[1, 2] += out_h / 2.0 - h / 2.0
     return cv2.warpAffine(
-        image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+        image,
+        matrix,
+        (out_w, out_h),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
         borderValue=(255, 255, 255),
     )
 
@@ -243,8 +255,9 @@ def rotate_by(image: np.ndarray, angle: float, expand: bool = False) -> np.ndarr
 MIN_ENGINE_SIDE = 32
 
 
-def rescale_factor(width: int, height: int, dpi: float | None, upscale: bool, max_side: int,
-                   max_pixels: int | None = None) -> float:
+def rescale_factor(
+    width: int, height: int, dpi: float | None, upscale: bool, max_side: int, max_pixels: int | None = None
+) -> float:
     """Factor to resize a ``width x height`` image by (1.0: leave it alone); see module notes.
 
     ``max_pixels`` bounds the result's area too, so upscaling never makes an image over the budget.
@@ -290,7 +303,7 @@ def preprocess(
     binarize: bool = False,
     contrast: bool = False,
     max_pixels: int | None = None,
-    verify: "Callable[[np.ndarray, int], tuple[bool, dict]] | None" = None,
+    verify: Callable[[np.ndarray, int], tuple[bool, dict]] | None = None,
 ) -> Prepared:
     """Run the enabled steps on an RGB page image: invert (if dark), deskew, orientation, rescale,
     denoise, binarize.
@@ -342,8 +355,11 @@ def preprocess(
         if proposed and verify is not None:
             accepted, evidence = verify(small, proposed)
             params.update(evidence)
-            params["reason"] = "the recogniser read the turned page better" if accepted else \
-                "not turned: the recogniser read the page as well or better as it is"
+            params["reason"] = (
+                "the recogniser read the turned page better"
+                if accepted
+                else "not turned: the recogniser read the page as well or better as it is"
+            )
             rotation = proposed if accepted else 0
         else:
             rotation = proposed
@@ -353,8 +369,11 @@ def preprocess(
         steps.append(PreprocessStep("orientation", params))
         if rotation:
             image = rotate_right_angle(image, rotation)
-    turn = right_angle_matrix(rotation, image.shape[0] if rotation in (90, 270) else image.shape[1],
-                              image.shape[1] if rotation in (90, 270) else image.shape[0])
+    turn = right_angle_matrix(
+        rotation,
+        image.shape[0] if rotation in (90, 270) else image.shape[1],
+        image.shape[1] if rotation in (90, 270) else image.shape[0],
+    )
     height, width = image.shape[:2]
     if abs(angle) > EXPAND_ABOVE_DEGREES:
         page_size = rotated_size(width, height, angle)  # the straightened page keeps its corners
@@ -363,7 +382,12 @@ def preprocess(
     factor = rescale_factor(page_size[0], page_size[1], dpi, upscale, max_side, max_pixels)
     if factor != 1.0:
         size = (max(1, round(page_size[0] * factor)), max(1, round(page_size[1] * factor)))
-        steps.append(PreprocessStep("upscale" if factor > 1 else "shrink", {"factor": round(factor, 4), "width": size[0], "height": size[1]}))
+        steps.append(
+            PreprocessStep(
+                "upscale" if factor > 1 else "shrink",
+                {"factor": round(factor, 4), "width": size[0], "height": size[1]},
+            )
+        )
     else:
         size = page_size
     straighten = np.eye(3)
@@ -372,7 +396,8 @@ def preprocess(
         straighten[0, 2] += page_size[0] / 2.0 - width / 2.0
         straighten[1, 2] += page_size[1] / 2.0 - height / 2.0
     affine = (straighten @ turn)[:2].ravel()
-    transform = tuple(float(round(v, 9)) for v in affine)
+    a, b, c, d, e, f = (float(round(v, 9)) for v in affine)
+    transform = (a, b, c, d, e, f)
     if angle or factor != 1.0:
         # One warp: rotate about the page centre, scale, land in the output size.
         matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, factor)
@@ -381,8 +406,12 @@ def preprocess(
         if angle:
             # warpAffine has no area interpolation; linear is adequate for the modest shrinks here.
             image = cv2.warpAffine(
-                image, matrix, size, flags=cv2.INTER_CUBIC if factor >= 1 else cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0) if inverted else (255, 255, 255),
+                image,
+                matrix,
+                size,
+                flags=cv2.INTER_CUBIC if factor >= 1 else cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=(0, 0, 0) if inverted else (255, 255, 255),
             )
         else:
             image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
@@ -400,15 +429,33 @@ def preprocess(
     if binarize:
         grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         block = 31
-        binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 10)
+        binary = cv2.adaptiveThreshold(
+            grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 10
+        )
         image = cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB)
         steps.append(PreprocessStep("binarize", {"method": "adaptive gaussian", "block": block, "c": 10}))
     if min(image.shape[:2]) < MIN_ENGINE_SIDE:
         # Pad at the bottom/right (boxes keep their coordinates) rather than let the engine upscale.
         pad_bottom = max(0, MIN_ENGINE_SIDE - image.shape[0])
         pad_right = max(0, MIN_ENGINE_SIDE - image.shape[1])
-        image = cv2.copyMakeBorder(image, 0, pad_bottom, 0, pad_right, cv2.BORDER_CONSTANT, value=(255, 255, 255))
-        steps.append(PreprocessStep("pad", {"bottom": pad_bottom, "right": pad_right,
-                                            "reason": f"shorter side under {MIN_ENGINE_SIDE} px"}))
-    return Prepared(image=np.ascontiguousarray(image), page_image_size=page_size, scale=factor, rotation=rotation,
-                    steps=steps, transform=transform)  # type: ignore[arg-type]
+        image = cv2.copyMakeBorder(
+            image, 0, pad_bottom, 0, pad_right, cv2.BORDER_CONSTANT, value=(255, 255, 255)
+        )
+        steps.append(
+            PreprocessStep(
+                "pad",
+                {
+                    "bottom": pad_bottom,
+                    "right": pad_right,
+                    "reason": f"shorter side under {MIN_ENGINE_SIDE} px",
+                },
+            )
+        )
+    return Prepared(
+        image=np.ascontiguousarray(image),
+        page_image_size=page_size,
+        scale=factor,
+        rotation=rotation,
+        steps=steps,
+        transform=transform,
+    )

@@ -162,7 +162,9 @@ def page_images(document: Document, source: Any) -> dict[int, np.ndarray]:
             try:
                 loaded = src.page(page.number).image
             except Exception as exc:  # a page that read before must still render; log, do not fail
-                log.warning("%s: page %d image not available for the review (%s)", document.source, page.number, exc)
+                log.warning(
+                    "%s: page %d image not available for the review (%s)", document.source, page.number, exc
+                )
                 continue
             if page.source_size and tuple(page.source_size) != (loaded.shape[1], loaded.shape[0]):
                 loaded = cv2.resize(loaded, tuple(page.source_size), interpolation=cv2.INTER_AREA)
@@ -170,8 +172,13 @@ def page_images(document: Document, source: Any) -> dict[int, np.ndarray]:
             if np.allclose(matrix, [[1, 0, 0], [0, 1, 0]]) and loaded.shape[:2] == (page.height, page.width):
                 images[page.number] = loaded
             else:
-                images[page.number] = cv2.warpAffine(loaded, matrix, (page.width, page.height),
-                                                     flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+                images[page.number] = cv2.warpAffine(
+                    loaded,
+                    matrix,
+                    (page.width, page.height),
+                    flags=cv2.INTER_LINEAR,
+                    borderValue=(255, 255, 255),
+                )
     return images
 
 
@@ -181,9 +188,12 @@ def _data_uri(image: np.ndarray) -> str:
     height, width = image.shape[:2]
     if width > REVIEW_IMAGE_WIDTH:
         scale = REVIEW_IMAGE_WIDTH / width
-        image = cv2.resize(image, (REVIEW_IMAGE_WIDTH, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_JPEG_QUALITY, REVIEW_JPEG_QUALITY])
+        image = cv2.resize(
+            image, (REVIEW_IMAGE_WIDTH, max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+        )
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, REVIEW_JPEG_QUALITY]
+    )
     if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
         raise ValueError("JPEG encoding failed")
     return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
@@ -200,7 +210,9 @@ def _corrected_parts(page: Page, corrections: list[Any]) -> list[dict[str, Any]]
             parts.append({"text": "\n", "fix": False})
         whole = fixes.get((li, None))
         if whole is not None:
-            parts.append({"text": line.text, "fix": True, "title": f"{whole.before} \u2192 {whole.after} ({whole.by})"})
+            parts.append(
+                {"text": line.text, "fix": True, "title": f"{whole.before} \u2192 {whole.after} ({whole.by})"}
+            )
             continue
         cursor = 0
         for wi, (start, end) in enumerate(line.word_spans()):
@@ -208,7 +220,13 @@ def _corrected_parts(page: Page, corrections: list[Any]) -> list[dict[str, Any]]
             if fix is None or start < 0:
                 continue
             parts.append({"text": line.text[cursor:start], "fix": False})
-            parts.append({"text": line.text[start:end], "fix": True, "title": f"{fix.before} \u2192 {fix.after} ({fix.by})"})
+            parts.append(
+                {
+                    "text": line.text[start:end],
+                    "fix": True,
+                    "title": f"{fix.before} \u2192 {fix.after} ({fix.by})",
+                }
+            )
             cursor = end
         parts.append({"text": line.text[cursor:], "fix": False})
     return [p for p in parts if p["text"]]
@@ -240,18 +258,42 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
     pages = []
     for index, page in enumerate(document.pages):
         corrections = [c for c in document.corrections if c.page == page.number]
-        pages.append({
-            "number": page.number, "width": page.width, "height": page.height, "engine": page.engine,
-            "image": _data_uri(page_arrays[page.number]) if page.number in page_arrays else None,
-            "words": [{"x": w.bbox[0], "y": w.bbox[1], "w": max(1, w.bbox[2] - w.bbox[0]),
-                       "h": max(1, w.bbox[3] - w.bbox[1]), "text": w.text, "conf": round(w.confidence, 3),
-                       "colour": _colour(w.confidence)} for w in page.words],
-            "raw": raw_pages[index] if raw_pages is not None and index < len(raw_pages) else page.text,
-            "corrected": _corrected_parts(page, corrections),
-            "corrections": [{"line": (c.line + 1) if c.line is not None else "", "before": c.before,
-                             "after": c.after, "by": c.by} for c in corrections],
-            "steps": [{"name": s.name, "params": json.dumps(s.params, ensure_ascii=False)} for s in page.preprocessing],
-        })
+        pages.append(
+            {
+                "number": page.number,
+                "width": page.width,
+                "height": page.height,
+                "engine": page.engine,
+                "image": _data_uri(page_arrays[page.number]) if page.number in page_arrays else None,
+                "words": [
+                    {
+                        "x": w.bbox[0],
+                        "y": w.bbox[1],
+                        "w": max(1, w.bbox[2] - w.bbox[0]),
+                        "h": max(1, w.bbox[3] - w.bbox[1]),
+                        "text": w.text,
+                        "conf": round(w.confidence, 3),
+                        "colour": _colour(w.confidence),
+                    }
+                    for w in page.words
+                ],
+                "raw": raw_pages[index] if raw_pages is not None and index < len(raw_pages) else page.text,
+                "corrected": _corrected_parts(page, corrections),
+                "corrections": [
+                    {
+                        "line": (c.line + 1) if c.line is not None else "",
+                        "before": c.before,
+                        "after": c.after,
+                        "by": c.by,
+                    }
+                    for c in corrections
+                ],
+                "steps": [
+                    {"name": s.name, "params": json.dumps(s.params, ensure_ascii=False)}
+                    for s in page.preprocessing
+                ],
+            }
+        )
     fields = []
     checks: list[tuple[str, str]] = []
     if document.fields:
@@ -259,13 +301,26 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
             if name == "checks" and isinstance(value, dict):
                 checks = [(k, json.dumps(v, ensure_ascii=False)) for k, v in value.items()]
             elif isinstance(value, dict) and "value" in value:
-                fields.append({"name": name, "value": value.get("value"), "text": value.get("text"),
-                               "confidence": float(value.get("confidence") or 0.0), "page": value.get("page"),
-                               "bbox": list(value.get("bbox") or [0, 0, 0, 0]), "source": value.get("source")})
+                fields.append(
+                    {
+                        "name": name,
+                        "value": value.get("value"),
+                        "text": value.get("text"),
+                        "confidence": float(value.get("confidence") or 0.0),
+                        "page": value.get("page"),
+                        "bbox": list(value.get("bbox") or [0, 0, 0, 0]),
+                        "source": value.get("source"),
+                    }
+                )
     words = [w for page in document.pages for w in page.words]
     chars = sum(len(w.text) for w in words) or 1
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return environment.from_string(_TEMPLATE).render(
-        source=document.source, pages=pages, fields=fields, checks=checks, corrections=document.corrections,
-        word_count=len(words), mean_confidence=sum(w.confidence * len(w.text) for w in words) / chars,
+        source=document.source,
+        pages=pages,
+        fields=fields,
+        checks=checks,
+        corrections=document.corrections,
+        word_count=len(words),
+        mean_confidence=sum(w.confidence * len(w.text) for w in words) / chars,
     )

@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from clearocr.errors import WorkerCrashedError
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("clearocr.workers")
 
 
-def _worker_main(conn: Connection, settings: "BatchSettings") -> None:
+def _worker_main(conn: Connection, settings: BatchSettings) -> None:
     """A worker's loop: receive an item, send back its record; ``None`` ends it."""
     from clearocr.batch import DocumentProcessor, process_item
 
@@ -55,7 +56,7 @@ def _worker_main(conn: Connection, settings: "BatchSettings") -> None:
             processor.close()
 
 
-def error_record(item: "BatchItem", settings: "BatchSettings", exc: BaseException) -> dict[str, Any]:
+def error_record(item: BatchItem, settings: BatchSettings, exc: BaseException) -> dict[str, Any]:
     """A manifest record for ``item`` that failed with ``exc`` before or outside :func:`process_item`."""
     from clearocr.errors import ClearOCRError
 
@@ -65,24 +66,30 @@ def error_record(item: "BatchItem", settings: "BatchSettings", exc: BaseExceptio
         error["signal"] = exc.signal
         error["exitcode"] = exc.exitcode
     return {
-        "input": item.input, "output": item.output, "status": "error", "sha256": None,
-        "options": settings.options_hash(), "pages": 0, "seconds": 0.0, "error": error,
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": item.input,
+        "output": item.output,
+        "status": "error",
+        "sha256": None,
+        "options": settings.options_hash(),
+        "pages": 0,
+        "seconds": 0.0,
+        "error": error,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
 @dataclass
 class _Worker:
-    process: "BaseProcess"
+    process: BaseProcess
     conn: Connection
-    item: "BatchItem | None" = None
+    item: BatchItem | None = None
     done: int = 0
     started: float = 0.0
 
 
 def run_isolated(
-    items: Iterable["BatchItem"],
-    settings: "BatchSettings",
+    items: Iterable[BatchItem],
+    settings: BatchSettings,
     *,
     jobs: int = 1,
     recycle_after: int | None = None,
@@ -110,8 +117,9 @@ def run_isolated(
 
     def start() -> _Worker:
         parent, child = context.Pipe()
-        process = context.Process(target=_worker_main, args=(child, settings), daemon=True,
-                                  name="clearocr-worker")
+        process = context.Process(
+            target=_worker_main, args=(child, settings), daemon=True, name="clearocr-worker"
+        )
         process.start()
         child.close()
         return _Worker(process, parent)

@@ -49,8 +49,13 @@ def test_ray_gives_the_same_outputs_as_local_workers(local_run, inputs, tmp_path
 
     out, _ = local_run
     settings = _settings()
-    summary = run_ray(plan([str(inputs)], tmp_path, "json", settings), settings, tmp_path / MANIFEST_NAME,
-                      address="local", jobs=1)
+    summary = run_ray(
+        plan([str(inputs)], tmp_path, "json", settings),
+        settings,
+        tmp_path / MANIFEST_NAME,
+        address="local",
+        jobs=1,
+    )
     assert (summary.ok, summary.failed, summary.pages) == (2, 1, 4)
     for name in ("invoice.json", "scanned.json"):
         assert (tmp_path / name).read_text() == (out / name).read_text()

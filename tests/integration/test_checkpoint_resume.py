@@ -37,7 +37,19 @@ def test_killed_read_keeps_its_pages_and_the_rerun_finishes(tmp_path):
     _pdf(source, 60)
     out = tmp_path / "long.json"
     checkpoint = tmp_path / ".long.json.pages.jsonl"
-    command = [sys.executable, "-m", "clearocr", "read", str(source), "-f", "json", "-o", str(out), "--dpi", "100"]
+    command = [
+        sys.executable,
+        "-m",
+        "clearocr",
+        "read",
+        str(source),
+        "-f",
+        "json",
+        "-o",
+        str(out),
+        "--dpi",
+        "100",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     while _checkpointed(checkpoint) < 40 and time.time() < deadline and process.poll() is None:
@@ -53,5 +65,7 @@ def test_killed_read_keeps_its_pages_and_the_rerun_finishes(tmp_path):
     assert f"{kept} page(s) already read" in rerun.stderr
     document = json.loads(out.read_text())
     assert [p["number"] for p in document["pages"]] == list(range(1, 61))
-    assert all(f"Page {p['number']} of 60" in " ".join(ln["text"] for ln in p["lines"]) for p in document["pages"])
+    assert all(
+        f"Page {p['number']} of 60" in " ".join(ln["text"] for ln in p["lines"]) for p in document["pages"]
+    )
     assert not checkpoint.exists()

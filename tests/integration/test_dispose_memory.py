@@ -33,7 +33,9 @@ print(json.dumps({"before": before, "loaded": loaded, "after": rss()}))
 
 def test_dispose_returns_the_models_memory():
     code = SCRIPT.replace("SAMPLE", repr(str(ROOT / "samples" / "invoice.png")))
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
     mb = json.loads(run.stdout.strip().splitlines()[-1])
     assert mb["loaded"] - mb["before"] > 100, mb  # the models were really loaded
     assert mb["after"] - mb["before"] <= 50, mb

@@ -33,7 +33,9 @@ def test_example_runs_offline(script, raw_marker, corrected_marker, needs_llm):
         pytest.importorskip("fastapi")
     # HF_HUB_OFFLINE: the configured Hugging Face repo is not reachable here; fail fast, fall back.
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    run = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, env=env, timeout=600)
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, env=env, timeout=600
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     out = run.stdout
     assert raw_marker in out and corrected_marker in out, out[-2000:]

@@ -27,10 +27,10 @@ def covers(reader, page: np.ndarray, bbox, printed: str) -> bool:
 def read_box(reader, page: np.ndarray, bbox, margin: int = 4) -> str:
     """OCR of exactly the box (plus a few pixels), pasted on a white canvas so the detector has room."""
     x0, y0, x1, y1 = bbox
-    crop = page[max(0, y0 - margin): y1 + margin, max(0, x0 - margin): x1 + margin]
+    crop = page[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin]
     height, width = crop.shape[:2]
     canvas = np.full((height + 2 * 40, width + 2 * 40, 3), 255, np.uint8)
-    canvas[40:40 + height, 40:40 + width] = crop
+    canvas[40 : 40 + height, 40 : 40 + width] = crop
     return reader.read(canvas, orientation=False, deskew=False, languages="en").text
 
 
@@ -54,7 +54,11 @@ def test_fields_of_scanned_invoice_and_their_boxes(reader, samples):
     for name in ("invoice_number", "invoice_date", "due_date", "vendor_name", "vendor_tax_id", "buyer_name"):
         field = getattr(fields, name)
         assert field is not None and field.page == 1, name
-        assert covers(reader, page, field.bbox, field.text), (name, field.text, read_box(reader, page, field.bbox))
+        assert covers(reader, page, field.bbox, field.text), (
+            name,
+            field.text,
+            read_box(reader, page, field.bbox),
+        )
         checked += 1
     assert checked == 6
 
@@ -63,10 +67,18 @@ def test_totals_on_the_scanned_pdf_reconcile(reader, samples):
     document = reader.read(samples / "invoice-3pages-scanned.pdf", dpi=150)
     fields = RuleExtractor(["en", "sv"]).extract(document)
     values = fields.values()
-    assert (values["subtotal"], values["tax_amount"], values["tax_rate"], values["total"]) == ("692.90", "173.22", "25", "866.12")
+    assert (values["subtotal"], values["tax_amount"], values["tax_rate"], values["total"]) == (
+        "692.90",
+        "173.22",
+        "25",
+        "866.12",
+    )
     assert values["currency"] == "SEK" and fields.total.page == 2
-    assert fields.checks == {"subtotal_plus_tax_equals_total": True, "tax_rate_matches_tax_amount": True,
-                             "line_items_sum_equals_subtotal": True}
+    assert fields.checks == {
+        "subtotal_plus_tax_equals_total": True,
+        "tax_rate_matches_tax_amount": True,
+        "line_items_sum_equals_subtotal": True,
+    }
     assert len(fields.line_items) == 14
     first = fields.line_items[0]
     assert (first.quantity.value, first.unit_price.value, first.amount.value) == ("20", "4.95", "99.00")
@@ -79,7 +91,9 @@ def test_cli_extract_json(samples):
 
     from clearocr.cli import app
 
-    result = CliRunner().invoke(app, ["extract", str(samples / "invoice-3pages.pdf"), "--format", "json", "--lang", "en,sv"])
+    result = CliRunner().invoke(
+        app, ["extract", str(samples / "invoice-3pages.pdf"), "--format", "json", "--lang", "en,sv"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["fields"]["total"]["value"] == "866.12" and data["fields"]["total"]["page"] == 2
@@ -101,6 +115,11 @@ def test_provenance_boxes_on_real_receipts(reader, receipt):
         field = getattr(fields, name)
         if field is None:
             continue
-        assert covers(reader, page, field.bbox, field.text), (receipt, name, field.text, read_box(reader, page, field.bbox))
+        assert covers(reader, page, field.bbox, field.text), (
+            receipt,
+            name,
+            field.text,
+            read_box(reader, page, field.bbox),
+        )
         found += 1
     assert found >= 2

@@ -41,4 +41,6 @@ def test_free_resources_brings_rss_back_within_50_mb():
     mb = 1024 * 1024
     assert result["corrected"] == "The amount is due on the Invoice"
     assert result["loaded"] - result["before"] > 100 * mb, result  # the model was really in memory
-    assert result["after"] - result["before"] < 50 * mb, {k: v / mb for k, v in result.items() if k != "corrected"}
+    assert result["after"] - result["before"] < 50 * mb, {
+        k: v / mb for k, v in result.items() if k != "corrected"
+    }

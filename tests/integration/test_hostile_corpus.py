@@ -62,13 +62,21 @@ print(json.dumps(results))
 
 def test_python_api(corpus):
     folder, cases = corpus
-    process = subprocess.run([sys.executable, "-c", _API_SCRIPT, str(folder), *[c.name for c in cases]],
-                             capture_output=True, text=True, timeout=600, cwd=ROOT)
+    process = subprocess.run(
+        [sys.executable, "-c", _API_SCRIPT, str(folder), *[c.name for c in cases]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert process.returncode == 0, process.stderr[-3000:]
     assert "Traceback" not in process.stderr and "Warning" not in process.stderr, process.stderr[-2000:]
     results = {r["name"]: r for r in json.loads(process.stdout)}
-    wrong = [(c.name, results[c.name]["kind"], results[c.name]["error"], results[c.name]["message"][:120])
-             for c in cases if not _matches(c, results[c.name]["kind"], results[c.name]["error"])]
+    wrong = [
+        (c.name, results[c.name]["kind"], results[c.name]["error"], results[c.name]["message"][:120])
+        for c in cases
+        if not _matches(c, results[c.name]["kind"], results[c.name]["error"])
+    ]
     assert not wrong
     for case in cases:
         result = results[case.name]
@@ -81,13 +89,20 @@ def test_python_api(corpus):
 def test_cli_read_of_every_case_at_once(corpus, tmp_path):
     folder, cases = corpus
     out = tmp_path / "out"
-    process = subprocess.run([*CLI, "read", *[str(folder / c.name) for c in cases], "-f", "json", "-o", str(out)],
-                             capture_output=True, text=True, timeout=900, cwd=ROOT)
+    process = subprocess.run(
+        [*CLI, "read", *[str(folder / c.name) for c in cases], "-f", "json", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert process.returncode == 1, process.stderr[-2000:]  # some failed, the rest were read
     assert "Traceback" not in process.stderr
     stderr = " ".join(process.stderr.split())  # rich wraps long lines
     for case in cases:
-        produced = out / (Path(case.name).name + ".json" if _stem_collides(cases, case) else Path(case.name).stem + ".json")
+        produced = out / (
+            Path(case.name).name + ".json" if _stem_collides(cases, case) else Path(case.name).stem + ".json"
+        )
         if case.expect == "result":
             assert produced.exists(), case.name
             assert json.loads(produced.read_text())["schema"] == "clearocr.document/1"
@@ -106,8 +121,13 @@ def _stem_collides(cases: list[Case], case: Case) -> bool:
 def test_batch_gives_every_entry_a_record(corpus, tmp_path):
     folder, cases = corpus
     out = tmp_path / "batch"
-    process = subprocess.run([*CLI, "batch", str(folder), "-o", str(out), "-j", "1"],
-                             capture_output=True, text=True, timeout=900, cwd=ROOT)
+    process = subprocess.run(
+        [*CLI, "batch", str(folder), "-o", str(out), "-j", "1"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert process.returncode == 1, process.stderr[-2000:]
     assert "Traceback" not in process.stderr
     records = {}
@@ -141,12 +161,18 @@ def test_http_api(corpus, tmp_path):
             if case.path_only:
                 continue
             data = (folder / case.name).read_bytes()
-            response = api.post("/v1/documents", headers={"X-API-Key": "k"}, files={"file": (case.name, data)})
+            response = api.post(
+                "/v1/documents", headers={"X-API-Key": "k"}, files={"file": (case.name, data)}
+            )
             assert response.headers["content-type"].startswith("application/json"), case.name
             if case.expect == "result":
                 assert response.status_code == 200, (case.name, response.text[:300])
             else:
-                assert response.status_code in (413, 422), (case.name, response.status_code, response.text[:300])
+                assert response.status_code in (413, 422), (
+                    case.name,
+                    response.status_code,
+                    response.text[:300],
+                )
                 error = response.json()["error"]
                 assert case.name in error["message"], error
                 if case.error not in (None, "InputError") and response.status_code == 422:

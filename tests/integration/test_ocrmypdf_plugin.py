@@ -18,7 +18,9 @@ from tests.fixtures.pages import text_page
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed"),
+    pytest.mark.skipif(
+        shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed"
+    ),
 ]
 OCRMYPDF = [sys.executable, "-m", "ocrmypdf"]
 
@@ -38,7 +40,9 @@ def scan(tmp_path_factory) -> Path:
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def creator(path: Path) -> str:
@@ -50,12 +54,16 @@ def creator(path: Path) -> str:
 
 def test_plugin_engine_reads_like_clearocr(scan, tmp_path):
     out = tmp_path / "out.pdf"
-    run = subprocess.run([*OCRMYPDF, "--plugin", "clearocr", "--output-type", "pdf", "-l", "eng",
-                          str(scan), str(out)], capture_output=True, text=True)
+    run = subprocess.run(
+        [*OCRMYPDF, "--plugin", "clearocr", "--output-type", "pdf", "-l", "eng", str(scan), str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "clearocr" in creator(out)
-    ours = subprocess.run([sys.executable, "-m", "clearocr", "read", str(scan)], capture_output=True, text=True,
-                          check=True).stdout
+    ours = subprocess.run(
+        [sys.executable, "-m", "clearocr", "read", str(scan)], capture_output=True, text=True, check=True
+    ).stdout
     assert cer(norm(ours), norm(pdf_text(out))) <= 0.02
 
 
@@ -63,14 +71,29 @@ def test_plugin_stays_out_unless_asked(scan, tmp_path):
     if shutil.which("tesseract") is None:
         pytest.skip("OCRmyPDF's own engine (Tesseract) is not installed")
     out = tmp_path / "plain.pdf"
-    run = subprocess.run([*OCRMYPDF, "--output-type", "pdf", str(scan), str(out)], capture_output=True, text=True)
+    run = subprocess.run(
+        [*OCRMYPDF, "--output-type", "pdf", str(scan), str(out)], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "clearocr" not in creator(out) and "Tesseract" in creator(out)
 
 
 def test_unknown_language_is_a_usage_error(scan, tmp_path):
-    run = subprocess.run([*OCRMYPDF, "--plugin", "clearocr", "--output-type", "pdf", "-l", "tlh",
-                          str(scan), str(tmp_path / "x.pdf")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            *OCRMYPDF,
+            "--plugin",
+            "clearocr",
+            "--output-type",
+            "pdf",
+            "-l",
+            "tlh",
+            str(scan),
+            str(tmp_path / "x.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode != 0 and "tlh" in run.stderr
     assert not (tmp_path / "x.pdf").exists()
 
@@ -87,7 +110,9 @@ def test_hooks_conform_to_ocrmypdf_pluginspec(scan, tmp_path):
 
     manager = get_plugin_manager(["clearocr"])
     manager._pm.check_pending()  # no hookimpl without a matching hookspec
-    options = OcrOptions(input_file=scan, output_file=tmp_path / "o.pdf", plugins=["clearocr"], languages=["eng"])
+    options = OcrOptions(
+        input_file=scan, output_file=tmp_path / "o.pdf", plugins=["clearocr"], languages=["eng"]
+    )
     engine = manager.get_ocr_engine(options=options)
     assert isinstance(engine, ClearOCREngine) and isinstance(engine, OcrEngine)
     assert not getattr(ClearOCREngine, "__abstractmethods__", set())

@@ -22,12 +22,16 @@ DRIVER = shutil.which("chromedriver")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                       reason="no Chromium/chromedriver (apt-get install chromium chromium-driver; .ci/run does)"),
+    pytest.mark.skipif(
+        CHROMIUM is None or DRIVER is None,
+        reason="no Chromium/chromedriver (apt-get install chromium chromium-driver; .ci/run does)",
+    ),
 ]
 
 #: Screenshots land here (CI keeps the folder as a test artifact).
-ARTIFACTS = Path(os.environ.get("CLEAROCR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("CLEAROCR_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
 
 RECEIPT = [
     "Garden Market AB",
@@ -47,7 +51,9 @@ def review_file(tmp_path_factory):
     page.image.save(buffer, format="PNG", dpi=(page.dpi, page.dpi))
     data = buffer.getvalue()
     document = clearocr.read(data, name="receipt.png")
-    apply_postprocessors(document, lambda text: text.replace("Pencils", "Pencil-s"))  # a user's post-processor
+    apply_postprocessors(
+        document, lambda text: text.replace("Pencils", "Pencil-s")
+    )  # a user's post-processor
     document.fields = RuleExtractor(["en"]).extract(document).to_dict()
     path = tmp_path_factory.mktemp("review") / "review.html"
     path.write_text(to_review_html(document, data), encoding="utf-8")
@@ -61,7 +67,13 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
@@ -83,8 +95,11 @@ def test_review_page_in_chromium(review_file, browser):
     boxes = browser.find_elements(By.CSS_SELECTOR, "rect.word")
     assert len(boxes) == len(document.pages[0].words) > 10
     # The page image is shown (the first page's at once; later pages' when they scroll into view).
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
-        "const i = document.querySelector('.figure img'); return i && i.src.startsWith('data:image/jpeg') && i.complete && i.naturalWidth > 0"))
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script(
+            "const i = document.querySelector('.figure img'); return i && i.src.startsWith('data:image/jpeg') && i.complete && i.naturalWidth > 0"
+        )
+    )
     # The correction is marked in the corrected text, with what it replaced and who made it.
     marks = browser.find_elements(By.CSS_SELECTOR, "pre.corrected mark.fix")
     assert [m.text for m in marks] == ["Pencil-s"]
@@ -97,7 +112,8 @@ def test_review_page_in_chromium(review_file, browser):
     assert not browser.find_element(By.CSS_SELECTOR, 'rect.field[data-field="total"]').is_displayed()
     total.click()
     WebDriverWait(browser, 5).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, 'rect.field[data-field="total"]').is_displayed())
+        lambda d: d.find_element(By.CSS_SELECTOR, 'rect.field[data-field="total"]').is_displayed()
+    )
     assert len(browser.find_elements(By.CSS_SELECTOR, "rect.field.on")) == 1
     box = browser.find_element(By.CSS_SELECTOR, 'rect.field[data-field="total"]')
     field = document.fields["total"]

@@ -27,13 +27,17 @@ from tests.fixtures.pages import text_page
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("pdftotext") is None,
-                       reason="poppler-utils (pdftotext) is not installed; .ci/run installs it"),
+    pytest.mark.skipif(
+        shutil.which("pdftotext") is None,
+        reason="poppler-utils (pdftotext) is not installed; .ci/run installs it",
+    ),
 ]
 
 
 def pdftotext(pdf: bytes, *args: str) -> str:
-    return subprocess.run(["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def pdf_words(pdf: bytes) -> list[list[tuple[str, tuple[float, float, float, float]]]]:
@@ -41,8 +45,15 @@ def pdf_words(pdf: bytes) -> list[list[tuple[str, tuple[float, float, float, flo
     html = pdftotext(pdf, "-bbox")
     pages = []
     for page in html.split("<page ")[1:]:
-        pages.append([(m.group(5), tuple(float(m.group(i)) for i in range(1, 5))) for m in re.finditer(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page)])
+        pages.append(
+            [
+                (m.group(5), tuple(float(m.group(i)) for i in range(1, 5)))
+                for m in re.finditer(
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                    page,
+                )
+            ]
+        )
     return pages
 
 
@@ -168,10 +179,19 @@ def test_chinese_words_are_searchable():
     """Chinese text in the layer copies out as Unicode (OCRmyPDF's font fallback, down to its
     glyphless font when no CJK font is installed)."""
     image = Image.new("RGB", (800, 300), "white")
-    words = [Word("增值税", (100, 100, 260, 150), 0.95), Word("发票", (280, 100, 380, 150), 0.93),
-             Word("合计", (100, 180, 200, 230), 0.9)]
-    page = Page(1, 800, 300, dpi=150.0, lines=[Line.from_words(words[:2]), Line.from_words(words[2:])],
-                source_size=(800, 300))
+    words = [
+        Word("增值税", (100, 100, 260, 150), 0.95),
+        Word("发票", (280, 100, 380, 150), 0.93),
+        Word("合计", (100, 180, 200, 230), 0.9),
+    ]
+    page = Page(
+        1,
+        800,
+        300,
+        dpi=150.0,
+        lines=[Line.from_words(words[:2]), Line.from_words(words[2:])],
+        source_size=(800, 300),
+    )
     pdf = to_pdf(Document("<PIL image>", [page], languages=["zh"]), source=image)
     text = norm(pdftotext(pdf, "-raw")).replace(" ", "")
     assert "增值税发票" in text and "合计" in text
@@ -203,6 +223,7 @@ def test_hocr_converts_with_ocrmypdf_hocrtransform(reader, page, tmp_path):
     hocr.write_text(document.to_hocr(), encoding="utf-8")
     out = tmp_path / "page.pdf"
     subprocess.run([sys.executable, "-m", "ocrmypdf.hocrtransform", str(hocr), str(out)], check=True)
+
     # Characters compared without spaces: hocrtransform draws each word into its engine box as given,
     # and RapidOCR's padded boxes touch, so pdftotext (which breaks words on gaps) runs some together.
     def letters(text: str) -> str:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 pytest.importorskip("fastapi")
-from clearocr.client import Client  # noqa: E402
+from clearocr.client import Client
 
 pytestmark = pytest.mark.slow
 KEY = "restart-test-key"
@@ -28,7 +28,9 @@ def _start(db, port):
     env = {**os.environ, "CLEAROCR_API_KEYS": KEY}
     process = subprocess.Popen(
         [sys.executable, "-m", "clearocr", "serve", "--port", str(port), "--db", str(db)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     client = Client(f"http://127.0.0.1:{port}", api_key=KEY, retries=3, backoff=0.1)
     deadline = time.time() + 60
@@ -44,7 +46,10 @@ def test_kill_with_queued_jobs_then_restart_finishes_every_job_once(tmp_path, sa
     port = _free_port()
     process, client = _start(db, port)
     try:
-        ids = [client.submit(samples / "invoice.png", filename=f"job{i}.png", orientation=False) for i in range(4)]
+        ids = [
+            client.submit(samples / "invoice.png", filename=f"job{i}.png", orientation=False)
+            for i in range(4)
+        ]
         deadline = time.time() + 60
         while client.job(ids[0])["status"] != "done" and time.time() < deadline:
             time.sleep(0.05)
@@ -64,7 +69,7 @@ def test_kill_with_queued_jobs_then_restart_finishes_every_job_once(tmp_path, sa
         process.wait(20)
         client.close()
     assert [r["source"] for r in results] == [f"job{i}.png" for i in range(4)]
-    assert all("INV-2024-00172" in " ".join(l["text"] for l in r["pages"][0]["lines"]) for r in results)
+    assert all("INV-2024-00172" in " ".join(ln["text"] for ln in r["pages"][0]["lines"]) for r in results)
     # Completed once each; only a job running at the kill is started a second time.
     runs = [j["runs"] for j in jobs]
     assert runs[0] == 1 and all(r in (1, 2) for r in runs) and runs.count(2) <= 1, runs

@@ -30,5 +30,5 @@ def test_missing_language_data_names_the_package(tesseract):
     missing = [code for code in ("de", "fr", "it", "ru") if code not in tesseract.languages]
     if not missing:
         pytest.skip("all probe languages installed")
-    with pytest.raises(UnsupportedLanguageError, match=f"tesseract-ocr-"):
+    with pytest.raises(UnsupportedLanguageError, match="tesseract-ocr-"):
         engine_class("tesseract").resolve_languages(["en", missing[0]])

@@ -34,12 +34,9 @@ IMPORTS = {
     "import asposeocrcloud as ocr": "import clearocr.engine as ocr",
     "import asposeocr as ocr": "import clearocr.engine as ocr",
     "import ocr": "import clearocr.engine as ocr",
-    "from aspose.ai import AsposeAI, AsposeAIModelConfig":
-        "from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig",
-    "from aspose_ai import AsposeAI, AsposeAIModelConfig":
-        "from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig",
-    "from asposeocr.ai import AsposeAI, AsposeAIModelConfig":
-        "from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig",
+    "from aspose.ai import AsposeAI, AsposeAIModelConfig": "from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig",
+    "from aspose_ai import AsposeAI, AsposeAIModelConfig": "from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig",
+    "from asposeocr.ai import AsposeAI, AsposeAIModelConfig": "from clearocr.ai import AI as AsposeAI, AIModelConfig as AsposeAIModelConfig",
 }
 
 # (seed, output markers, needs llama.cpp, uses the server)
@@ -75,7 +72,9 @@ def tutorial_folder(tmp_path):
     folder = tmp_path / "YOUR_DIRECTORY"
     folder.mkdir()
     shutil.copy(ROOT / "samples" / "invoice.png", folder / "sample_invoice.png")
-    Image.open(ROOT / "samples" / "handwritten-note.png").convert("RGB").save(folder / "handwritten_note.jpg", quality=92)
+    Image.open(ROOT / "samples" / "handwritten-note.png").convert("RGB").save(
+        folder / "handwritten_note.jpg", quality=92
+    )
     shutil.copy(ROOT / "samples" / "invoice-3pages-scanned.pdf", tmp_path / "invoice.pdf")
     return tmp_path
 
@@ -95,9 +94,19 @@ def test_tutorial_runs_after_an_import_swap(seed, markers, needs_llm, server, tu
         port = _free_port()
         env["CLEAROCR_URL"] = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
-            [sys.executable, "-m", "clearocr", "serve", "--port", str(port), "--db", str(tutorial_folder / "jobs.db")],
+            [
+                sys.executable,
+                "-m",
+                "clearocr",
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                str(tutorial_folder / "jobs.db"),
+            ],
             env={**env, "CLEAROCR_CLIENTS": "YOUR_CLIENT_ID:YOUR_CLIENT_SECRET"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -108,8 +117,14 @@ def test_tutorial_runs_after_an_import_swap(seed, markers, needs_llm, server, tu
                 assert process.poll() is None, process.stderr.read().decode()[-2000:]
                 time.sleep(0.3)
     try:
-        run = subprocess.run([sys.executable, str(script)], cwd=tutorial_folder, capture_output=True, text=True,
-                             env=env, timeout=900)
+        run = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tutorial_folder,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
     finally:
         if process is not None:
             process.terminate()

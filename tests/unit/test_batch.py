@@ -42,7 +42,14 @@ def _settings(**options):
 def test_expand_inputs_dirs_globs_and_list_files(tmp_path):
     root = _make_inputs(tmp_path / "in")
     pairs = expand_inputs([str(root)])
-    assert [rel for _, rel in pairs] == ["bad0.png", "bad1.png", "page0.png", "page2.png", "sub/page1.png", "sub/page3.png"]
+    assert [rel for _, rel in pairs] == [
+        "bad0.png",
+        "bad1.png",
+        "page0.png",
+        "page2.png",
+        "sub/page1.png",
+        "sub/page3.png",
+    ]
     assert len(expand_inputs([str(root / "sub" / "*.png")])) == 2
     listing = tmp_path / "list.txt"
     listing.write_text(f"# two files\n{root / 'page0.png'}\n\n{root / 'sub' / 'page1.png'}\n")
@@ -87,10 +94,15 @@ def test_in_process_batch_manifest_and_resume(tmp_path):
 def test_worker_processes_give_the_same_outputs(tmp_path):
     root = _make_inputs(tmp_path / "in", good=3, corrupt=1)
     settings = _settings()
-    inline = run_local(plan([str(root)], tmp_path / "a", "json", settings), settings, tmp_path / "a" / MANIFEST_NAME, jobs=0)
+    inline = run_local(
+        plan([str(root)], tmp_path / "a", "json", settings), settings, tmp_path / "a" / MANIFEST_NAME, jobs=0
+    )
     pooled = run_local(
-        plan([str(root)], tmp_path / "b", "json", settings), settings, tmp_path / "b" / MANIFEST_NAME,
-        jobs=2, recycle_after=1,
+        plan([str(root)], tmp_path / "b", "json", settings),
+        settings,
+        tmp_path / "b" / MANIFEST_NAME,
+        jobs=2,
+        recycle_after=1,
     )
     assert (pooled.ok, pooled.failed) == (inline.ok, inline.failed) == (3, 1)
     for name in ("page0.json", "page2.json", "sub/page1.json"):
@@ -105,10 +117,14 @@ def test_batch_cli_exit_code_and_rerun(tmp_path):
     assert "2 read" in result.output and "1 failed" in result.output
     shutil.rmtree(root / "bad0.png", ignore_errors=True)
     (root / "bad0.png").unlink()
-    result = runner.invoke(app, ["batch", str(root), "-o", str(out), "--engine", "fake", "-j", "0", "--format", "text"])
+    result = runner.invoke(
+        app, ["batch", str(root), "-o", str(out), "--engine", "fake", "-j", "0", "--format", "text"]
+    )
     assert result.exit_code == 0, result.output
     assert (out / "page0.txt").exists()
-    result = runner.invoke(app, ["batch", str(root), "-o", str(out), "--engine", "fake", "-j", "0", "--format", "text"])
+    result = runner.invoke(
+        app, ["batch", str(root), "-o", str(out), "--engine", "fake", "-j", "0", "--format", "text"]
+    )
     assert result.exit_code == 0 and "2 skipped" in result.output
     result = runner.invoke(app, ["batch", str(root), "-o", str(out), "--engine", "fake", "--set", "dpi=5"])
     assert result.exit_code == 2 and "dpi" in result.output
@@ -127,5 +143,7 @@ def test_uri_inputs_through_pyarrow_filesystems(tmp_path):
         expand_inputs([f"file://{root}/missing.png"])
     settings = _settings()
     out = tmp_path / "out"
-    summary = run_local(plan([f"file://{root}"], out, "json", settings), settings, out / MANIFEST_NAME, jobs=0)
+    summary = run_local(
+        plan([f"file://{root}"], out, "json", settings), settings, out / MANIFEST_NAME, jobs=0
+    )
     assert summary.ok == 2 and (out / "sub" / "page1.json").exists()

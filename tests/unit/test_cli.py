@@ -35,7 +35,9 @@ def test_batch_to_folder_with_one_corrupt_file(tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff garbage")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["read", str(good[0]), str(bad), str(good[1]), "-o", str(out), "-f", "json", "-e", "fake"])
+    result = runner.invoke(
+        app, ["read", str(good[0]), str(bad), str(good[1]), "-o", str(out), "-f", "json", "-e", "fake"]
+    )
     assert result.exit_code == 1
     assert sorted(p.name for p in out.iterdir()) == ["scan0.json", "scan1.json"]  # no temp files left
     assert "broken.jpg" in result.output and "2 of 3" in result.output
@@ -104,22 +106,44 @@ def test_read_with_lexical_correction_adds_corrected_text(tmp_path):
     image = make_image(tmp_path / "r.png")
     result = runner.invoke(app, ["read", str(image), "-e", "fake", "-f", "json", "--correct", "lexical"])
     data = json.loads(result.stdout)
-    assert data["corrected_text"] == data["text"] and data["corrections"] == []  # nothing to fix in "TOTAL 9.00"
+    assert (
+        data["corrected_text"] == data["text"] and data["corrections"] == []
+    )  # nothing to fix in "TOTAL 9.00"
 
 
 def test_extract_with_an_unloadable_llm_is_a_clear_error(tmp_path):
     image = make_image(tmp_path / "r.png")
-    result = runner.invoke(app, ["extract", str(image), "-e", "fake", "--llm-model", str(tmp_path / "missing.gguf")])
+    result = runner.invoke(
+        app, ["extract", str(image), "-e", "fake", "--llm-model", str(tmp_path / "missing.gguf")]
+    )
     assert result.exit_code != 0 and "missing.gguf" in result.output
 
 
 def test_split_pages_writes_one_file_per_page(tmp_path, samples):
     """--split-pages: out.page-0001.txt ... for each page read (fake engine, the 3-page sample)."""
     out = tmp_path / "inv.txt"
-    result = runner.invoke(app, ["read", str(samples / "invoice-3pages-scanned.pdf"), "-e", "fake", "--no-orientation",
-                                 "--pdf-text", "ocr", "-p", "1,3", "-o", str(out), "--split-pages"])
+    result = runner.invoke(
+        app,
+        [
+            "read",
+            str(samples / "invoice-3pages-scanned.pdf"),
+            "-e",
+            "fake",
+            "--no-orientation",
+            "--pdf-text",
+            "ocr",
+            "-p",
+            "1,3",
+            "-o",
+            str(out),
+            "--split-pages",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inv.page-0001.txt", "inv.page-0003.txt"]
-    assert "TOTAL" in (tmp_path / "inv.page-0003.txt").read_text() and "\f" not in (tmp_path / "inv.page-0001.txt").read_text()
+    assert (
+        "TOTAL" in (tmp_path / "inv.page-0003.txt").read_text()
+        and "\f" not in (tmp_path / "inv.page-0001.txt").read_text()
+    )
     refused = runner.invoke(app, ["read", str(samples / "invoice.png"), "-e", "fake", "--split-pages"])
     assert refused.exit_code == 2 and "--split-pages" in refused.output

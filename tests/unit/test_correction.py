@@ -13,7 +13,10 @@ from clearocr.errors import OptionsError
 def make_doc(*rows, confidence=0.6):
     lines = []
     for y, row in enumerate(rows):
-        words = [Word(token, (i * 60, y * 30, i * 60 + 50, y * 30 + 20), confidence) for i, token in enumerate(row.split())]
+        words = [
+            Word(token, (i * 60, y * 30, i * 60 + 50, y * 30 + 20), confidence)
+            for i, token in enumerate(row.split())
+        ]
         lines.append(Line.from_words(words))
     return Document("doc", [Page(number=1, width=800, height=600, lines=lines)])
 
@@ -38,8 +41,17 @@ def test_callables_lists_and_records():
     assert changes[0] == (0, 0, "hello", "HELLO", "upper")
     assert changes[-1] == (1, 1, "LINE", "LINE!", "add_bang")
     data = json.loads(document.to_json())
-    assert data["text"] == "hello world\nsecond line" and data["corrected_text"] == "HELLO WORLD\nSECOND LINE!"
-    assert data["corrections"][0] == {"page": 1, "line": 0, "word": 0, "from": "hello", "to": "HELLO", "by": "upper"}
+    assert (
+        data["text"] == "hello world\nsecond line" and data["corrected_text"] == "HELLO WORLD\nSECOND LINE!"
+    )
+    assert data["corrections"][0] == {
+        "page": 1,
+        "line": 0,
+        "word": 0,
+        "from": "hello",
+        "to": "HELLO",
+        "by": "upper",
+    }
 
 
 def test_unknown_builtin_and_non_processor():
@@ -70,7 +82,9 @@ def test_digits_fixed_only_where_the_ocr_was_unsure(lexical):
 def test_lexical_on_a_document_records_word_changes(lexical):
     document = apply_postprocessors(make_doc("Inv0ice number", "Total 9.00"), "lexical")
     assert document.text == "Invoice number\nTotal 9.00"
-    assert [(c.word, c.before, c.after, c.by) for c in document.corrections] == [(0, "Inv0ice", "Invoice", "lexical")]
+    assert [(c.word, c.before, c.after, c.by) for c in document.corrections] == [
+        (0, "Inv0ice", "Invoice", "lexical")
+    ]
     sure = apply_postprocessors(make_doc("Inv0ice", confidence=0.99), lexical)
     assert sure.text == "Invoice"  # a digit inside a word is evidence enough
 
@@ -90,7 +104,9 @@ def test_llm_rescoring_picks_the_likelier_spelling_and_never_invents():
     corrector = LLMRescoringCorrector(FakeBackend(scores=likely), window=1)
     assert corrector.correct_text("the prisoeer was") == "the prisoner was"
     # The model prefers nothing here (every variant scores by length): the printed word stays.
-    assert LLMRescoringCorrector(FakeBackend(), window=1).correct_text("the prisoeer was") == "the prisoeer was"
+    assert (
+        LLMRescoringCorrector(FakeBackend(), window=1).correct_text("the prisoeer was") == "the prisoeer was"
+    )
     # Numbers, known words and sure words are never candidates.
     document = make_doc("Total 1O.00 prisoeer", confidence=0.99)
     assert apply_postprocessors(document, corrector).text == "Total 1O.00 prisoeer"
@@ -103,9 +119,9 @@ def test_llm_correction_guard_keeps_only_ocr_fixes():
     from clearocr.llm.fake import FakeBackend
 
     replies = [
-        "the prisoner was charged",                    # a real OCR fix: kept
-        "The accused person was charged yesterday",    # a rewrite: rejected
-        "HELLO",                                       # obeying the document: rejected
+        "the prisoner was charged",  # a real OCR fix: kept
+        "The accused person was charged yesterday",  # a rewrite: rejected
+        "HELLO",  # obeying the document: rejected
     ]
     corrector = LLMCorrectionCorrector(FakeBackend(replies=replies), context_lines=0)
     assert corrector.correct_text("the prisoeer was charged") == "the prisoner was charged"
@@ -142,13 +158,16 @@ def test_llm_correction_guard_takes_splits_merges_and_garbled_nonwords_only():
     from clearocr.llm.fake import FakeBackend
 
     replies = [
-        "the officers of the lodge were installed",   # oihcers (garbled non-word) and ofthe (split): kept
-        "Mr. Auld, secretary, paid 12.50",            # "Auld ," merged: kept; 12.60 -> 12.50: refused
+        "the officers of the lodge were installed",  # oihcers (garbled non-word) and ofthe (split): kept
+        "Mr. Auld, secretary, paid 12.50",  # "Auld ," merged: kept; 12.60 -> 12.50: refused
         "there was a meeting of the lodge tonight",  # "tbe re" merged: kept; "tonight" inserted: refused
-        "the officers were not installed",           # an inserted "not": refused with the fixes next to it
+        "the officers were not installed",  # an inserted "not": refused with the fixes next to it
     ]
     corrector = LLMCorrectionCorrector(FakeBackend(replies=replies), context_lines=0)
-    assert corrector.correct_text("the oihcers ofthe lodge wero installed") == "the officers of the lodge were installed"
+    assert (
+        corrector.correct_text("the oihcers ofthe lodge wero installed")
+        == "the officers of the lodge were installed"
+    )
     assert corrector.correct_text("Mr. Auld , secretary, paid 12.60") == "Mr. Auld, secretary, paid 12.60"
     assert corrector.correct_text("tbe re was a meeting of the lodge") == "there was a meeting of the lodge"
     # "wero" -> "were not": the fixes are tied to an inserted word, so none of that edit is kept.
@@ -163,7 +182,12 @@ def test_llm_correction_merges_words_in_the_document_with_their_boxes():
     corrector = LLMCorrectionCorrector(FakeBackend(replies=["there was a meeting"]), context_lines=0)
     apply_postprocessors(document, corrector)
     line = document.pages[0].lines[0]
-    assert line.text == "there was a meeting" and [w.text for w in line.words] == ["there", "was", "a", "meeting"]
+    assert line.text == "there was a meeting" and [w.text for w in line.words] == [
+        "there",
+        "was",
+        "a",
+        "meeting",
+    ]
     first, second = make_doc("tbe re", confidence=0.5).pages[0].lines[0].words
     assert line.words[0].bbox == (first.bbox[0], first.bbox[1], second.bbox[2], second.bbox[3])
     assert ("tbe re", "there") in [(c.before, c.after) for c in document.corrections]

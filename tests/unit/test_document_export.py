@@ -7,11 +7,25 @@ from clearocr.export import export, to_hocr
 
 def make_document() -> Document:
     words = [Word("Total", (10, 10, 60, 30), 0.98), Word("9.00", (200, 11, 240, 29), 0.91)]
-    page1 = Page(number=1, width=300, height=400, dpi=150.0, lines=[Line.from_words(words)],
-                 preprocessing=[PreprocessStep("deskew", {"angle": 1.2})], engine="fake")
-    page2 = Page(number=3, width=300, height=400, rotation=90,
-                 lines=[Line.from_words([Word("a<b&c", (1, 2, 3, 4), 0.5)]),
-                        Line.from_words([Word("last", (1, 12, 30, 20), 0.7)])])
+    page1 = Page(
+        number=1,
+        width=300,
+        height=400,
+        dpi=150.0,
+        lines=[Line.from_words(words)],
+        preprocessing=[PreprocessStep("deskew", {"angle": 1.2})],
+        engine="fake",
+    )
+    page2 = Page(
+        number=3,
+        width=300,
+        height=400,
+        rotation=90,
+        lines=[
+            Line.from_words([Word("a<b&c", (1, 2, 3, 4), 0.5)]),
+            Line.from_words([Word("last", (1, 12, 30, 20), 0.7)]),
+        ],
+    )
     return Document(source="scan.pdf", pages=[page1, page2])
 
 
@@ -68,6 +82,7 @@ def test_cjk_words_are_joined_without_spaces():
 
 def para_document() -> Document:
     """A heading, a two-line paragraph, and a three-row table, drawn as boxes (no OCR)."""
+
     def line(words, y, h=20):
         x, out = 20, []
         for text, width in words:
@@ -78,11 +93,14 @@ def para_document() -> Document:
     def row(cells, y):
         return Line.from_words([Word(t, (x, y, x + 60, y + 20), 0.8) for t, x in cells])
 
-    lines = [line([("Annual", 120), ("Report", 120)], 10, h=40),
-             line([("the", 40), ("first", 60), ("line", 60), ("of", 30), ("text", 60)], 80),
-             line([("and", 40), ("the", 40), ("second", 80), ("one", 40)], 104),
-             row([("Item", 20), ("Qty", 300)], 200), row([("pens", 20), ("12", 300)], 226),
-             row([("ink", 20), ("3", 300)], 252)]
+    lines = [
+        line([("Annual", 120), ("Report", 120)], 10, h=40),
+        line([("the", 40), ("first", 60), ("line", 60), ("of", 30), ("text", 60)], 80),
+        line([("and", 40), ("the", 40), ("second", 80), ("one", 40)], 104),
+        row([("Item", 20), ("Qty", 300)], 200),
+        row([("pens", 20), ("12", 300)], 226),
+        row([("ink", 20), ("3", 300)], 252),
+    ]
     return Document("doc.png", [Page(1, 500, 400, lines=lines)], languages=["en"])
 
 
@@ -96,7 +114,12 @@ def test_hocr_has_the_levels_hocrtransform_needs():
     assert all(p is not None and p.get("lang") == "en" for p in pars)
     lines = pars[1].findall("h:span[@class='ocr_line']", ns)
     assert len(lines) == 2 and "baseline 0 -4" in lines[0].get("title")
-    assert [w.text for w in lines[1].findall("h:span[@class='ocrx_word']", ns)] == ["and", "the", "second", "one"]
+    assert [w.text for w in lines[1].findall("h:span[@class='ocrx_word']", ns)] == [
+        "and",
+        "the",
+        "second",
+        "one",
+    ]
 
 
 def test_alto_structure_and_schema():
@@ -106,14 +129,18 @@ def test_alto_structure_and_schema():
 
     xml = to_alto(para_document())
     root = ET.fromstring(xml.split("\n", 1)[1])
-    q = "{%s}" % ALTO_NS
+    q = f"{{{ALTO_NS}}}"
     assert root.tag == q + "alto" and root.get("SCHEMAVERSION") == "4.2"
     assert root.find(f"{q}Description/{q}MeasurementUnit").text == "pixel"
     blocks = root.findall(f".//{q}TextBlock")
     assert len(blocks) == 3 and blocks[0].get("LANG") == "en"
     strings = blocks[1].findall(f".//{q}String")
     assert [s.get("CONTENT") for s in strings][:2] == ["the", "first"]
-    assert strings[0].get("HPOS") == "20" and strings[0].get("WIDTH") == "40" and strings[0].get("WC") == "0.9000"
+    assert (
+        strings[0].get("HPOS") == "20"
+        and strings[0].get("WIDTH") == "40"
+        and strings[0].get("WC") == "0.9000"
+    )
     assert len(blocks[1].findall(f".//{q}SP")) == 7
     # The official schema, where one is available (it is not on PyPI; set CLEAROCR_ALTO_XSD to a copy
     # of alto-4-2.xsd from https://github.com/altoxml/schema to validate against it).
@@ -136,7 +163,12 @@ def test_markdown_heading_paragraph_table():
 def test_markdown_escapes_and_separates_pages():
     from clearocr.export import to_markdown
 
-    doc = Document("x", [Page(1, 100, 100, lines=[Line.from_words([Word("*bold*", (0, 0, 50, 10), 1.0)])]),
-                         Page(2, 100, 100, lines=[Line.from_words([Word("#1", (0, 0, 20, 10), 1.0)])])])
+    doc = Document(
+        "x",
+        [
+            Page(1, 100, 100, lines=[Line.from_words([Word("*bold*", (0, 0, 50, 10), 1.0)])]),
+            Page(2, 100, 100, lines=[Line.from_words([Word("#1", (0, 0, 20, 10), 1.0)])]),
+        ],
+    )
     md = to_markdown(doc)
     assert "\\*bold\\*" in md and "\\#1" in md and "<!-- page 2 -->" in md

@@ -31,7 +31,10 @@ def test_engine_object_flow(tmp_path):
         assert result.text.splitlines()[0] == "TOTAL 9.00" and engine.recognized_text == result.text
         assert result.document.pages[0].lines[0].words and 0 < result.confidence <= 1
         engine.set_recognition_mode(ocr.RecognitionMode.HANDWRITTEN)
-        assert engine.recognition_mode is ocr.RecognitionMode.HANDWRITTEN and engine.options.mode == "handwritten"
+        assert (
+            engine.recognition_mode is ocr.RecognitionMode.HANDWRITTEN
+            and engine.options.mode == "handwritten"
+        )
         engine.recognition_mode = ocr.RecognitionMode.PRINTED
         engine.set_language(["sv", "en"])
         assert engine.options.languages == ["sv", "en"]
@@ -54,13 +57,19 @@ def test_image_load_page_index_selects_one_pdf_page(samples):
 def test_model_config_sources_and_quantization_names(tmp_path):
     assert AIModelConfig().model_source() == (None, None)
     assert AIModelConfig(hugging_face_repo_id="Qwen/Qwen2.5-3B-Instruct-GGUF").model_source() == (
-        "Qwen/Qwen2.5-3B-Instruct-GGUF", "q4_k_m")
+        "Qwen/Qwen2.5-3B-Instruct-GGUF",
+        "q4_k_m",
+    )
     assert AIModelConfig(allow_auto_download="true").allow_auto_download is True
     (tmp_path / "qwen2.5-3b-instruct-q8_0.gguf").write_bytes(b"GGUF")
     (tmp_path / "qwen2.5-3b-instruct-q4_k_m.gguf").write_bytes(b"GGUF")
-    model, _ = AIModelConfig(hugging_face_repo_id=str(tmp_path), hugging_face_quantization="int8").model_source()
+    model, _ = AIModelConfig(
+        hugging_face_repo_id=str(tmp_path), hugging_face_quantization="int8"
+    ).model_source()
     assert model.endswith("q8_0.gguf")
-    model, _ = AIModelConfig(directory_model_path=str(tmp_path), hugging_face_quantization="Q4_K_M").model_source()
+    model, _ = AIModelConfig(
+        directory_model_path=str(tmp_path), hugging_face_quantization="Q4_K_M"
+    ).model_source()
     assert model.endswith("q4_k_m.gguf")
     with pytest.raises(OptionsError, match="several found"):
         AIModelConfig(directory_model_path=str(tmp_path)).model_source()
@@ -113,7 +122,10 @@ def test_post_processor_chain_keeps_the_input_kind_and_guards_llm_answers():
 def test_builtin_names_on_text_results_and_documents():
     ai = AI()  # no model: spell_check is the lexical corrector
     ai.set_post_processor("spell_check", {"hints": ["Metformin"]})
-    assert ai.run_postprocessor("Take Metfornin with the Inv0ice at 5pm") == "Take Metformin with the Invoice at 5pm"
+    assert (
+        ai.run_postprocessor("Take Metfornin with the Inv0ice at 5pm")
+        == "Take Metformin with the Invoice at 5pm"
+    )
     result = ocr.RecognitionResult("arnount Inv0ice", text_document("arnount Inv0ice"))
     corrected = ai.run_postprocessor(result)
     assert isinstance(corrected, ocr.RecognitionResult) and corrected.raw_text == "arnount Inv0ice"
@@ -148,7 +160,9 @@ def test_tutorial_exception_names_catch_every_clearocr_error(tmp_path):
     assert ocr.exceptions.OcrException is ClearOCRError
     with pytest.raises(FileNotFoundError) as missing:
         ocr.Image.load(str(tmp_path / "handwritten_note.jpg"))
-    assert isinstance(missing.value, ocr.exceptions.OcrException) and "handwritten_note.jpg" in str(missing.value)
+    assert isinstance(missing.value, ocr.exceptions.OcrException) and "handwritten_note.jpg" in str(
+        missing.value
+    )
     engine = ocr.OcrEngine(engine="fake")
     with pytest.raises(FileNotFoundError):
         engine.load_image(str(tmp_path / "nope.png"))
@@ -160,7 +174,10 @@ def test_tutorial_exception_names_catch_every_clearocr_error(tmp_path):
         engine.recognize()
     from clearocr.client import APIError
 
-    assert issubclass(ocr.exceptions.APIError, ocr.exceptions.OcrException) and ocr.exceptions.APIError is APIError
+    assert (
+        issubclass(ocr.exceptions.APIError, ocr.exceptions.OcrException)
+        and ocr.exceptions.APIError is APIError
+    )
     assert issubclass(ocr.exceptions.LLMError, ocr.exceptions.OcrException)
 
 

@@ -26,8 +26,15 @@ def test_every_source_kind_loads(tmp_path):
     image = Image.new("RGB", (40, 30), "white")
     path = tmp_path / "page.png"
     image.save(path, dpi=(300, 300))
-    sources = [str(path), path, path.read_bytes(), io.BytesIO(path.read_bytes()), image,
-               np.zeros((30, 40), dtype=np.uint8), np.zeros((30, 40, 4), dtype=np.uint8)]
+    sources = [
+        str(path),
+        path,
+        path.read_bytes(),
+        io.BytesIO(path.read_bytes()),
+        image,
+        np.zeros((30, 40), dtype=np.uint8),
+        np.zeros((30, 40, 4), dtype=np.uint8),
+    ]
     for source in sources:
         with open_source(source) as document:
             page = next(document.iter_pages())
@@ -111,7 +118,12 @@ def test_pdf_pages_render_lazily_at_dpi(samples):
         assert document.page_count == 3
         pages = document.iter_pages("2-3")
         first = next(pages)
-        assert first.number == 2 and first.image.shape[0] == 842 and first.image.shape[1] in (595, 596) and first.dpi == 72
+        assert (
+            first.number == 2
+            and first.image.shape[0] == 842
+            and first.image.shape[1] in (595, 596)
+            and first.dpi == 72
+        )
         assert next(pages).number == 3
 
 

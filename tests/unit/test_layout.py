@@ -57,7 +57,9 @@ def test_two_text_columns_read_one_after_the_other():
     left = [seg(f"left line {i} of running text", 50, 60 + i * 30, 470, 80 + i * 30) for i in range(6)]
     right = [seg(f"right line {i} of running text", 530, 65 + i * 30, 950, 85 + i * 30) for i in range(6)]
     lines = reading_order(right + left + [title])
-    assert [line.text for line in lines] == ["A TITLE ACROSS THE PAGE"] + [s.text for s in left] + [s.text for s in right]
+    assert [line.text for line in lines] == ["A TITLE ACROSS THE PAGE"] + [s.text for s in left] + [
+        s.text for s in right
+    ]
 
 
 def test_table_with_narrow_amount_column_is_not_split_into_columns():
@@ -67,9 +69,8 @@ def test_table_with_narrow_amount_column_is_not_split_into_columns():
     assert [line.text for line in lines] == [f"item description number {i} {i}.00" for i in range(6)]
 
 
-
 def test_key_and_value_stay_together_when_columns_are_offset_by_half_a_line():
     left = [seg("Sveavagen 42", 20, 100, 300, 120), seg("VAT no. SE5566", 20, 124, 300, 144)]
     right = [seg("Invoice no:", 500, 110, 620, 130), seg("INV-2024-00172", 800, 109, 950, 129)]
     lines = reading_order(right[::-1] + left)
-    assert any(line.text.endswith("Invoice no: INV-2024-00172") for line in lines), [l.text for l in lines]
+    assert any(line.text.endswith("Invoice no: INV-2024-00172") for line in lines), [ln.text for ln in lines]

@@ -2,10 +2,9 @@
 
 import pytest
 
-from tests.fixtures.optional import require_llm
-
 from clearocr.llm import LLMError, create_backend
 from clearocr.llm.llamacpp import expected_filename, normalize_quantization, resolve_model
+from tests.fixtures.optional import require_llm
 
 
 def test_fake_backend_replays_and_records():
@@ -24,7 +23,9 @@ def test_unknown_backend():
         create_backend("nope")
 
 
-@pytest.mark.parametrize("typed, tag", [("Q4_K_M", "q4_k_m"), ("int8", "q8_0"), ("q8-0", "q8_0"), ("fp16", "f16")])
+@pytest.mark.parametrize(
+    "typed, tag", [("Q4_K_M", "q4_k_m"), ("int8", "q8_0"), ("q8-0", "q8_0"), ("fp16", "f16")]
+)
 def test_quantization_names(typed, tag):
     assert normalize_quantization(typed) == tag
 
@@ -36,7 +37,10 @@ def test_missing_repo_file_error_names_file_and_folder(tmp_path, monkeypatch):
         resolve_model("Qwen/Qwen2.5-3B-Instruct-GGUF", "Q4_K_M", allow_download=False)
     message = str(info.value)
     assert "qwen2.5-3b-instruct-q4_k_m.gguf" in message and "allow_download=True" in message
-    assert expected_filename("TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "int8") == "mistral-7b-instruct-v0.2-q8_0.gguf"
+    assert (
+        expected_filename("TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "int8")
+        == "mistral-7b-instruct-v0.2-q8_0.gguf"
+    )
 
 
 def test_bad_model_arguments(tmp_path):
@@ -90,8 +94,9 @@ def test_reader_correct_llm_loads_the_model_once_and_frees_it(tiny_model, tmp_pa
     import clearocr
 
     image = np.full((300, 400, 3), 255, np.uint8)
-    with clearocr.Reader(engine="fake", orientation=False, correct="llm", llm_model=str(tiny_model),
-                         context_size=256) as reader:
+    with clearocr.Reader(
+        engine="fake", orientation=False, correct="llm", llm_model=str(tiny_model), context_size=256
+    ) as reader:
         first = reader.read(image)
         backend = reader.llm()
         reader.read(image)
@@ -115,9 +120,23 @@ def llama_server(tiny_model):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "256", "--model_alias", "tiny"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(tiny_model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "256",
+            "--model_alias",
+            "tiny",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import httpx
 
@@ -146,12 +165,21 @@ def test_openai_backend_against_a_real_llama_cpp_server(llama_server):
             backend.score("text")
         # A JSON-schema constraint: llama.cpp's server refuses OpenAI's json_schema spelling (HTTP 500),
         # so the backend falls back to json_object + schema, and remembers it.
-        schema = {"type": "object", "properties": {"total": {"type": "string", "maxLength": 8}}, "required": ["total"]}
-        constrained = backend.chat([{"role": "user", "content": "total?"}], max_tokens=24,
-                                   response_format={"type": "json_object", "schema": schema})
+        schema = {
+            "type": "object",
+            "properties": {"total": {"type": "string", "maxLength": 8}},
+            "required": ["total"],
+        }
+        constrained = backend.chat(
+            [{"role": "user", "content": "total?"}],
+            max_tokens=24,
+            response_format={"type": "json_object", "schema": schema},
+        )
         assert constrained.text.lstrip().startswith("{")
         assert backend._schema_style == "json_object"
-        assert backend._response_formats({"type": "json_object", "schema": schema})[0]["type"] == "json_object"
+        assert (
+            backend._response_formats({"type": "json_object", "schema": schema})[0]["type"] == "json_object"
+        )
         assert not backend.can_score
 
 
@@ -194,8 +222,9 @@ def test_auto_correction_falls_back_to_lexical_without_a_model(tmp_path):
     import clearocr
 
     image = np.full((300, 400, 3), 255, np.uint8)
-    with clearocr.Reader(engine="fake", orientation=False, correct="auto",
-                         llm_model=str(tmp_path / "absent.gguf")) as reader:
+    with clearocr.Reader(
+        engine="fake", orientation=False, correct="auto", llm_model=str(tmp_path / "absent.gguf")
+    ) as reader:
         document = reader.read(image)  # the model cannot load: lexical only, no error
         assert document.raw_text is not None and reader._llm is None
 
@@ -206,7 +235,8 @@ def test_auto_correction_uses_a_loadable_model(tiny_model):
     import clearocr
 
     image = np.full((300, 400, 3), 255, np.uint8)
-    with clearocr.Reader(engine="fake", orientation=False, correct="auto", llm_model=str(tiny_model),
-                         context_size=256) as reader:
+    with clearocr.Reader(
+        engine="fake", orientation=False, correct="auto", llm_model=str(tiny_model), context_size=256
+    ) as reader:
         reader.read(image)
         assert reader._llm is not None

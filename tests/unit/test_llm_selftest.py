@@ -54,8 +54,9 @@ def test_a_build_that_crashes_becomes_a_typed_error_naming_the_fix(tiny_model, m
 
 def test_crash_only_with_extra_buffer_types_loads_without_them(tiny_model, monkeypatch):
     real = selftest._child_argv
-    monkeypatch.setattr(selftest, "_child_argv",
-                        lambda path, gpu, extra: SEGFAULT if extra else real(path, gpu, extra))
+    monkeypatch.setattr(
+        selftest, "_child_argv", lambda path, gpu, extra: SEGFAULT if extra else real(path, gpu, extra)
+    )
     with create_backend("llamacpp", model=tiny_model, n_ctx=128, threads=1) as backend:
         assert backend.self_test is not None and not backend.self_test.extra_bufts
         assert "SIGSEGV" in backend.self_test.detail
@@ -89,8 +90,14 @@ def _scores_from_scratch(model_path, texts):
 # Endings longer than the shared prefix, variants that diverge early and late, and one that is a
 # prefix of another: each must score as if decoded alone.
 PREFIX = "Invoice "
-ENDINGS = ["total due on receipt of goods and services rendered", "tota1 due", "x",
-           "total due on receipt of goods and services rendered in March", "Total", ""]
+ENDINGS = [
+    "total due on receipt of goods and services rendered",
+    "tota1 due",
+    "x",
+    "total due on receipt of goods and services rendered in March",
+    "Total",
+    "",
+]
 
 
 def _check_variants(backend, model_path, prefix, endings, rel=1e-4):

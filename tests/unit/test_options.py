@@ -39,8 +39,13 @@ def test_languages_from_string_and_defaults():
 
 @pytest.mark.parametrize(
     "overrides, fragment",
-    [({"dpi": 10}, "dpi"), ({"pdf_text": "never"}, "pdf_text"), ({"nonsense": 1}, "nonsense"),
-     ({"pages": "x"}, "page"), ({"languages": ""}, "language")],
+    [
+        ({"dpi": 10}, "dpi"),
+        ({"pdf_text": "never"}, "pdf_text"),
+        ({"nonsense": 1}, "nonsense"),
+        ({"pages": "x"}, "page"),
+        ({"languages": ""}, "language"),
+    ],
 )
 def test_invalid_options_raise_readable_error(overrides, fragment):
     with pytest.raises(OptionsError) as info:

@@ -72,7 +72,6 @@ def test_read_from_pil_names_source():
 def _pdf_with_layer(words: str) -> bytes:
     """A page (fpdf2) whose visible content is an image of a text line and whose text layer is
     ``words`` in invisible text (as an old OCR tool leaves it)."""
-    import io as stdio
 
     from fpdf import FPDF
     from fpdf.enums import TextMode
@@ -107,4 +106,6 @@ def test_a_garbage_text_layer_is_not_trusted_a_real_one_is():
     from clearocr.io import LayerWord
     from clearocr.pipeline import layer_word_rate
 
-    assert layer_word_rate([LayerWord("Tlie qnlck", (0, 0, 1, 1))], ["zh"]) is None  # no word list: not judged
+    assert (
+        layer_word_rate([LayerWord("Tlie qnlck", (0, 0, 1, 1))], ["zh"]) is None
+    )  # no word list: not judged

@@ -38,8 +38,9 @@ def test_rescale_rules():
 
 
 def test_preprocess_records_steps_and_page_size(page_image):
-    result = preprocess(rotate_by(page_image, 3.0), deskew=True, upscale=True, max_side=400,
-                        binarize=True, denoise=True)
+    result = preprocess(
+        rotate_by(page_image, 3.0), deskew=True, upscale=True, max_side=400, binarize=True, denoise=True
+    )
     names = [s.name for s in result.steps]
     assert names == ["deskew", "shrink", "denoise", "binarize"]
     assert result.page_image_size == (600, 800)
@@ -93,8 +94,9 @@ def test_a_proposed_turn_is_applied_only_when_verified(page_image):
     step = next(s for s in kept.steps if s.name == "orientation")
     assert kept.rotation == 0 and step.params["proposed"] == 180 and step.params["score_as_is"] == 120.0
     assert "not turned" in step.params["reason"] and calls[0][1] == 180
-    turned = preprocess(page_image, orientation=_Proposes(90), verify=lambda small, c: (True, {}), deskew=False,
-                        upscale=False)
+    turned = preprocess(
+        page_image, orientation=_Proposes(90), verify=lambda small, c: (True, {}), deskew=False, upscale=False
+    )
     assert turned.rotation == 90 and turned.page_image_size == (page_image.shape[0], page_image.shape[1])
 
 
@@ -119,13 +121,13 @@ def test_transform_maps_input_pixels_to_box_pixels():
 
     page = np.full((900, 700, 3), 255, np.uint8)
     for y in range(100, 800, 60):
-        page[y:y + 18, 80:620] = 0
+        page[y : y + 18, 80:620] = 0
     matrix = cv2.getRotationMatrix2D((350, 450), 6, 1.0)
     skewed = cv2.warpAffine(page, matrix, (700, 900), borderValue=(255, 255, 255))
     sideways = rotate_right_angle(skewed, 270)
     dot = (300, 200)  # (x, y) on the stored image
     marked = sideways.copy()
-    marked[dot[1] - 3:dot[1] + 4, dot[0] - 3:dot[0] + 4] = (255, 0, 0)
+    marked[dot[1] - 3 : dot[1] + 4, dot[0] - 3 : dot[0] + 4] = (255, 0, 0)
 
     class Turn:
         def detect(self, image):

@@ -6,23 +6,23 @@ import io
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
 import numpy as np
 import pytest
 from PIL import Image
 
 pytest.importorskip("fastapi")
-import uvicorn  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+import uvicorn
+from fastapi.testclient import TestClient
 
-from clearocr.client import APIError, Client  # noqa: E402
-from clearocr.document import Line, Word  # noqa: E402
-from clearocr.engines import EngineInfo, OcrEngine, register_engine  # noqa: E402
-from clearocr.options import ReadOptions  # noqa: E402
-from clearocr.pipeline import Reader  # noqa: E402
-from clearocr.server import ServerSettings, create_app, hash_key  # noqa: E402
+from clearocr.client import APIError, Client
+from clearocr.document import Line, Word
+from clearocr.engines import EngineInfo, OcrEngine, register_engine
+from clearocr.options import ReadOptions
+from clearocr.pipeline import Reader
+from clearocr.server import ServerSettings, create_app, hash_key
 
 KEY = "test-key-1"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -57,8 +57,13 @@ def png(size=(300, 200)) -> bytes:
 
 def make_app(tmp_path, engine="fake", **settings):
     options = ReadOptions(engine=engine, orientation=False)
-    config = ServerSettings(api_key_hashes=[hash_key(KEY)], db_path=str(tmp_path / "jobs.sqlite3"),
-                            options=options, warm_up=False, **settings)
+    config = ServerSettings(
+        api_key_hashes=[hash_key(KEY)],
+        db_path=str(tmp_path / "jobs.sqlite3"),
+        options=options,
+        warm_up=False,
+        **settings,
+    )
     return create_app(config, reader=Reader(options))
 
 
@@ -71,8 +76,13 @@ def api(tmp_path):
 
 def test_auth_on_every_route_but_healthz(api):
     assert api.get("/healthz").status_code == 200
-    for method, url in [("get", "/readyz"), ("get", "/v1/jobs/x"), ("delete", "/v1/jobs/x"), ("get", "/openapi.json"),
-                        ("get", "/docs")]:
+    for method, url in [
+        ("get", "/readyz"),
+        ("get", "/v1/jobs/x"),
+        ("delete", "/v1/jobs/x"),
+        ("get", "/openapi.json"),
+        ("get", "/docs"),
+    ]:
         response = getattr(api, method)(url)
         assert response.status_code == 401 and "API key" in response.json()["error"]["message"]
     assert api.post("/v1/documents", files={"file": ("a.png", png())}).status_code == 401
@@ -84,15 +94,23 @@ def test_auth_on_every_route_but_healthz(api):
 
 
 def test_sync_read_returns_the_document_json(api):
-    response = api.post("/v1/documents", headers=AUTH, files={"file": ("scan.png", png())},
-                        data={"languages": "sv,en", "extract": "invoice"})
+    response = api.post(
+        "/v1/documents",
+        headers=AUTH,
+        files={"file": ("scan.png", png())},
+        data={"languages": "sv,en", "extract": "invoice"},
+    )
     assert response.status_code == 200, response.text
     document = response.json()
     assert document["schema"] == "clearocr.document/1" and document["source"] == "scan.png"
     assert "TOTAL" in document["pages"][0]["lines"][0]["text"]
     assert "fields" in document
-    options = api.post("/v1/documents", headers=AUTH, files={"file": ("s.png", png())},
-                       data={"options": '{"deskew": false, "pages": "1"}'})
+    options = api.post(
+        "/v1/documents",
+        headers=AUTH,
+        files={"file": ("s.png", png())},
+        data={"options": '{"deskew": false, "pages": "1"}'},
+    )
     assert options.status_code == 200
 
 
@@ -102,13 +120,17 @@ def test_bad_input_gets_a_json_error_naming_the_cause_and_serving_goes_on(api):
     error = response.json()["error"]
     assert error["type"] == "CorruptInputError" and "broken.png" in error["message"]
     assert api.post("/v1/documents", headers=AUTH, files={"file": ("e.png", b"")}).status_code == 422
-    assert api.post("/v1/documents", headers=AUTH, files={"file": ("big.png", b"x" * 300_000)}).status_code == 413
+    assert (
+        api.post("/v1/documents", headers=AUTH, files={"file": ("big.png", b"x" * 300_000)}).status_code
+        == 413
+    )
     bad = api.post("/v1/documents", headers=AUTH, files={"file": ("a.png", png())}, data={"dpi": "5"})
     assert bad.status_code == 422 and "dpi" in bad.json()["error"]["message"]
     unknown = api.post("/v1/documents", headers=AUTH, files={"file": ("a.png", png())}, data={"colour": "1"})
     assert unknown.status_code == 422 and "colour" in unknown.json()["error"]["message"]
-    server_side = api.post("/v1/documents", headers=AUTH, files={"file": ("a.png", png())},
-                           data={"llm_model": "/etc/passwd"})
+    server_side = api.post(
+        "/v1/documents", headers=AUTH, files={"file": ("a.png", png())}, data={"llm_model": "/etc/passwd"}
+    )
     assert server_side.status_code == 422 and "server operator" in server_side.json()["error"]["message"]
     pages = api.post("/v1/documents", headers=AUTH, files={"file": ("a.png", png())}, data={"pages": "2"})
     assert pages.status_code == 422 and "1 page" in pages.json()["error"]["message"]
@@ -155,8 +177,12 @@ def test_queued_jobs_survive_a_restart_and_run_once(tmp_path):
     GatedEngine.calls = 0
     try:
         with TestClient(make_app(tmp_path, engine="gated")) as api:
-            ids = [api.post("/v1/documents?async=true", headers=AUTH, files={"file": (f"{i}.png", png())}).json()["id"]
-                   for i in range(3)]
+            ids = [
+                api.post(
+                    "/v1/documents?async=true", headers=AUTH, files={"file": (f"{i}.png", png())}
+                ).json()["id"]
+                for i in range(3)
+            ]
             # Shutdown while job 0 is running and 1-2 are queued: the runner waits for job 0.
             threading.Timer(0.3, GatedEngine.gate.set).start()
         GatedEngine.gate.set()
@@ -253,7 +279,12 @@ def test_page_limit_and_slow_sync_request_becomes_a_job(tmp_path, samples):
     with TestClient(make_app(tmp_path, max_pages=2)) as api:
         response = api.post("/v1/documents", headers=AUTH, files={"file": ("three.pdf", pdf)})
         assert response.status_code == 413 and "3 pages" in response.json()["error"]["message"]
-        one_page = api.post("/v1/documents", headers=AUTH, files={"file": ("three.pdf", pdf)}, data={"pages": "2", "dpi": "72"})
+        one_page = api.post(
+            "/v1/documents",
+            headers=AUTH,
+            files={"file": ("three.pdf", pdf)},
+            data={"pages": "2", "dpi": "72"},
+        )
         assert one_page.status_code == 200 and [p["number"] for p in one_page.json()["pages"]] == [2]
     GatedEngine.gate.clear()
     try:
@@ -263,7 +294,10 @@ def test_page_limit_and_slow_sync_request_becomes_a_job(tmp_path, samples):
             job_id = response.json()["id"]
             GatedEngine.gate.set()
             deadline = time.time() + 10
-            while api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["status"] != "done" and time.time() < deadline:
+            while (
+                api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["status"] != "done"
+                and time.time() < deadline
+            ):
                 time.sleep(0.05)
             assert api.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["result"]["source"] == "slow.png"
     finally:
@@ -288,8 +322,12 @@ def test_review_page_of_a_job(api):
     assert api.get("/v1/documents/nope/review", headers=AUTH).status_code == 404
     GatedEngine.gate.clear()
     try:
-        pending = api.post("/v1/documents?async=true", headers=AUTH, files={"file": ("b.png", png())},
-                           data={"engine": "gated"}).json()["id"]
+        pending = api.post(
+            "/v1/documents?async=true",
+            headers=AUTH,
+            files={"file": ("b.png", png())},
+            data={"engine": "gated"},
+        ).json()["id"]
         assert api.get(f"/v1/documents/{pending}/review", headers=AUTH).status_code == 409
     finally:
         GatedEngine.gate.set()
@@ -300,8 +338,14 @@ CLIENT_ID, CLIENT_SECRET = "acme-books", "s3cret-for-tests"
 
 def make_oauth_app(tmp_path, **settings):
     options = ReadOptions(engine="fake", orientation=False)
-    config = ServerSettings(api_key_hashes=[hash_key(KEY)], client_secret_hashes={CLIENT_ID: hash_key(CLIENT_SECRET)},
-                            db_path=str(tmp_path / "jobs.sqlite3"), options=options, warm_up=False, **settings)
+    config = ServerSettings(
+        api_key_hashes=[hash_key(KEY)],
+        client_secret_hashes={CLIENT_ID: hash_key(CLIENT_SECRET)},
+        db_path=str(tmp_path / "jobs.sqlite3"),
+        options=options,
+        warm_up=False,
+        **settings,
+    )
     return create_app(config, reader=Reader(options))
 
 
@@ -309,28 +353,40 @@ def test_oauth_client_credentials_token_endpoint(tmp_path):
     """POST /v1/token (RFC 6749 section 4.4): form or HTTP Basic credentials, errors as section 5.2 says;
     the token authenticates like a key, and a client's jobs are its own across tokens."""
     with TestClient(make_oauth_app(tmp_path)) as api:
-        bad_grant = api.post("/v1/token", data={"grant_type": "password", "client_id": CLIENT_ID,
-                                                "client_secret": CLIENT_SECRET})
+        bad_grant = api.post(
+            "/v1/token",
+            data={"grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        )
         assert bad_grant.status_code == 400 and bad_grant.json()["error"] == "unsupported_grant_type"
         missing = api.post("/v1/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID})
         assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
-        wrong = api.post("/v1/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                                            "client_secret": "nope"})
+        wrong = api.post(
+            "/v1/token",
+            data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "nope"},
+        )
         assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
-        unknown = api.post("/v1/token", auth=("someone", CLIENT_SECRET), data={"grant_type": "client_credentials"})
+        unknown = api.post(
+            "/v1/token", auth=("someone", CLIENT_SECRET), data={"grant_type": "client_credentials"}
+        )
         assert unknown.status_code == 401
-        form = api.post("/v1/token", data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                                           "client_secret": CLIENT_SECRET})
+        form = api.post(
+            "/v1/token",
+            data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        )
         assert form.status_code == 200 and form.headers["cache-control"] == "no-store"
         body = form.json()
         assert body["token_type"] == "Bearer" and body["expires_in"] == 900 and len(body["access_token"]) > 40
-        basic = api.post("/v1/token", auth=(CLIENT_ID, CLIENT_SECRET), data={"grant_type": "client_credentials"})
+        basic = api.post(
+            "/v1/token", auth=(CLIENT_ID, CLIENT_SECRET), data={"grant_type": "client_credentials"}
+        )
         assert basic.status_code == 200 and basic.json()["access_token"] != body["access_token"]
         first = {"Authorization": f"Bearer {body['access_token']}"}
         second = {"Authorization": f"Bearer {basic.json()['access_token']}"}
         assert api.get("/readyz", headers=first).status_code == 200
         assert api.get("/readyz", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
-        job = api.post("/v1/documents?async=true", headers=first, files={"file": ("a.png", png())}).json()["id"]
+        job = api.post("/v1/documents?async=true", headers=first, files={"file": ("a.png", png())}).json()[
+            "id"
+        ]
         assert api.get(f"/v1/jobs/{job}", headers=second).status_code == 200  # same client, other token
         assert api.get(f"/v1/jobs/{job}", headers=AUTH).status_code == 404  # an API key is another owner
 

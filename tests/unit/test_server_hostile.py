@@ -9,25 +9,25 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
 import numpy as np
 import pytest
 from PIL import Image
 
 pytest.importorskip("fastapi")
-import uvicorn  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+import uvicorn
+from fastapi.testclient import TestClient
 
-from clearocr.client import Client  # noqa: E402
-from clearocr.document import Line, Word  # noqa: E402
-from clearocr.engines import EngineInfo, OcrEngine, register_engine  # noqa: E402
-from clearocr.options import ReadOptions  # noqa: E402
-from clearocr.pipeline import Reader  # noqa: E402
-from clearocr.server import ServerSettings, create_app, hash_key  # noqa: E402
-from clearocr.server.jobs import FAILED, QUEUED, JobStore  # noqa: E402
-from tests.fixtures.http import chunked_upload  # noqa: E402
+from clearocr.client import Client
+from clearocr.document import Line, Word
+from clearocr.engines import EngineInfo, OcrEngine, register_engine
+from clearocr.options import ReadOptions
+from clearocr.pipeline import Reader
+from clearocr.server import ServerSettings, create_app, hash_key
+from clearocr.server.jobs import FAILED, QUEUED, JobStore
+from tests.fixtures.http import chunked_upload
 
 KEY_A, KEY_B = "key-a", "key-b"
 AUTH_A = {"Authorization": f"Bearer {KEY_A}"}
@@ -62,15 +62,22 @@ def png(size=(300, 200), colour="white") -> bytes:
 
 
 def settings(tmp_path, engine="sleepy", **extra) -> ServerSettings:
-    return ServerSettings(api_key_hashes=[hash_key(KEY_A), hash_key(KEY_B)], db_path=str(tmp_path / "jobs.sqlite3"),
-                          options=ReadOptions(engine=engine, orientation=False), warm_up=False, **extra)
+    return ServerSettings(
+        api_key_hashes=[hash_key(KEY_A), hash_key(KEY_B)],
+        db_path=str(tmp_path / "jobs.sqlite3"),
+        options=ReadOptions(engine=engine, orientation=False),
+        warm_up=False,
+        **extra,
+    )
 
 
 @pytest.fixture
 def api(tmp_path):
     SleepyEngine.delay = 0.0
     config = settings(tmp_path, max_upload_bytes=1_000_000)
-    with TestClient(create_app(config, reader=Reader(config.options)), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(config, reader=Reader(config.options)), raise_server_exceptions=False
+    ) as client:
         yield client
 
 
@@ -82,24 +89,31 @@ def _error(response) -> dict:
 def test_options_that_are_not_a_json_object_get_422_json(api):
     deep = "[" * 30_000 + "]" * 30_000  # far past json's recursion limit
     for options in ("[1,2,3]", "123", "null", '"en"', "{not json", deep, json.dumps({"x": "y" * 70_000})):
-        response = api.post("/v1/documents", headers=AUTH_A, files={"file": ("a.png", png())}, data={"options": options})
+        response = api.post(
+            "/v1/documents", headers=AUTH_A, files={"file": ("a.png", png())}, data={"options": options}
+        )
         assert response.status_code == 422, (options[:20], response.text[:200])
         assert _error(response)["type"] == "OptionsError"
 
 
 def test_open_page_range_is_an_ordinary_request(api, samples):
     pdf = (samples / "invoice-3pages-scanned.pdf").read_bytes()
-    response = api.post("/v1/documents", headers=AUTH_A, files={"file": ("three.pdf", pdf)},
-                        data={"pages": "2-", "dpi": "72"})
+    response = api.post(
+        "/v1/documents", headers=AUTH_A, files={"file": ("three.pdf", pdf)}, data={"pages": "2-", "dpi": "72"}
+    )
     assert response.status_code == 200
     assert [p["number"] for p in response.json()["pages"]] == [2, 3]
-    response = api.post("/v1/documents", headers=AUTH_A, files={"file": ("three.pdf", pdf)}, data={"pages": "4-"})
+    response = api.post(
+        "/v1/documents", headers=AUTH_A, files={"file": ("three.pdf", pdf)}, data={"pages": "4-"}
+    )
     assert response.status_code == 422 and "3 page(s)" in _error(response)["message"]
 
 
 def test_operator_caps_on_dpi_and_max_side(api):
     for field, value in (("dpi", "1200"), ("max_side", "20000")):
-        response = api.post("/v1/documents", headers=AUTH_A, files={"file": ("a.png", png())}, data={field: value})
+        response = api.post(
+            "/v1/documents", headers=AUTH_A, files={"file": ("a.png", png())}, data={field: value}
+        )
         assert response.status_code == 422 and "server's limit" in _error(response)["message"]
 
 
@@ -136,18 +150,32 @@ def test_idempotency_key_makes_a_retried_post_one_job(api):
     assert first.status_code == second.status_code == 202
     assert first.json()["id"] == second.json()["id"]
     # The same key from another API key is another client's upload.
-    other = api.post("/v1/documents?async=true", headers={**AUTH_B, "Idempotency-Key": "upload-1"},
-                     files={"file": ("a.png", png())})
+    other = api.post(
+        "/v1/documents?async=true",
+        headers={**AUTH_B, "Idempotency-Key": "upload-1"},
+        files={"file": ("a.png", png())},
+    )
     assert other.json()["id"] != first.json()["id"]
     # The same key for a different document is a client bug: 409, nothing queued.
-    conflict = api.post("/v1/documents?async=true", headers=headers, files={"file": ("b.png", png(colour="grey"))})
+    conflict = api.post(
+        "/v1/documents?async=true", headers=headers, files={"file": ("b.png", png(colour="grey"))}
+    )
     assert conflict.status_code == 409 and _error(conflict)["type"] == "IdempotencyConflict"
     # A synchronous retry of a finished upload answers from the stored job, which says its id.
-    sync = api.post("/v1/documents", headers={**AUTH_A, "Idempotency-Key": "upload-2"}, files={"file": ("c.png", png())})
-    again = api.post("/v1/documents", headers={**AUTH_A, "Idempotency-Key": "upload-2"}, files={"file": ("c.png", png())})
-    assert sync.status_code == again.status_code == 200 and sync.headers["x-job-id"] == again.headers["x-job-id"]
+    sync = api.post(
+        "/v1/documents", headers={**AUTH_A, "Idempotency-Key": "upload-2"}, files={"file": ("c.png", png())}
+    )
+    again = api.post(
+        "/v1/documents", headers={**AUTH_A, "Idempotency-Key": "upload-2"}, files={"file": ("c.png", png())}
+    )
+    assert (
+        sync.status_code == again.status_code == 200 and sync.headers["x-job-id"] == again.headers["x-job-id"]
+    )
     deadline = time.time() + 10
-    while api.get(f"/v1/jobs/{first.json()['id']}", headers=AUTH_A).json()["status"] != "done" and time.time() < deadline:
+    while (
+        api.get(f"/v1/jobs/{first.json()['id']}", headers=AUTH_A).json()["status"] != "done"
+        and time.time() < deadline
+    ):
         time.sleep(0.02)
     assert SleepyEngine.calls == 3  # a, the other client's a, c
 
@@ -158,7 +186,9 @@ def test_finished_jobs_expire(tmp_path):
         job = api.post("/v1/documents?async=true", headers=AUTH_A, files={"file": ("a.png", png())}).json()
         assert job["expires"] is None
         deadline = time.time() + 5
-        while (status := api.get(f"/v1/jobs/{job['id']}", headers=AUTH_A)).status_code == 200 and time.time() < deadline:
+        while (
+            status := api.get(f"/v1/jobs/{job['id']}", headers=AUTH_A)
+        ).status_code == 200 and time.time() < deadline:
             if status.json()["status"] == "done":
                 assert status.json()["expires"] == pytest.approx(status.json()["finished"] + 0.3)
             time.sleep(0.05)
@@ -189,8 +219,11 @@ def test_workers_read_in_parallel_each_with_its_own_reader(tmp_path):
         for workers in (1, 2):
             config = settings(tmp_path / str(workers), workers=workers)
             with TestClient(create_app(config)) as api:  # no shared reader: one per worker
+
                 def post(i: int) -> int:
-                    return api.post("/v1/documents", headers=AUTH_A, files={"file": (f"{i}.png", png())}).status_code
+                    return api.post(
+                        "/v1/documents", headers=AUTH_A, files={"file": (f"{i}.png", png())}
+                    ).status_code
 
                 started = time.perf_counter()
                 with ThreadPoolExecutor(4) as pool:
@@ -211,8 +244,14 @@ def live(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config = settings(tmp_path, max_upload_bytes=1_000_000)
-    server = uvicorn.Server(uvicorn.Config(create_app(config, reader=Reader(config.options)), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config, reader=Reader(config.options)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 10
@@ -241,7 +280,9 @@ def test_client_retry_after_a_timeout_makes_one_job(live):
     SleepyEngine.delay = 1.0
     SleepyEngine.calls = 0
     try:
-        with Client(f"http://127.0.0.1:{live}", api_key=KEY_A, timeout=0.4, retries=10, backoff=0.2) as client:
+        with Client(
+            f"http://127.0.0.1:{live}", api_key=KEY_A, timeout=0.4, retries=10, backoff=0.2
+        ) as client:
             document = client.read(png(), filename="slow.png")
         assert document["source"] == "slow.png"
         time.sleep(0.2)

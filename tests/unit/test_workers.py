@@ -37,15 +37,33 @@ def _pages(folder, count=10, red=(4,)):
 
 
 def _settings():
-    return BatchSettings(options={"engine": "segfault", "orientation": False, "deskew": False},
-                         fmt="json", engines=registry_targets())
+    return BatchSettings(
+        options={"engine": "segfault", "orientation": False, "deskew": False},
+        fmt="json",
+        engines=registry_targets(),
+    )
 
 
 def test_batch_of_ten_with_one_native_crash(tmp_path):
     _pages(tmp_path / "in")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["batch", str(tmp_path / "in"), "-o", str(out), "--engine", "segfault",
-                                 "--set", "orientation=false", "--set", "deskew=false", "--jobs", "2"])
+    result = runner.invoke(
+        app,
+        [
+            "batch",
+            str(tmp_path / "in"),
+            "-o",
+            str(out),
+            "--engine",
+            "segfault",
+            "--set",
+            "orientation=false",
+            "--set",
+            "deskew=false",
+            "--jobs",
+            "2",
+        ],
+    )
     assert result.exit_code == 1, result.output
     records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert len(records) == 10
@@ -71,8 +89,21 @@ def test_run_local_replaces_the_dead_worker_and_keeps_order_with_one_job(tmp_pat
 def test_read_several_files_goes_on_after_a_native_crash(tmp_path):
     paths = _pages(tmp_path / "in", count=10, red=(4,))
     out = tmp_path / "out"
-    result = runner.invoke(app, ["read", *map(str, paths), "-o", str(out), "-f", "json", "--engine", "segfault",
-                                 "--no-orientation", "--no-deskew"])
+    result = runner.invoke(
+        app,
+        [
+            "read",
+            *map(str, paths),
+            "-o",
+            str(out),
+            "-f",
+            "json",
+            "--engine",
+            "segfault",
+            "--no-orientation",
+            "--no-deskew",
+        ],
+    )
     assert result.exit_code == 1
     assert "SIGSEGV" in result.output and "doc04.png" in result.output
     assert len(list(out.glob("*.json"))) == 9 and not (out / "doc04.json").exists()
@@ -80,8 +111,9 @@ def test_read_several_files_goes_on_after_a_native_crash(tmp_path):
 
 def test_read_to_stdout_prints_the_documents_around_the_crash(tmp_path):
     paths = _pages(tmp_path / "in", count=3, red=(1,))
-    result = runner.invoke(app, ["read", *map(str, paths), "--engine", "segfault", "--no-orientation",
-                                 "--no-deskew"])
+    result = runner.invoke(
+        app, ["read", *map(str, paths), "--engine", "segfault", "--no-orientation", "--no-deskew"]
+    )
     assert result.exit_code == 1
     assert result.stdout.count("page ok") == 2
     assert f"==> {paths[0]} <==" in result.stdout and f"==> {paths[2]} <==" in result.stdout

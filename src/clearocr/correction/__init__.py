@@ -15,12 +15,13 @@ The Document keeps its raw OCR text (``Document.raw_text``) and gains ``correcte
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Iterable, Union
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from clearocr.document import Correction, Document, Line, Page
 from clearocr.errors import OptionsError
 
-PostProcessor = Union[str, Callable[[str], str], Any, Iterable[Any]]
+PostProcessor = str | Callable[[str], str] | Any | Iterable[Any]
 
 #: Built-in post-processors by name -> "module:Class" (imported on first use).
 _BUILTINS: dict[str, str] = {
@@ -45,7 +46,9 @@ def builtin(name: str, **options: Any) -> Any:
 
 
 def _processor_name(processor: Any) -> str:
-    return getattr(processor, "name", None) or getattr(processor, "__name__", None) or type(processor).__name__
+    return (
+        getattr(processor, "name", None) or getattr(processor, "__name__", None) or type(processor).__name__
+    )
 
 
 def _apply_text_function(document: Document, function: Callable[[str], str]) -> None:
@@ -62,8 +65,10 @@ def _apply_text_function(document: Document, function: Callable[[str], str]) -> 
             elif new_text != page.text:
                 # The processor changed the number of lines: keep its text as one line per row it gave.
                 document.corrections.append(Correction(page.number, None, None, page.text, new_text, name))
-                page.lines = [Line(text, page.lines[0].bbox if page.lines else (0, 0, 0, 0), 1.0, [])
-                              for text in new_lines]
+                page.lines = [
+                    Line(text, page.lines[0].bbox if page.lines else (0, 0, 0, 0), 1.0, [])
+                    for text in new_lines
+                ]
         return
     for page in document.pages:
         for index, line in enumerate(page.lines):
@@ -89,14 +94,16 @@ def set_line_text(document: Document, page: Page, index: int, line: Line, text: 
     line.text = text
 
 
-def replace_word(document: Document, page: Page, line_index: int, word_index: int, text: str, by: str) -> None:
+def replace_word(
+    document: Document, page: Page, line_index: int, word_index: int, text: str, by: str
+) -> None:
     """Replace one word, editing the line's text at that word's position (its spacing is kept)."""
     line = page.lines[line_index]
     word = line.words[word_index]
     start = line.word_spans()[word_index][0]
     document.corrections.append(Correction(page.number, line_index, word_index, word.text, text, by))
     if start >= 0:
-        line.text = line.text[:start] + text + line.text[start + len(word.text):]
+        line.text = line.text[:start] + text + line.text[start + len(word.text) :]
     word.text = text
     if start < 0:
         from clearocr.document import join_texts
@@ -104,7 +111,9 @@ def replace_word(document: Document, page: Page, line_index: int, word_index: in
         line.text = join_texts([w.text for w in line.words])
 
 
-def merge_words(document: Document, page: Page, line_index: int, start: int, stop: int, text: str, by: str) -> None:
+def merge_words(
+    document: Document, page: Page, line_index: int, start: int, stop: int, text: str, by: str
+) -> None:
     """Replace words ``start..stop-1`` of a line by one word ``text`` whose bbox covers theirs and whose
     confidence is their lowest (a merge such as "tbe re" -> "there"); the line's text is rebuilt."""
     from clearocr.document import Word, join_texts
@@ -113,8 +122,12 @@ def merge_words(document: Document, page: Page, line_index: int, start: int, sto
     words = line.words[start:stop]
     old = " ".join(w.text for w in words)
     document.corrections.append(Correction(page.number, line_index, start, old, text, by))
-    bbox = (min(w.bbox[0] for w in words), min(w.bbox[1] for w in words),
-            max(w.bbox[2] for w in words), max(w.bbox[3] for w in words))
+    bbox = (
+        min(w.bbox[0] for w in words),
+        min(w.bbox[1] for w in words),
+        max(w.bbox[2] for w in words),
+        max(w.bbox[3] for w in words),
+    )
     line.words[start:stop] = [Word(text, bbox, min(w.confidence for w in words))]
     line.text = join_texts([w.text for w in line.words])
 
@@ -141,4 +154,6 @@ def apply_postprocessors(document: Document, processors: PostProcessor) -> Docum
     if callable(processors):
         _apply_text_function(document, processors)
         return document
-    raise TypeError(f"not a post-processor: {processors!r} (expected a callable, an object with process(), a name or a list)")
+    raise TypeError(
+        f"not a post-processor: {processors!r} (expected a callable, an object with process(), a name or a list)"
+    )

@@ -21,7 +21,7 @@ cannot add text, drop text, change sure amounts or IDs, or act on instructions f
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
@@ -70,9 +70,16 @@ class LLMCorrectionCorrector:
 
     name = "llm_correction"
 
-    def __init__(self, backend: LLMBackend, languages: Iterable[str] = ("en",), context_lines: int = 1,
-                 max_word_cost: float = 1.0, lexical: LexicalCorrector | None = None,
-                 system_prompt: str = SYSTEM_PROMPT, nonword_ratio: float = 0.4) -> None:
+    def __init__(
+        self,
+        backend: LLMBackend,
+        languages: Iterable[str] = ("en",),
+        context_lines: int = 1,
+        max_word_cost: float = 1.0,
+        lexical: LexicalCorrector | None = None,
+        system_prompt: str = SYSTEM_PROMPT,
+        nonword_ratio: float = 0.4,
+    ) -> None:
         self.backend = backend
         self.system_prompt = system_prompt
         self.lexical = lexical or LexicalCorrector(languages)
@@ -115,12 +122,20 @@ class LLMCorrectionCorrector:
             return False  # a known word re-cased ("the" -> "The"): style, not an OCR error
         if any(ch.isdigit() for ch in old_core):
             letters = sum(ch.isalpha() for ch in old_core)
-            if (letters > len(old_core) - letters and not old_core[:1].isdigit() and new_core.isalpha()
-                    and self.lexical._known(new_core)
-                    and weighted_distance(old_core.lower(), new_core.lower()) <= self.max_word_cost):
+            if (
+                letters > len(old_core) - letters
+                and not old_core[:1].isdigit()
+                and new_core.isalpha()
+                and self.lexical._known(new_core)
+                and weighted_distance(old_core.lower(), new_core.lower()) <= self.max_word_cost
+            ):
                 return True  # a word with a misread letter ("Inv0ice"): no number is changed
             unsure = confidence is not None and confidence < self.lexical.digit_confidence
-            return unsure and bool(NUMBER_SHAPE.fullmatch(new_core)) and weighted_distance(old_core, new_core) <= self.max_word_cost
+            return (
+                unsure
+                and bool(NUMBER_SHAPE.fullmatch(new_core))
+                and weighted_distance(old_core, new_core) <= self.max_word_cost
+            )
         if not self.lexical.is_correctable(old, confidence):
             return False
         cost = weighted_distance(old_core.lower(), new_core.lower())
@@ -140,11 +155,14 @@ class LLMCorrectionCorrector:
         """Words split or merged (see module notes)."""
         old_joined, new_joined = "".join(old), "".join(new)
         if any(ch.isdigit() for ch in old_joined + new_joined):
-            return False  # "TEL:03-3362" -> "TEL: 03-3362", "4,JALAN": numbers' spacing is not the model's call
+            return (
+                False  # "TEL:03-3362" -> "TEL: 03-3362", "4,JALAN": numbers' spacing is not the model's call
+            )
         if weighted_distance(old_joined.lower(), new_joined.lower()) > self.max_word_cost:
             return False
         if old_joined != new_joined and any(
-                c is not None and c >= self.lexical.word_confidence for c in confidences):
+            c is not None and c >= self.lexical.word_confidence for c in confidences
+        ):
             return False  # a sure word's letters changed
         for word in new:
             core = split_token(word)[1]
@@ -161,7 +179,13 @@ class LLMCorrectionCorrector:
         result = list(tokens)
         blocks: list[list[int]] = []
         for opcode in Levenshtein.opcodes(tokens, proposed):
-            tag, i1, i2, j1, j2 = opcode.tag, opcode.src_start, opcode.src_end, opcode.dest_start, opcode.dest_end
+            tag, i1, i2, j1, j2 = (
+                opcode.tag,
+                opcode.src_start,
+                opcode.src_end,
+                opcode.dest_start,
+                opcode.dest_end,
+            )
             if tag == "equal":
                 continue
             if blocks and blocks[-1][1] == i1 and blocks[-1][3] == j1:  # adjacent differences: one edit
@@ -188,7 +212,7 @@ class LLMCorrectionCorrector:
             verdicts = []
             for a1, a2, b1, b2 in groups:
                 old_group, new_group = old[a1:a2], new[b1:b2]
-                confs = confidences[i1 + a1: i1 + a2]
+                confs = confidences[i1 + a1 : i1 + a2]
                 if len(old_group) == len(new_group) == 1:
                     verdicts.append(self._acceptable(old_group[0], new_group[0], confs[0]))
                 else:
@@ -209,11 +233,13 @@ class LLMCorrectionCorrector:
         out = []
         for index, line in enumerate(lines):
             tokens = line.split()
-            if not tokens or not any(self.lexical.doubtful(t, None) or any(c.isdigit() for c in t) for t in tokens):
+            if not tokens or not any(
+                self.lexical.doubtful(t, None) or any(c.isdigit() for c in t) for t in tokens
+            ):
                 out.append(line)
                 continue
-            before = lines[max(0, index - self.context_lines): index]
-            after = lines[index + 1: index + 1 + self.context_lines]
+            before = lines[max(0, index - self.context_lines) : index]
+            after = lines[index + 1 : index + 1 + self.context_lines]
             fixed = self.guard(tokens, self.propose(line, before, after), [None] * len(tokens))
             out.append(apply_tokens(line, fixed))
         return "\n".join(out)
@@ -229,9 +255,11 @@ class LLMCorrectionCorrector:
                 if not words or not any(self.lexical.doubtful(w.text, w.confidence) for w in words):
                     continue  # nothing the guard would let the model change: skip the call
                 tokens = [w.text for w in words]
-                before = texts[max(0, index - self.context_lines): index]
-                after = texts[index + 1: index + 1 + self.context_lines]
-                fixed = self.guard(tokens, self.propose(" ".join(tokens), before, after), [w.confidence for w in words])
+                before = texts[max(0, index - self.context_lines) : index]
+                after = texts[index + 1 : index + 1 + self.context_lines]
+                fixed = self.guard(
+                    tokens, self.propose(" ".join(tokens), before, after), [w.confidence for w in words]
+                )
                 # Right to left, so that merging words does not shift the indices still to visit.
                 for word_index in range(len(tokens) - 1, -1, -1):
                     new = fixed[word_index]
@@ -241,7 +269,9 @@ class LLMCorrectionCorrector:
                     while word_index + absorbed + 1 < len(fixed) and fixed[word_index + absorbed + 1] == "":
                         absorbed += 1
                     if absorbed:
-                        merge_words(document, page, index, word_index, word_index + absorbed + 1, new, self.name)
+                        merge_words(
+                            document, page, index, word_index, word_index + absorbed + 1, new, self.name
+                        )
                     elif new != tokens[word_index]:
                         replace_word(document, page, index, word_index, new, self.name)
         return document
@@ -264,7 +294,9 @@ def _segment(old: list[str], new: list[str]) -> list[tuple[int, int, int, int]] 
             for a, b in moves:
                 if i + a > len(old) or j + b > len(new):
                     continue
-                cost = best[i][j] + weighted_distance("".join(old[i:i + a]).lower(), "".join(new[j:j + b]).lower())
+                cost = best[i][j] + weighted_distance(
+                    "".join(old[i : i + a]).lower(), "".join(new[j : j + b]).lower()
+                )
                 cost += 0.05 * (a + b - 2)  # prefer one-to-one when it explains the edit as well
                 if cost < best[i + a][j + b]:
                     best[i + a][j + b] = cost

@@ -27,8 +27,9 @@ What it will not do:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from clearocr.document import Document
 
@@ -50,7 +51,18 @@ CONFUSION_COST = 0.3
 #: log10 P(printed | true) per unit of weighted edit distance: the noisy channel. One unlikely edit is
 #: -4 (1 in 10,000 characters), an OCR confusion -1.2 (about 6 in 100 of the confusable glyphs).
 EDIT_LOG10 = -4.0
-DIGIT_FOR_LETTER = {"o": "0", "O": "0", "l": "1", "I": "1", "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
+DIGIT_FOR_LETTER = {
+    "o": "0",
+    "O": "0",
+    "l": "1",
+    "I": "1",
+    "i": "1",
+    "S": "5",
+    "s": "5",
+    "B": "8",
+    "Z": "2",
+    "z": "2",
+}
 LETTER_FOR_DIGIT = {"0": "o", "1": "l", "5": "s", "8": "b", "2": "z"}
 
 #: Words our documents use that general frequency lists rank low or miss.
@@ -64,7 +76,9 @@ facture montant tva échéance factuur bedrag btw totaal
 """.split()
 
 #: What a token must become for letters to be read as digits: an amount, a number, a date or a time.
-NUMBER_SHAPE = re.compile(r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?|\d+|\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
+NUMBER_SHAPE = re.compile(
+    r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?|\d+|\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?"
+)
 _TOKEN = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 
 
@@ -120,7 +134,7 @@ def _lexicon(language: str, size: int) -> tuple[dict[str, float], Any]:
         words.setdefault(word, 3.0)
     index = SymSpell(max_dictionary_edit_distance=2, prefix_length=5)
     for word, zipf in words.items():
-        index.create_dictionary_entry(word, max(1, int(10 ** zipf)))
+        index.create_dictionary_entry(word, max(1, int(10**zipf)))
     return words, index
 
 
@@ -279,7 +293,11 @@ class LexicalCorrector:
         best = None
         if keep is not None:
             ranked = [(zipf + channel, candidate) for candidate, channel, zipf in self.candidates(word)[:2]]
-            if ranked and ranked[0][0] > keep and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= self.ambiguity_margin):
+            if (
+                ranked
+                and ranked[0][0] > keep
+                and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= self.ambiguity_margin)
+            ):
                 best = ranked[0][1]
         if len(self._cache) < 200_000:
             self._cache[word] = best
@@ -308,7 +326,9 @@ class LexicalCorrector:
                     found[candidate] = (EDIT_LOG10 * cost, zipf)
         for hint_lower, hint in self.hints.items():  # a handful of terms: compared directly
             cost = weighted_distance(lowered, hint_lower)
-            if hint_lower != lowered and cost <= max(limit or 0.0, 1.0 if len(word) >= 6 else 2 * CONFUSION_COST):
+            if hint_lower != lowered and cost <= max(
+                limit or 0.0, 1.0 if len(word) >= 6 else 2 * CONFUSION_COST
+            ):
                 found[hint if not hint.islower() else hint_lower] = (EDIT_LOG10 * cost, HINT_ZIPF)
         ranked = sorted(found.items(), key=lambda item: (-(item[1][0] + item[1][1]), item[0]))
         return [(candidate, channel, zipf) for candidate, (channel, zipf) in ranked]
@@ -345,8 +365,17 @@ class LexicalCorrector:
         out = []
         for index, line in enumerate(lines):
             position = iter(range(len(line.split())))
-            out.append(re.sub(r"\S+", lambda m: m.group(0) if (index, next(position)) in fragments
-                              else self.correct_token(m.group(0)), line))
+            out.append(
+                re.sub(
+                    r"\S+",
+                    lambda m, index=index, position=position: (
+                        m.group(0)  # type: ignore[misc]
+                        if (index, next(position)) in fragments
+                        else self.correct_token(m.group(0))
+                    ),
+                    line,
+                )
+            )
         return "\n".join(out)
 
     def process(self, document: Document) -> Document:

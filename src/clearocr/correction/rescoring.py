@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from clearocr.correction.lexical import LexicalCorrector, _match_case, line_break_fragments, split_token
 from clearocr.document import Document
@@ -69,12 +69,15 @@ class LLMRescoringCorrector:
         keep = self.lexical.keep_score(core)
         if keep is None:
             return token
-        options = [option for option in self.lexical.candidates(core)[: self.max_candidates]
-                   if option[1] + option[2] > keep - self.band]
+        options = [
+            option
+            for option in self.lexical.candidates(core)[: self.max_candidates]
+            if option[1] + option[2] > keep - self.band
+        ]
         if not options:
             return token
-        before = tokens[max(0, index - self.window): index]
-        after = tokens[index + 1: index + 1 + self.window]
+        before = tokens[max(0, index - self.window) : index]
+        after = tokens[index + 1 : index + 1 + self.window]
         words = [token] + [lead + _match_case(core, candidate) + trail for candidate, _, _ in options]
         prefix = " ".join(before) + " " if before else ""
         suffix = " " + " ".join(after) if after else ""
@@ -95,10 +98,12 @@ class LLMRescoringCorrector:
         fragments = line_break_fragments([line.split() for line in lines])
         for line_index, line in enumerate(lines):
             tokens = line.split()
-            fixed = [tokens[i] if (line_index, i) in fragments else self.choose(tokens, i, None)
-                     for i in range(len(tokens))]
+            fixed = [
+                tokens[i] if (line_index, i) in fragments else self.choose(tokens, i, None)
+                for i in range(len(tokens))
+            ]
             mapping = iter(fixed)
-            out_lines.append(re.sub(r"\S+", lambda _: next(mapping), line))
+            out_lines.append(re.sub(r"\S+", lambda _, mapping=mapping: next(mapping), line))  # type: ignore[misc]
         return "\n".join(out_lines)
 
     def process(self, document: Document) -> Document:

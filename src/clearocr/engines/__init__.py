@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Sequence, TypeVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class OcrEngine(ABC):
     def close(self) -> None:
         """Free models and native handles. Safe to call twice."""
 
-    def __enter__(self) -> "OcrEngine":
+    def __enter__(self) -> OcrEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,8 +10,9 @@ model by name, which is what triggers its run-time downloads. Models: PaddleOCR'
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,13 +30,56 @@ PINNED_VERSION = "3.10.0"
 
 # ISO 639-1 -> rapidocr language name; all served by the one bundled PP-OCRv6 multilingual recogniser.
 _ISO_TO_RAPIDOCR = {
-    "zh": "ch", "en": "en", "ja": "japan", "af": "af", "az": "az", "bs": "bs", "ca": "ca", "cs": "cs",
-    "cy": "cy", "da": "da", "de": "de", "es": "es", "et": "et", "eu": "eu", "fi": "fi", "fr": "fr",
-    "ga": "ga", "gl": "gl", "hr": "hr", "hu": "hu", "id": "id", "is": "is", "it": "it", "ku": "ku",
-    "la": "la", "lb": "lb", "lt": "lt", "lv": "lv", "mi": "mi", "ms": "ms", "mt": "mt", "nl": "nl",
-    "no": "no", "nb": "no", "nn": "no", "oc": "oc", "pl": "pl", "pt": "pt", "qu": "qu", "rm": "rm",
-    "ro": "ro", "sk": "sk", "sl": "sl", "sq": "sq", "sv": "sv", "sw": "sw", "tl": "tl", "tr": "tr",
-    "uz": "uz", "vi": "vi",
+    "zh": "ch",
+    "en": "en",
+    "ja": "japan",
+    "af": "af",
+    "az": "az",
+    "bs": "bs",
+    "ca": "ca",
+    "cs": "cs",
+    "cy": "cy",
+    "da": "da",
+    "de": "de",
+    "es": "es",
+    "et": "et",
+    "eu": "eu",
+    "fi": "fi",
+    "fr": "fr",
+    "ga": "ga",
+    "gl": "gl",
+    "hr": "hr",
+    "hu": "hu",
+    "id": "id",
+    "is": "is",
+    "it": "it",
+    "ku": "ku",
+    "la": "la",
+    "lb": "lb",
+    "lt": "lt",
+    "lv": "lv",
+    "mi": "mi",
+    "ms": "ms",
+    "mt": "mt",
+    "nl": "nl",
+    "no": "no",
+    "nb": "no",
+    "nn": "no",
+    "oc": "oc",
+    "pl": "pl",
+    "pt": "pt",
+    "qu": "qu",
+    "rm": "rm",
+    "ro": "ro",
+    "sk": "sk",
+    "sl": "sl",
+    "sq": "sq",
+    "sv": "sv",
+    "sw": "sw",
+    "tl": "tl",
+    "tr": "tr",
+    "uz": "uz",
+    "vi": "vi",
 }
 
 
@@ -46,8 +90,23 @@ CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
 #: Unicode name prefixes of characters that no Latin-script language needs. PP-OCRv6's one recogniser
 #: knows Chinese, Japanese and Latin; reading an English receipt it sometimes picks a CJK character or
 #: a full-width form for a Latin shape ("（" for "(", "排" for a smudge).
-_FOREIGN_PREFIXES = ("CJK", "FULLWIDTH", "HALFWIDTH", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "HANGUL",
-                     "BOPOMOFO", "KANGXI", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "THAI", "DEVANAGARI")
+_FOREIGN_PREFIXES = (
+    "CJK",
+    "FULLWIDTH",
+    "HALFWIDTH",
+    "IDEOGRAPHIC",
+    "HIRAGANA",
+    "KATAKANA",
+    "HANGUL",
+    "BOPOMOFO",
+    "KANGXI",
+    "CYRILLIC",
+    "GREEK",
+    "ARABIC",
+    "HEBREW",
+    "THAI",
+    "DEVANAGARI",
+)
 
 
 def foreign_script(token: str, languages: Sequence[str]) -> bool:
@@ -184,7 +243,9 @@ class RapidOcrEngine(OcrEngine):
             version = package_version("rapidocr")
         except EngineUnavailableError as exc:
             return EngineInfo(cls.name, None, sorted(cls.LANGUAGES), available=False, reason=str(exc))
-        return EngineInfo(cls.name, f"rapidocr {version} (PP-OCRv6 small, onnxruntime)", sorted(cls.LANGUAGES))
+        return EngineInfo(
+            cls.name, f"rapidocr {version} (PP-OCRv6 small, onnxruntime)", sorted(cls.LANGUAGES)
+        )
 
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         if self._ocr is None:
@@ -207,7 +268,9 @@ class RapidOcrEngine(OcrEngine):
                 continue
             bbox = quad_to_bbox(quad)
             if words:
-                word_objects = [Word(t, _pad_word_box(quad_to_bbox(q), bbox), float(s)) for t, s, q in words if t.strip()]
+                word_objects = [
+                    Word(t, _pad_word_box(quad_to_bbox(q), bbox), float(s)) for t, s, q in words if t.strip()
+                ]
             else:
                 word_objects = words_from_text(text, bbox, float(score))
             if not word_objects:
@@ -219,7 +282,9 @@ class RapidOcrEngine(OcrEngine):
         self._ocr = None
 
 
-def _pad_word_box(word: tuple[int, int, int, int], segment: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+def _pad_word_box(
+    word: tuple[int, int, int, int], segment: tuple[int, int, int, int]
+) -> tuple[int, int, int, int]:
     """Widen a word box by a quarter of its height at each end, within its segment.
 
     RapidOCR derives word boxes from CTC character positions, which sit inside the glyphs: thin

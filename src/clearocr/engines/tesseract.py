@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,10 +22,33 @@ from clearocr.errors import EngineUnavailableError, UnsupportedLanguageError
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 _ISO_TO_TESSERACT = {
-    "en": "eng", "sv": "swe", "es": "spa", "zh": "chi_sim", "de": "deu", "fr": "fra", "it": "ita",
-    "pt": "por", "nl": "nld", "da": "dan", "no": "nor", "nb": "nor", "fi": "fin", "pl": "pol",
-    "cs": "ces", "ru": "rus", "ja": "jpn", "ko": "kor", "ar": "ara", "tr": "tur", "ms": "msa",
-    "id": "ind", "vi": "vie", "hu": "hun", "ro": "ron", "el": "ell", "uk": "ukr",
+    "en": "eng",
+    "sv": "swe",
+    "es": "spa",
+    "zh": "chi_sim",
+    "de": "deu",
+    "fr": "fra",
+    "it": "ita",
+    "pt": "por",
+    "nl": "nld",
+    "da": "dan",
+    "no": "nor",
+    "nb": "nor",
+    "fi": "fin",
+    "pl": "pol",
+    "cs": "ces",
+    "ru": "rus",
+    "ja": "jpn",
+    "ko": "kor",
+    "ar": "ara",
+    "tr": "tur",
+    "ms": "msa",
+    "id": "ind",
+    "vi": "vie",
+    "hu": "hun",
+    "ro": "ron",
+    "el": "ell",
+    "uk": "ukr",
 }
 _APT_NAME = {code: code.replace("_", "-").lower() for code in _ISO_TO_TESSERACT.values()}
 _SEARCH = (

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from clearocr.document import Document
 from clearocr.extraction.rules import LineRef, make_field
@@ -43,7 +44,9 @@ class LLMExtractor:
 
     name = "llm"
 
-    def __init__(self, backend: LLMBackend, languages: Iterable[str] = ("en",), max_chars: int = 4000) -> None:
+    def __init__(
+        self, backend: LLMBackend, languages: Iterable[str] = ("en",), max_chars: int = 4000
+    ) -> None:
         self.backend = backend
         self.languages = tuple(languages)
         self.max_chars = max_chars
@@ -66,7 +69,9 @@ class LLMExtractor:
     def extract(self, document: Document) -> InvoiceFields:
         """Fields the model named and the document prints; the rest are None."""
         answer = self.ask(document)
-        refs = [LineRef(p.number, i, line, p.height) for p in document.pages for i, line in enumerate(p.lines)]
+        refs = [
+            LineRef(p.number, i, line, p.height) for p in document.pages for i, line in enumerate(p.lines)
+        ]
         fields = InvoiceFields()
         for name in FIELD_NAMES:
             value = answer.get(name)
@@ -87,20 +92,30 @@ class LLMExtractor:
         if name in DATE_FIELDS:
             return _find_value(find_dates, find_dates(value), refs)
         if name == "tax_rate":
-            return _find_value(find_percentages, find_percentages(value if "%" in value else value + "%"), refs)
+            return _find_value(
+                find_percentages, find_percentages(value if "%" in value else value + "%"), refs
+            )
         needle = re.sub(r"\s+", " ", value).lower()
         for ref in refs:
             start = re.sub(r"\s+", " ", ref.text).lower().find(needle)
             if start >= 0 and len(needle) >= 2:
-                printed = ref.text[start: start + len(needle)]
-                field = make_field(ref, Match(printed, printed, start, start + len(needle)), 0.6, "schema_json", extractor="llm")
+                printed = ref.text[start : start + len(needle)]
+                field = make_field(
+                    ref,
+                    Match(printed, printed, start, start + len(needle)),
+                    0.6,
+                    "schema_json",
+                    extractor="llm",
+                )
                 if name == "currency":
                     field.value = printed.upper()
                 return field
         return None
 
 
-def _find_value(finder: Callable[[str], list[Match]], wanted: list[Match], refs: list[LineRef]) -> ExtractedField | None:
+def _find_value(
+    finder: Callable[[str], list[Match]], wanted: list[Match], refs: list[LineRef]
+) -> ExtractedField | None:
     """The first place whose text, read by ``finder``, holds the same normalised value as ``wanted[0]``."""
     if not wanted:
         return None

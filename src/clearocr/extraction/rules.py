@@ -10,9 +10,9 @@ that print them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
 
 from clearocr.document import BBox, Document, Line, union_bbox
 from clearocr.extraction.schema import ExtractedField, InvoiceFields, LineItem
@@ -33,66 +33,321 @@ def _keywords(*words: str) -> re.Pattern[str]:
 
 # Grand-total wording: these beat a bare "total".
 TOTAL_STRONG = _keywords(
-    "grand total", "total amount payable", "amount payable", "total payable", "amount due", "total due",
-    "balance due", "nett total", "net total", "rounded total", "round total", "total incl", "total inclusive",
-    "inclusive of gst", "incl. gst", "total amount", "total to pay", "total (rm)", "totalt", "att betala",
-    "summa att betala", "total a pagar", "importe total", "total factura", "gesamtbetrag", "rechnungsbetrag",
-    "zu zahlen", "montant ttc", "total ttc", "net à payer", "totaal", "te betalen", "totaalbedrag",
-    "合计", "总计", "价税合计", "应付金额", "總計",
+    "grand total",
+    "total amount payable",
+    "amount payable",
+    "total payable",
+    "amount due",
+    "total due",
+    "balance due",
+    "nett total",
+    "net total",
+    "rounded total",
+    "round total",
+    "total incl",
+    "total inclusive",
+    "inclusive of gst",
+    "incl. gst",
+    "total amount",
+    "total to pay",
+    "total (rm)",
+    "totalt",
+    "att betala",
+    "summa att betala",
+    "total a pagar",
+    "importe total",
+    "total factura",
+    "gesamtbetrag",
+    "rechnungsbetrag",
+    "zu zahlen",
+    "montant ttc",
+    "total ttc",
+    "net à payer",
+    "totaal",
+    "te betalen",
+    "totaalbedrag",
+    "合计",
+    "总计",
+    "价税合计",
+    "应付金额",
+    "總計",
 )
 TOTAL_WEAK = _keywords("total", "summa", "importe", "gesamt", "montant", "amount")
 TOTAL_EXCLUDE = _keywords(
-    "subtotal", "sub total", "sub-total", "total qty", "total quantity", "total items", "total item",
-    "excluding", "excl", "exkl", "total gst", "total tax", "gst summary", "total discount", "savings",
-    "total sales (excluding", "rounding", "change", "cash", "tendered", "total ht", "netto", "no. of items",
-    "total ex", "tax amount", "vat amount", "points", "point", "qty", "quantity",
+    "subtotal",
+    "sub total",
+    "sub-total",
+    "total qty",
+    "total quantity",
+    "total items",
+    "total item",
+    "excluding",
+    "excl",
+    "exkl",
+    "total gst",
+    "total tax",
+    "gst summary",
+    "total discount",
+    "savings",
+    "total sales (excluding",
+    "rounding",
+    "change",
+    "cash",
+    "tendered",
+    "total ht",
+    "netto",
+    "no. of items",
+    "total ex",
+    "tax amount",
+    "vat amount",
+    "points",
+    "point",
+    "qty",
+    "quantity",
 )
 SUBTOTAL = _keywords(
-    "subtotal", "sub total", "sub-total", "total excluding gst", "total sales (excluding gst)", "excluding gst",
-    "total excl", "net amount", "summa exkl", "exkl. moms", "base imponible", "nettobetrag", "netto",
-    "total ht", "montant ht", "subtotaal", "totaal excl", "合计金额", "不含税",
+    "subtotal",
+    "sub total",
+    "sub-total",
+    "total excluding gst",
+    "total sales (excluding gst)",
+    "excluding gst",
+    "total excl",
+    "net amount",
+    "summa exkl",
+    "exkl. moms",
+    "base imponible",
+    "nettobetrag",
+    "netto",
+    "total ht",
+    "montant ht",
+    "subtotaal",
+    "totaal excl",
+    "合计金额",
+    "不含税",
 )
 TAX = _keywords(
-    "gst", "vat", "tax", "moms", "iva", "mwst", "ust", "tva", "btw", "税额", "增值税", "sales tax",
+    "gst",
+    "vat",
+    "tax",
+    "moms",
+    "iva",
+    "mwst",
+    "ust",
+    "tva",
+    "btw",
+    "税额",
+    "增值税",
+    "sales tax",
 )
-TAX_EXCLUDE = _keywords("gst id", "gst reg", "gst no", "vat no", "vat reg", "tax invoice", "tax id", "excluding",
-                        "inclusive", "incl", "exkl", "excl", "tax code", "gst summary", "summary", "reg")
+TAX_EXCLUDE = _keywords(
+    "gst id",
+    "gst reg",
+    "gst no",
+    "vat no",
+    "vat reg",
+    "tax invoice",
+    "tax id",
+    "excluding",
+    "inclusive",
+    "incl",
+    "exkl",
+    "excl",
+    "tax code",
+    "gst summary",
+    "summary",
+    "reg",
+)
 INVOICE_NUMBER = _keywords(
-    "invoice no", "invoice number", "invoice #", "invoice nr", "inv no", "inv. no", "invoice", "bill no",
-    "receipt no", "receipt #", "doc no", "document no", "slip no", "fakturanummer", "fakturanr", "faktura nr",
-    "factura nº", "factura no", "nº factura", "número de factura", "numero de factura", "rechnungsnummer",
-    "rechnung nr", "rechnungs-nr", "rechnungsnr", "rechnungsnr.", "re-nr", "numéro de facture", "facture n°", "facture no", "n° de facture",
-    "factuurnummer", "factuur nr", "发票号码", "发票号", "單號",
+    "invoice no",
+    "invoice number",
+    "invoice #",
+    "invoice nr",
+    "inv no",
+    "inv. no",
+    "invoice",
+    "bill no",
+    "receipt no",
+    "receipt #",
+    "doc no",
+    "document no",
+    "slip no",
+    "fakturanummer",
+    "fakturanr",
+    "faktura nr",
+    "factura nº",
+    "factura no",
+    "nº factura",
+    "número de factura",
+    "numero de factura",
+    "rechnungsnummer",
+    "rechnung nr",
+    "rechnungs-nr",
+    "rechnungsnr",
+    "rechnungsnr.",
+    "re-nr",
+    "numéro de facture",
+    "facture n°",
+    "facture no",
+    "n° de facture",
+    "factuurnummer",
+    "factuur nr",
+    "发票号码",
+    "发票号",
+    "單號",
 )
 DUE_DATE = _keywords(
-    "due date", "payment due", "due", "date limite", "date limite de paiement", "à payer avant", "förfallodag", "förfallodatum", "att betala senast", "fecha de vencimiento",
-    "vencimiento", "fällig", "fälligkeit", "zahlbar bis", "échéance", "date d'échéance", "vervaldatum", "到期日",
+    "due date",
+    "payment due",
+    "due",
+    "date limite",
+    "date limite de paiement",
+    "à payer avant",
+    "förfallodag",
+    "förfallodatum",
+    "att betala senast",
+    "fecha de vencimiento",
+    "vencimiento",
+    "fällig",
+    "fälligkeit",
+    "zahlbar bis",
+    "échéance",
+    "date d'échéance",
+    "vervaldatum",
+    "到期日",
 )
 INVOICE_DATE = _keywords(
-    "invoice date", "date of issue", "issue date", "date of invoice", "fakturadatum", "fecha de factura",
-    "fecha de emisión", "rechnungsdatum", "date de facture", "date de facturation", "factuurdatum", "开票日期",
+    "invoice date",
+    "date of issue",
+    "issue date",
+    "date of invoice",
+    "fakturadatum",
+    "fecha de factura",
+    "fecha de emisión",
+    "rechnungsdatum",
+    "date de facture",
+    "date de facturation",
+    "factuurdatum",
+    "开票日期",
 )
 DATE_GENERIC = _keywords("date", "datum", "fecha", "日期")
-NOT_INVOICE_DATE = _keywords("order date", "billing date", "delivery date", "next billing", "ship date",
-                             "due", "period", "bestelldatum", "lieferdatum", "orderdatum", "leverdatum")
-TAX_ID = _keywords("vat no", "vat reg", "vat number", "gst reg no", "gst id", "gst no", "gst reg", "tax id",
-                   "org.nr", "org nr", "organisationsnummer", "momsreg", "nif", "cif", "ust-idnr", "ust-id",
-                   "steuernummer", "n° tva", "tva intracom", "btw-nummer", "btw nr", "税号", "纳税人识别号")
-BUYER = _keywords("bill to", "billed to", "invoice to", "sold to", "customer", "kund", "faktureras till",
-                  "cliente", "facturar a", "rechnungsempfänger", "kunde", "facturé à", "client", "klant", "购买方")
+NOT_INVOICE_DATE = _keywords(
+    "order date",
+    "billing date",
+    "delivery date",
+    "next billing",
+    "ship date",
+    "due",
+    "period",
+    "bestelldatum",
+    "lieferdatum",
+    "orderdatum",
+    "leverdatum",
+)
+TAX_ID = _keywords(
+    "vat no",
+    "vat reg",
+    "vat number",
+    "gst reg no",
+    "gst id",
+    "gst no",
+    "gst reg",
+    "tax id",
+    "org.nr",
+    "org nr",
+    "organisationsnummer",
+    "momsreg",
+    "nif",
+    "cif",
+    "ust-idnr",
+    "ust-id",
+    "steuernummer",
+    "n° tva",
+    "tva intracom",
+    "btw-nummer",
+    "btw nr",
+    "税号",
+    "纳税人识别号",
+)
+BUYER = _keywords(
+    "bill to",
+    "billed to",
+    "invoice to",
+    "sold to",
+    "customer",
+    "kund",
+    "faktureras till",
+    "cliente",
+    "facturar a",
+    "rechnungsempfänger",
+    "kunde",
+    "facturé à",
+    "client",
+    "klant",
+    "购买方",
+)
 LEGAL_SUFFIX = re.compile(
     r"(?<![A-Za-z])(S[DIl1]N\.?\s*BHD\.?|BHD|[S5]/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
     r"AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|"
     r"PLC|OY|A/S|AS|CO\.|COMPANY|PTE|有限公司|公司)(?![A-Za-z])",
     re.IGNORECASE,
 )
-NOT_VENDOR = _keywords("invoice", "tax invoice", "receipt", "official receipt", "cash bill", "bill", "faktura",
-                       "factura", "rechnung", "facture", "factuur", "kvitto", "quittung", "date", "tel", "fax",
-                       "welcome", "page", "copy", "发票", "收据")
-ITEM_HEADER = _keywords("description", "item", "qty", "quantity", "unit price", "price", "amount", "beskrivning",
-                        "artikel", "antal", "pris", "belopp", "descripción", "cantidad", "precio", "importe",
-                        "beschreibung", "menge", "preis", "betrag", "désignation", "quantité", "prix", "montant",
-                        "omschrijving", "aantal", "prijs", "bedrag", "数量", "单价", "金额")
+NOT_VENDOR = _keywords(
+    "invoice",
+    "tax invoice",
+    "receipt",
+    "official receipt",
+    "cash bill",
+    "bill",
+    "faktura",
+    "factura",
+    "rechnung",
+    "facture",
+    "factuur",
+    "kvitto",
+    "quittung",
+    "date",
+    "tel",
+    "fax",
+    "welcome",
+    "page",
+    "copy",
+    "发票",
+    "收据",
+)
+ITEM_HEADER = _keywords(
+    "description",
+    "item",
+    "qty",
+    "quantity",
+    "unit price",
+    "price",
+    "amount",
+    "beskrivning",
+    "artikel",
+    "antal",
+    "pris",
+    "belopp",
+    "descripción",
+    "cantidad",
+    "precio",
+    "importe",
+    "beschreibung",
+    "menge",
+    "preis",
+    "betrag",
+    "désignation",
+    "quantité",
+    "prix",
+    "montant",
+    "omschrijving",
+    "aantal",
+    "prijs",
+    "bedrag",
+    "数量",
+    "单价",
+    "金额",
+)
 NUMBER_TOKEN = re.compile(r"(?:RM|\$|€|£)?-?\d{1,3}(?:[ ,.]\d{3})*(?:[.,]\d{1,3})?")
 
 # Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
@@ -103,9 +358,26 @@ REGISTRATION = re.compile(
 )
 
 
-RECIPIENT = _keywords("attn", "attention", "bill to", "billed to", "ship to", "deliver to", "sold to",
-                      "invoice to", "faktureras till", "leveransadress", "rechnungsempfänger", "lieferadresse",
-                      "facturé à", "livré à", "factuuradres", "afleveradres", "facturar a", "enviar a")
+RECIPIENT = _keywords(
+    "attn",
+    "attention",
+    "bill to",
+    "billed to",
+    "ship to",
+    "deliver to",
+    "sold to",
+    "invoice to",
+    "faktureras till",
+    "leveransadress",
+    "rechnungsempfänger",
+    "lieferadresse",
+    "facturé à",
+    "livré à",
+    "factuuradres",
+    "afleveradres",
+    "facturar a",
+    "enviar a",
+)
 _TRAILING_TITLE = re.compile(
     r"\s+(tax invoice|invoice|receipt|faktura|factura|rechnung|facture|factuur|kvitto|quittung)\s*$", re.I
 )
@@ -130,14 +402,23 @@ def footer_names(text: str) -> list[tuple[str, int, int]]:
     """
     found: list[tuple[str, int, int]] = []
     for match in LEGAL_SUFFIX.finditer(text):
-        if re.fullmatch(r"(?i)co\.|as|ag|kg|company", match.group(0)) and found and match.start() <= found[-1][2] + 6:
+        if (
+            re.fullmatch(r"(?i)co\.|as|ag|kg|company", match.group(0))
+            and found
+            and match.start() <= found[-1][2] + 6
+        ):
             continue  # the "Co. KG" of a name already taken
         words = list(re.finditer(r"\S+", text[: match.start()]))
         start = match.start()
         taken = 0
         for word in reversed(words):
             token = word.group(0)
-            if taken >= 3 or not any(ch.isupper() for ch in token) or token.endswith((":", ",", ")")) or any(ch.isdigit() for ch in token):
+            if (
+                taken >= 3
+                or not any(ch.isupper() for ch in token)
+                or token.endswith((":", ",", ")"))
+                or any(ch.isdigit() for ch in token)
+            ):
                 break
             start = word.start()
             taken += 1
@@ -211,21 +492,33 @@ class LineRef:
 
 def locate(ref: LineRef, start: int, end: int) -> tuple[BBox, float]:
     """Bbox and mean OCR confidence of the words printing ``line.text[start:end]``."""
-    words = [w for w, (s, e) in zip(ref.line.words, ref.line.word_spans()) if s >= 0 and s < end and e > start]
+    words = [
+        w for w, (s, e) in zip(ref.line.words, ref.line.word_spans()) if s >= 0 and s < end and e > start
+    ]
     if not words:
         return ref.line.bbox, ref.line.confidence
     return union_bbox(w.bbox for w in words), sum(w.confidence for w in words) / len(words)
 
 
-def make_field(ref: LineRef, match: Match, certainty: float, rule: str, value: str | None = None,
-               extractor: str = "rules") -> ExtractedField:
+def make_field(
+    ref: LineRef,
+    match: Match,
+    certainty: float,
+    rule: str,
+    value: str | None = None,
+    extractor: str = "rules",
+) -> ExtractedField:
     """An ExtractedField for ``match`` in ``ref``: confidence = the words' OCR confidence x ``certainty``;
     ``source`` = ``"<extractor>:<rule>"``."""
     bbox, ocr_confidence = locate(ref, match.start, match.end)
     return ExtractedField(
-        value=match.value if value is None else value, text=match.text,
-        confidence=max(0.0, min(1.0, ocr_confidence * certainty)), page=ref.page, bbox=bbox,
-        line_index=ref.index, source=f"{extractor}:{rule}",
+        value=match.value if value is None else value,
+        text=match.text,
+        confidence=max(0.0, min(1.0, ocr_confidence * certainty)),
+        page=ref.page,
+        bbox=bbox,
+        line_index=ref.index,
+        source=f"{extractor}:{rule}",
     )
 
 
@@ -258,8 +551,9 @@ def arithmetic_total(fields: InvoiceFields) -> Decimal | None:
     return None
 
 
-def pick_total(fields: InvoiceFields, candidates: Sequence[ExtractedField],
-               cash_change: Decimal | None = None) -> ExtractedField | None:
+def pick_total(
+    fields: InvoiceFields, candidates: Sequence[ExtractedField], cash_change: Decimal | None = None
+) -> ExtractedField | None:
     """Among total candidates (from keyword rows, or from several extractors), the one the arithmetic
     confirms: when the chosen total disagrees with subtotal + tax (or the line items' sum) and another
     candidate agrees to the cent, that one is taken (``source`` gains ``+arithmetic``). Otherwise the
@@ -294,13 +588,14 @@ class RuleExtractor:
         """Fields of ``document`` (an OCR'd or text-layer Document); absent fields are None."""
         refs = [
             LineRef(page.number, index, line, page.height)
-            for page in document.pages for index, line in enumerate(page.lines)
+            for page in document.pages
+            for index, line in enumerate(page.lines)
         ]
         fields = InvoiceFields()
         if not refs:
             return fields
         order = numeric_date_order([r.text for r in refs])
-        day_first = order if order is not None else not ("en-us" in self.languages)
+        day_first = order if order is not None else "en-us" not in self.languages
         fields.total, cash_change = self._total(refs)
         total_candidates = self._total_candidates
         fields.subtotal = self._keyword_amount(refs, SUBTOTAL, exclude=None, rule="subtotal")
@@ -309,7 +604,9 @@ class RuleExtractor:
         fields.due_date = self._date(refs, DUE_DATE, day_first, rule="due_date")
         fields.invoice_date = self._date(refs, INVOICE_DATE, day_first, rule="invoice_date", exclude=DUE_DATE)
         if fields.invoice_date is None:
-            fields.invoice_date = self._date(refs, DATE_GENERIC, day_first, rule="date", exclude=NOT_INVOICE_DATE)
+            fields.invoice_date = self._date(
+                refs, DATE_GENERIC, day_first, rule="date", exclude=NOT_INVOICE_DATE
+            )
         if fields.invoice_date is None:
             fields.invoice_date = self._first_date(refs, day_first, fields.due_date)
         fields.vendor_name, vendor_index = self._vendor(refs)
@@ -332,9 +629,11 @@ class RuleExtractor:
         for page in pages:
             rows = [r for r in refs if r.page == page]
             header = next((i for i, r in enumerate(rows) if len(ITEM_HEADER.findall(r.text)) >= 2), None)
-            for ref in rows[(header + 1) if header is not None else 0:]:
-                if TOTAL_STRONG.search(ref.text) or SUBTOTAL.search(ref.text) or re.search(
-                    r"(?i)^\s*(total|totalt|summa|gesamt)\b", ref.text
+            for ref in rows[(header + 1) if header is not None else 0 :]:
+                if (
+                    TOTAL_STRONG.search(ref.text)
+                    or SUBTOTAL.search(ref.text)
+                    or re.search(r"(?i)^\s*(total|totalt|summa|gesamt)\b", ref.text)
                 ):
                     if header is not None:
                         break
@@ -359,7 +658,11 @@ class RuleExtractor:
         if len(numbers) < 2 or index < 0 or spans[index][0] < 0:
             return None
         description = ref.line.text[: spans[index][1]].strip()
-        if sum(ch.isalpha() for ch in description) < 3 or TAX.search(description) or TOTAL_EXCLUDE.search(description):
+        if (
+            sum(ch.isalpha() for ch in description) < 3
+            or TAX.search(description)
+            or TOTAL_EXCLUDE.search(description)
+        ):
             return None
 
         def field(word_index: int, value: str, certainty: float, rule: str) -> ExtractedField:
@@ -389,16 +692,24 @@ class RuleExtractor:
         known = [v for v in values if v is not None]  # all of them (checked above): typed as known
         amount = known[-1]
         if quantity_i is not None and unit_i is not None:
-            consistent = abs(known[numbers.index(quantity_i)] * known[numbers.index(unit_i)] - amount) <= Decimal("0.011")
+            consistent = abs(
+                known[numbers.index(quantity_i)] * known[numbers.index(unit_i)] - amount
+            ) <= Decimal("0.011")
         certainty = 0.9 if consistent else 0.6
         item = LineItem(
-            description=make_field(ref, Match(description, description, 0, len(description)), certainty, "item_description"),
+            description=make_field(
+                ref, Match(description, description, 0, len(description)), certainty, "item_description"
+            ),
             amount=field(amount_i, f"{amount:.2f}", certainty, "item_amount"),
         )
         if quantity_i is not None:
-            item.quantity = field(quantity_i, f"{known[numbers.index(quantity_i)].normalize():f}", certainty, "item_quantity")
+            item.quantity = field(
+                quantity_i, f"{known[numbers.index(quantity_i)].normalize():f}", certainty, "item_quantity"
+            )
         if unit_i is not None:
-            item.unit_price = field(unit_i, f"{values[numbers.index(unit_i)]:.2f}", certainty, "item_unit_price")
+            item.unit_price = field(
+                unit_i, f"{values[numbers.index(unit_i)]:.2f}", certainty, "item_unit_price"
+            )
         return item, consistent
 
     # -- amounts -----------------------------------------------------------------------------
@@ -447,7 +758,7 @@ class RuleExtractor:
     def _rounded_total(refs: Sequence[LineRef], after: int, total: Decimal) -> ExtractedField | None:
         """A "Rounding ... 45.35" row after a 45.34 total: the amount actually due (cash rounding to
         0.05, as Malaysian and Swedish receipts print it)."""
-        for ref in refs[after + 1: after + 5]:
+        for ref in refs[after + 1 : after + 5]:
             if not re.search(r"(?i)round", ref.text):
                 continue
             for match in find_amounts(ref.text):
@@ -468,7 +779,7 @@ class RuleExtractor:
 
     def _tax(self, refs: Sequence[LineRef]) -> tuple[ExtractedField | None, ExtractedField | None]:
         amount = rate = None
-        for position, ref in enumerate(refs):
+        for _position, ref in enumerate(refs):
             keyword = TAX.search(ref.text)
             if not keyword or TAX_EXCLUDE.search(ref.text):
                 continue
@@ -493,25 +804,37 @@ class RuleExtractor:
             keyword = INVOICE_NUMBER.search(ref.text)
             if not keyword:
                 continue
-            match = token.match(ref.text[keyword.end():].lstrip(" :#.-—"))
+            match = token.match(ref.text[keyword.end() :].lstrip(" :#.-—"))
             if match:
                 value = match.group(1).rstrip(".")
                 start = ref.text.find(value, keyword.end())
                 if usable(value) and start >= 0:
-                    return make_field(ref, Match(value, value, start, start + len(value)), 0.85, "invoice_number")
+                    return make_field(
+                        ref, Match(value, value, start, start + len(value)), 0.85, "invoice_number"
+                    )
             # A table header ("Klantnummer  Factuurnummer") with the values on the row below, same column.
             below = self._value_below(refs, position, keyword.start(), keyword.end())
             if below is not None:
                 below_ref, word_index = below
                 word = below_ref.line.words[word_index]
-                if re.fullmatch(r"[A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*", word.text, re.I) and usable(word.text):
-                    return ExtractedField(value=word.text, text=word.text, confidence=word.confidence * 0.75,
-                                          page=below_ref.page, bbox=word.bbox, line_index=below_ref.index,
-                                          source="rules:invoice_number_below")
+                if re.fullmatch(r"[A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*", word.text, re.I) and usable(
+                    word.text
+                ):
+                    return ExtractedField(
+                        value=word.text,
+                        text=word.text,
+                        confidence=word.confidence * 0.75,
+                        page=below_ref.page,
+                        bbox=word.bbox,
+                        line_index=below_ref.index,
+                        source="rules:invoice_number_below",
+                    )
         return None
 
     @staticmethod
-    def _value_below(refs: Sequence[LineRef], position: int, start: int, end: int) -> tuple[LineRef, int] | None:
+    def _value_below(
+        refs: Sequence[LineRef], position: int, start: int, end: int
+    ) -> tuple[LineRef, int] | None:
         """The word on the next row whose box overlaps the keyword's columns the most."""
         ref = refs[position]
         if position + 1 >= len(refs) or refs[position + 1].page != ref.page:
@@ -578,7 +901,7 @@ class RuleExtractor:
                 best = (score, position, ref, None)
         # Footer: the issuer's legal name next to its registers and tax ids ("Kvk", "BTW", "HRB" ...).
         for index, ref in enumerate(footer):
-            nearby = " ".join(r.text for r in footer[index: index + 4])
+            nearby = " ".join(r.text for r in footer[index : index + 4])
             for name, start, end in footer_names(ref.text):
                 score = 2.0 + (1.0 if COMPANY_DATA.search(nearby) else 0.0)
                 score += 1.5 if name.casefold() in header_text else 0.0
@@ -599,9 +922,9 @@ class RuleExtractor:
             text = text[: recipient.start()].strip(" ,|-")
         # Drop a document title merged into the same row ("Nordic Paper Supplies AB    INVOICE").
         suffix = None
-        for suffix in LEGAL_SUFFIX.finditer(text):
+        for suffix in LEGAL_SUFFIX.finditer(text):  # noqa: B007 (the last match is wanted)
             pass
-        if suffix is not None and NOT_VENDOR.search(text[suffix.end():]):
+        if suffix is not None and NOT_VENDOR.search(text[suffix.end() :]):
             text = text[: suffix.end()].strip()
         used = [ref]
         # A name printed over two rows: "POPULAR BOOK" / "CO. (M) SDN BHD", or "HOME MASTER HARDWARE &" / "ELECTRICAL".
@@ -621,16 +944,22 @@ class RuleExtractor:
             field = make_field(ref, Match(text, printed, 0, len(printed)), certainty, "vendor_header")
         else:
             confidence = sum(u.line.confidence for u in used) / len(used) * certainty
-            field = ExtractedField(value=text, text=printed, confidence=confidence, page=ref.page,
-                                   bbox=union_bbox(u.line.bbox for u in used), line_index=used[0].index,
-                                   source="rules:vendor_header")
+            field = ExtractedField(
+                value=text,
+                text=printed,
+                confidence=confidence,
+                page=ref.page,
+                bbox=union_bbox(u.line.bbox for u in used),
+                line_index=used[0].index,
+                source="rules:vendor_header",
+            )
         return field, refs.index(used[-1])
 
     def _address(self, refs: Sequence[LineRef], vendor_index: int | None) -> ExtractedField | None:
         if vendor_index is None:
             return None
         parts: list[LineRef] = []
-        for ref in refs[vendor_index + 1: vendor_index + 7]:
+        for ref in refs[vendor_index + 1 : vendor_index + 7]:
             if ref.page != refs[vendor_index].page:
                 break
             if ADDRESS_STOP.search(ref.text):
@@ -643,8 +972,15 @@ class RuleExtractor:
         text = " ".join(p.text.strip() for p in parts)
         bbox = union_bbox(p.line.bbox for p in parts)
         confidence = sum(p.line.confidence for p in parts) / len(parts) * 0.7
-        return ExtractedField(value=text, text=text, confidence=confidence, page=parts[0].page, bbox=bbox,
-                              line_index=parts[0].index, source="rules:address_block")
+        return ExtractedField(
+            value=text,
+            text=text,
+            confidence=confidence,
+            page=parts[0].page,
+            bbox=bbox,
+            line_index=parts[0].index,
+            source="rules:address_block",
+        )
 
     def _tax_id(self, refs: Sequence[LineRef]) -> ExtractedField | None:
         # Upper-case letters and digits; spaces only between digit groups ("SE 5566 7788").
@@ -655,15 +991,22 @@ class RuleExtractor:
                 match = token.search(ref.text, keyword.end())
                 if match and sum(ch.isdigit() for ch in match.group(1)) >= 6:
                     value = match.group(1).strip().rstrip(".")
-                    return make_field(ref, Match(value.replace(" ", ""), value, match.start(1), match.end(1)), 0.85, "tax_id")
+                    return make_field(
+                        ref,
+                        Match(value.replace(" ", ""), value, match.start(1), match.end(1)),
+                        0.85,
+                        "tax_id",
+                    )
         return None
 
     def _buyer(self, refs: Sequence[LineRef]) -> ExtractedField | None:
         for position, ref in enumerate(refs):
             keyword = BUYER.search(ref.text)
-            if not keyword or re.match(r"(?i)\s*(no|nr|number|id|#|nummer|número)\b", ref.text[keyword.end():]):
+            if not keyword or re.match(
+                r"(?i)\s*(no|nr|number|id|#|nummer|número)\b", ref.text[keyword.end() :]
+            ):
                 continue
-            rest = ref.text[keyword.end():].strip(" :")
+            rest = ref.text[keyword.end() :].strip(" :")
             if len(rest) >= 3 and sum(ch.isalpha() for ch in rest) >= 3:
                 start = ref.text.index(rest, keyword.end())
                 return make_field(ref, Match(rest, rest, start, start + len(rest)), 0.75, "buyer")
@@ -690,13 +1033,16 @@ class RuleExtractor:
     def _reconcile(fields: InvoiceFields, cash_change: Decimal | None) -> None:
         """Arithmetic checks; a passed check raises the confidence of the fields in it, a failed one
         lowers it."""
+
         def adjust(field: ExtractedField | None, factor: float) -> None:
             if field is not None:
                 field.confidence = max(0.0, min(1.0, field.confidence * factor))
 
         total = Decimal(fields.total.value) if fields.total else None
         if total is not None and fields.subtotal and fields.tax_amount:
-            ok = abs(Decimal(fields.subtotal.value) + Decimal(fields.tax_amount.value) - total) <= Decimal("0.02")
+            ok = abs(Decimal(fields.subtotal.value) + Decimal(fields.tax_amount.value) - total) <= Decimal(
+                "0.02"
+            )
             fields.checks["subtotal_plus_tax_equals_total"] = ok
             for field in (fields.total, fields.subtotal, fields.tax_amount):
                 adjust(field, 1.1 if ok else 0.8)
@@ -707,7 +1053,9 @@ class RuleExtractor:
             adjust(fields.tax_rate, 1.1 if ok else 0.8)
         if fields.line_items and (fields.subtotal or fields.total):
             target = fields.subtotal or fields.total
-            items_sum = sum((Decimal(item.amount.value) for item in fields.line_items if item.amount), Decimal(0))
+            items_sum = sum(
+                (Decimal(item.amount.value) for item in fields.line_items if item.amount), Decimal(0)
+            )
             assert target is not None
             ok = abs(items_sum - Decimal(target.value)) <= Decimal("0.02")
             fields.checks["line_items_sum_equals_" + ("subtotal" if fields.subtotal else "total")] = ok

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -33,37 +33,47 @@ class ExtractedField(BaseModel):
 class LineItem(BaseModel):
     """A row of the item table: description and the numbers printed beside it."""
 
-    description: Optional[ExtractedField] = None
-    quantity: Optional[ExtractedField] = None
-    unit_price: Optional[ExtractedField] = None
-    amount: Optional[ExtractedField] = None
+    description: ExtractedField | None = None
+    quantity: ExtractedField | None = None
+    unit_price: ExtractedField | None = None
+    amount: ExtractedField | None = None
 
 
 FIELD_NAMES = (
-    "invoice_number", "invoice_date", "due_date", "vendor_name", "vendor_address", "vendor_tax_id",
-    "buyer_name", "currency", "subtotal", "tax_amount", "tax_rate", "total",
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "vendor_name",
+    "vendor_address",
+    "vendor_tax_id",
+    "buyer_name",
+    "currency",
+    "subtotal",
+    "tax_amount",
+    "tax_rate",
+    "total",
 )
 
 
 class InvoiceFields(BaseModel):
     """Key information of an invoice or receipt. A field the document does not show is None."""
 
-    invoice_number: Optional[ExtractedField] = None
-    invoice_date: Optional[ExtractedField] = None
-    due_date: Optional[ExtractedField] = None
-    vendor_name: Optional[ExtractedField] = None
-    vendor_address: Optional[ExtractedField] = None
-    vendor_tax_id: Optional[ExtractedField] = None
-    buyer_name: Optional[ExtractedField] = None
-    currency: Optional[ExtractedField] = None
-    subtotal: Optional[ExtractedField] = None
-    tax_amount: Optional[ExtractedField] = None
-    tax_rate: Optional[ExtractedField] = None
-    total: Optional[ExtractedField] = None
+    invoice_number: ExtractedField | None = None
+    invoice_date: ExtractedField | None = None
+    due_date: ExtractedField | None = None
+    vendor_name: ExtractedField | None = None
+    vendor_address: ExtractedField | None = None
+    vendor_tax_id: ExtractedField | None = None
+    buyer_name: ExtractedField | None = None
+    currency: ExtractedField | None = None
+    subtotal: ExtractedField | None = None
+    tax_amount: ExtractedField | None = None
+    tax_rate: ExtractedField | None = None
+    total: ExtractedField | None = None
     line_items: list[LineItem] = Field(default_factory=list)
     checks: dict[str, bool] = Field(default_factory=dict, description="arithmetic checks that could be run")
 
-    def values(self) -> dict[str, Optional[str]]:
+    def values(self) -> dict[str, str | None]:
         """``{field name: normalised value or None}`` for the scalar fields."""
         return {name: (getattr(self, name).value if getattr(self, name) else None) for name in FIELD_NAMES}
 
@@ -72,14 +82,24 @@ class InvoiceFields(BaseModel):
         out: dict[str, Any] = {}
         for name in FIELD_NAMES:
             field = getattr(self, name)
-            out[name] = None if field is None else {
-                "value": field.value, "text": field.text, "confidence": round(field.confidence, 4),
-                "page": field.page, "bbox": list(field.bbox), "line_index": field.line_index,
-                "source": field.source,
-            }
+            out[name] = (
+                None
+                if field is None
+                else {
+                    "value": field.value,
+                    "text": field.text,
+                    "confidence": round(field.confidence, 4),
+                    "page": field.page,
+                    "bbox": list(field.bbox),
+                    "line_index": field.line_index,
+                    "source": field.source,
+                }
+            )
         out["line_items"] = [
-            {key: (getattr(item, key).value if getattr(item, key) else None)
-             for key in ("description", "quantity", "unit_price", "amount")}
+            {
+                key: (getattr(item, key).value if getattr(item, key) else None)
+                for key in ("description", "quantity", "unit_price", "amount")
+            }
             for item in self.line_items
         ]
         out["checks"] = dict(self.checks)

@@ -35,8 +35,19 @@ DATE_PATTERNS = [
     ("num", re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")),
     ("cjk", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")),
     # Two-digit years only in compact forms ("25-May-17"): "1 - July 31, 2014" must not read as 2031.
-    ("text", re.compile(rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*({_MONTHS})[a-zé]*\.?(?:[\s\-/,]*(\d{{4}})|[\-/'](\d{{2}}))(?!\d)", re.I)),
-    ("text_mdy", re.compile(rf"(?<![\w])({_MONTHS})[a-zé]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.I)),
+    (
+        "text",
+        re.compile(
+            rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*({_MONTHS})[a-zé]*\.?(?:[\s\-/,]*(\d{{4}})|[\-/'](\d{{2}}))(?!\d)",
+            re.I,
+        ),
+    ),
+    (
+        "text_mdy",
+        re.compile(
+            rf"(?<![\w])({_MONTHS})[a-zé]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.I
+        ),
+    ),
 ]
 
 
@@ -156,9 +167,35 @@ def numeric_date_order(texts: list[str]) -> bool | None:
     return None if votes == 0 else votes > 0
 
 
-CURRENCY_CODES = {"USD", "EUR", "SEK", "GBP", "MYR", "INR", "CHF", "PLN", "NOK", "DKK", "CNY", "JPY", "CAD", "AUD", "SGD"}
-CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR", "¥": "CNY", "元": "CNY", "RM": "MYR",
-                  "Rs": "INR", "Rs.": "INR", "zł": "PLN"}
+CURRENCY_CODES = {
+    "USD",
+    "EUR",
+    "SEK",
+    "GBP",
+    "MYR",
+    "INR",
+    "CHF",
+    "PLN",
+    "NOK",
+    "DKK",
+    "CNY",
+    "JPY",
+    "CAD",
+    "AUD",
+    "SGD",
+}
+CURRENCY_SIGNS = {
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "₹": "INR",
+    "¥": "CNY",
+    "元": "CNY",
+    "RM": "MYR",
+    "Rs": "INR",
+    "Rs.": "INR",
+    "zł": "PLN",
+}
 _CURRENCY_PATTERN = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
     r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
@@ -173,7 +210,9 @@ def find_currencies(text: str, languages: tuple[str, ...] = ()) -> list[Match]:
         if token in CURRENCY_CODES:
             code = token
         elif token.lower() == "kr":
-            code = "NOK" if "no" in languages or "nb" in languages else ("DKK" if "da" in languages else "SEK")
+            code = (
+                "NOK" if "no" in languages or "nb" in languages else ("DKK" if "da" in languages else "SEK")
+            )
         else:
             code = CURRENCY_SIGNS.get(token, "")
         if code:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from clearocr.errors import ClearOCRError
 
@@ -50,12 +51,19 @@ class LLMBackend(ABC):
         return type(self).score is not LLMBackend.score
 
     @abstractmethod
-    def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
+    def complete(
+        self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None
+    ) -> Completion:
         """Greedy completion of ``prompt``."""
 
     @abstractmethod
-    def chat(self, messages: list[dict[str, str]], *, max_tokens: int = 256,
-             response_format: dict[str, Any] | None = None) -> Completion:
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = 256,
+        response_format: dict[str, Any] | None = None,
+    ) -> Completion:
         """Greedy answer to chat ``messages`` (``[{"role", "content"}]``), optionally JSON-constrained."""
 
     def score(self, text: str) -> float:
@@ -78,7 +86,7 @@ class LLMBackend(ABC):
     def close(self) -> None:
         """Free the model. Safe to call twice."""
 
-    def __enter__(self) -> "LLMBackend":
+    def __enter__(self) -> LLMBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from clearocr.llm import Completion, LLMBackend, LLMError
 
@@ -28,7 +29,9 @@ class FakeBackend(LLMBackend):
             raise LLMError("fake backend was closed")
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
-    def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
+    def complete(
+        self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None
+    ) -> Completion:
         self.prompts.append(prompt)
         return Completion(self._next(), "stop")
 

@@ -19,14 +19,23 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from clearocr.llm import Completion, LLMBackend, LLMError
 
 #: Quantization names users type -> the tag in GGUF file names.
-QUANTIZATION_ALIASES = {"int8": "q8_0", "8bit": "q8_0", "int4": "q4_k_m", "4bit": "q4_k_m", "fp16": "f16",
-                        "half": "f16", "float16": "f16", "bf16": "bf16"}
+QUANTIZATION_ALIASES = {
+    "int8": "q8_0",
+    "8bit": "q8_0",
+    "int4": "q4_k_m",
+    "4bit": "q4_k_m",
+    "fp16": "f16",
+    "half": "f16",
+    "float16": "f16",
+    "bf16": "bf16",
+}
 MODEL_CACHE = Path(os.environ.get("CLEAROCR_MODEL_DIR", Path.home() / ".cache" / "clearocr" / "models"))
 
 
@@ -86,7 +95,8 @@ def resolve_model(
         if allow_download:
             raise LLMError(f"downloading {text} needs huggingface_hub: pip install 'clearocr[llm]'") from None
         hub_cache = os.environ.get("HF_HUB_CACHE") or os.path.join(
-            os.environ.get("HF_HOME", os.path.join(os.path.expanduser("~"), ".cache", "huggingface")), "hub")
+            os.environ.get("HF_HOME", os.path.join(os.path.expanduser("~"), ".cache", "huggingface")), "hub"
+        )
         cached: list[Path] = []
     else:
         hub_cache = constants.HF_HUB_CACHE
@@ -112,7 +122,9 @@ def resolve_model(
     try:
         filename = _pick(list_repo_files(text), quantization)
         if filename is None:
-            raise LLMError(f"{text} has no .gguf file for quantization {normalize_quantization(quantization)}")
+            raise LLMError(
+                f"{text} has no .gguf file for quantization {normalize_quantization(quantization)}"
+            )
         return Path(hf_hub_download(text, filename))
     except LLMError:
         raise
@@ -157,7 +169,9 @@ class LlamaCppBackend(LLMBackend):
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'") from None
+            raise LLMError(
+                f"llama-cpp-python is not installed ({exc}); pip install 'clearocr[llm]'"
+            ) from None
         from clearocr.llm.selftest import ensure_runs, extra_buffer_types
 
         self._llm: Any = None
@@ -167,11 +181,18 @@ class LlamaCppBackend(LLMBackend):
         try:
             with extra_buffer_types(self.self_test is None or self.self_test.extra_bufts):
                 self._llm = Llama(
-                    model_path=str(self.model_path), n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, n_threads=threads,
-                    seed=seed, logits_all=True, verbose=False,
+                    model_path=str(self.model_path),
+                    n_gpu_layers=n_gpu_layers,
+                    n_ctx=n_ctx,
+                    n_threads=threads,
+                    seed=seed,
+                    logits_all=True,
+                    verbose=False,
                 )
             metadata = self._llm.metadata or {}
-            if "tokenizer.chat_template" not in metadata and metadata.get("general.architecture", "").startswith("gemma"):
+            if "tokenizer.chat_template" not in metadata and metadata.get(
+                "general.architecture", ""
+            ).startswith("gemma"):
                 # GGUFs without a template would be prompted in llama-2 format; Gemma stops at once then.
                 from llama_cpp.llama_chat_format import get_chat_completion_handler
 
@@ -192,11 +213,18 @@ class LlamaCppBackend(LLMBackend):
             raise LLMError(f"{self.model_path}: the model was closed")
         return self._llm
 
-    def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
+    def complete(
+        self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None
+    ) -> Completion:
         try:
             out = self._before_generate().create_completion(
-                prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
-                stop=list(stop or []), logprobs=1,
+                prompt,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                top_k=1,
+                repeat_penalty=1.0,
+                stop=list(stop or []),
+                logprobs=1,
             )
         except (ValueError, RuntimeError) as exc:  # prompt over the context, a failed llama_decode
             raise LLMError(f"{self.model_path.name}: generation failed ({exc})") from None
@@ -205,7 +233,8 @@ class LlamaCppBackend(LLMBackend):
         choice = out["choices"][0]
         logprobs = choice.get("logprobs") or {}
         return Completion(
-            text=choice["text"], finish_reason=choice.get("finish_reason"),
+            text=choice["text"],
+            finish_reason=choice.get("finish_reason"),
             tokens=list(logprobs.get("tokens") or []),
             token_logprobs=[float(v) for v in (logprobs.get("token_logprobs") or []) if v is not None],
         )
@@ -213,7 +242,11 @@ class LlamaCppBackend(LLMBackend):
     def chat(self, messages, *, max_tokens: int = 256, response_format=None) -> Completion:
         try:
             out = self._before_generate().create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                top_k=1,
+                repeat_penalty=1.0,
                 response_format=response_format,
             )
         except (ValueError, RuntimeError) as exc:
@@ -221,7 +254,9 @@ class LlamaCppBackend(LLMBackend):
         finally:
             self._after_generate()
         choice = out["choices"][0]
-        return Completion(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"))
+        return Completion(
+            text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason")
+        )
 
     def score(self, text: str) -> float:
         """Sum of the log-probabilities of ``text``'s tokens after the first (one forward pass)."""
@@ -244,10 +279,14 @@ class LlamaCppBackend(LLMBackend):
         for ending in endings:
             tokens = llm.tokenize((prefix + ending).encode("utf-8"), add_bos=True)
             if len(tokens) > llm.n_ctx():
-                raise LLMError(f"{self.model_path.name}: {len(tokens)} tokens do not fit the context ({llm.n_ctx()})")
+                raise LLMError(
+                    f"{self.model_path.name}: {len(tokens)} tokens do not fit the context ({llm.n_ctx()})"
+                )
             keep = self._reusable(tokens)
-            if keep == 0 or (keep < llm.n_tokens and not llama_cpp.llama_memory_seq_rm(
-                    llama_cpp.llama_get_memory(llm.ctx), 0, keep, -1)):
+            if keep == 0 or (
+                keep < llm.n_tokens
+                and not llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llm.ctx), 0, keep, -1)
+            ):
                 self._clear_cache()
                 keep = 0
             llm.n_tokens = keep
@@ -258,7 +297,7 @@ class LlamaCppBackend(LLMBackend):
                 self._logprobs.append(0.0)  # the first token has no left context: not scored
             for position in range(len(self._logprobs), len(tokens)):
                 self._logprobs.append(_log_softmax_at(llm.scores[position - 1], tokens[position]))
-            results.append(float(sum(self._logprobs[1:len(tokens)])))
+            results.append(float(sum(self._logprobs[1 : len(tokens)])))
             self._high_water = max(self._high_water, len(tokens))
         return results
 

@@ -8,7 +8,8 @@ unavailable anyway (the prompt's own log-probabilities are not part of the OpenA
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from clearocr.llm import Completion, LLMBackend, LLMError
 
@@ -29,8 +30,14 @@ class OpenAICompatibleBackend(LLMBackend):
 
     name = "openai"
 
-    def __init__(self, base_url: str, model: str = "default", api_key: str | None = None,
-                 timeout: float = 60.0, retries: int = 2) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str = "default",
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 2,
+    ) -> None:
         import httpx
 
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
@@ -39,7 +46,9 @@ class OpenAICompatibleBackend(LLMBackend):
         self.model = model
         self._schema_style: str | None = None
         self._client: Any = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout,
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
             transport=httpx.HTTPTransport(retries=retries),
         )
 
@@ -56,22 +65,36 @@ class OpenAICompatibleBackend(LLMBackend):
             raise LLMError(f"{self.base_url}{path}: HTTP {response.status_code}: {response.text[:300]}")
         return response.json()
 
-    def complete(self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None) -> Completion:
-        data = self._post("/completions", {
-            "model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0,
-            "repeat_penalty": 1.0, "stop": list(stop or []) or None, "logprobs": 1,
-        })
+    def complete(
+        self, prompt: str, *, max_tokens: int = 256, stop: Sequence[str] | None = None
+    ) -> Completion:
+        data = self._post(
+            "/completions",
+            {
+                "model": self.model,
+                "prompt": prompt,
+                "max_tokens": max_tokens,
+                "temperature": 0.0,
+                "repeat_penalty": 1.0,
+                "stop": list(stop or []) or None,
+                "logprobs": 1,
+            },
+        )
         choice = data["choices"][0]
         logprobs = choice.get("logprobs") or {}
         return Completion(
-            text=choice.get("text", ""), finish_reason=choice.get("finish_reason"),
+            text=choice.get("text", ""),
+            finish_reason=choice.get("finish_reason"),
             tokens=list(logprobs.get("tokens") or []),
             token_logprobs=[float(v) for v in (logprobs.get("token_logprobs") or []) if v is not None],
         )
 
     def chat(self, messages, *, max_tokens: int = 256, response_format=None) -> Completion:
         payload: dict[str, Any] = {
-            "model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
             "repeat_penalty": 1.0,
         }
         formats = self._response_formats(response_format)
@@ -88,7 +111,9 @@ class OpenAICompatibleBackend(LLMBackend):
             self._schema_style = form.get("type") if form else self._schema_style
             break
         choice = data["choices"][0]
-        return Completion(text=(choice.get("message") or {}).get("content") or "", finish_reason=choice.get("finish_reason"))
+        return Completion(
+            text=(choice.get("message") or {}).get("content") or "", finish_reason=choice.get("finish_reason")
+        )
 
     def _response_formats(self, response_format: dict[str, Any] | None) -> list[dict[str, Any] | None]:
         """The spellings of a JSON-schema constraint to try, the one that worked last time first.
@@ -101,7 +126,10 @@ class OpenAICompatibleBackend(LLMBackend):
         if response_format is None or "schema" not in response_format:
             return [response_format]
         schema = response_format["schema"]
-        openai_style = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        openai_style = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": schema, "strict": True},
+        }
         llamacpp_style = {"type": "json_object", "schema": schema}
         styles: list[dict[str, Any] | None] = [openai_style, llamacpp_style]
         if getattr(self, "_schema_style", None) == "json_object":

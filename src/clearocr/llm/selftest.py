@@ -29,10 +29,11 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from clearocr.llm import LLMError
 
@@ -121,7 +122,10 @@ def _child_argv(model_path: Path, n_gpu_layers: int, extra_bufts: bool) -> list[
 def _run_child(model_path: Path, n_gpu_layers: int, extra_bufts: bool, timeout: float) -> tuple[bool, str]:
     try:
         done = subprocess.run(
-            _child_argv(model_path, n_gpu_layers, extra_bufts), capture_output=True, text=True, timeout=timeout,
+            _child_argv(model_path, n_gpu_layers, extra_bufts),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return False, f"no answer within {timeout:.0f} s"
@@ -170,7 +174,11 @@ def ensure_runs(model_path: Path, n_gpu_layers: int = 0, timeout: float = DEFAUL
         if ok:
             result = SelfTestResult(True, True, detail)
         else:
-            log.warning("llama.cpp self-test on %s failed (%s); retrying without extra buffer types", model_path.name, detail)
+            log.warning(
+                "llama.cpp self-test on %s failed (%s); retrying without extra buffer types",
+                model_path.name,
+                detail,
+            )
             ok, second = _run_child(model_path, n_gpu_layers, False, timeout)
             if not ok:
                 raise LLMBuildError(
@@ -181,7 +189,9 @@ def ensure_runs(model_path: Path, n_gpu_layers: int = 0, timeout: float = DEFAUL
             result = SelfTestResult(True, False, f"{detail} with extra buffer types; {second} without")
             log.warning(
                 "llama.cpp crashes on this CPU with its repacked (AMX) kernels: %s loads without them (slower). "
-                "For full speed rebuild it: %s", model_path.name, rebuild,
+                "For full speed rebuild it: %s",
+                model_path.name,
+                rebuild,
             )
         _save_cache(key, result)
         return result
@@ -222,8 +232,15 @@ def _child(model: str, n_gpu_layers: int, extra_bufts: bool) -> None:
     from llama_cpp import Llama
 
     with extra_buffer_types(extra_bufts):
-        llm = Llama(model_path=model, n_ctx=256, n_gpu_layers=n_gpu_layers, logits_all=True, seed=0,
-                    n_threads=max(1, (os.cpu_count() or 2) - 1), verbose=False)
+        llm = Llama(
+            model_path=model,
+            n_ctx=256,
+            n_gpu_layers=n_gpu_layers,
+            logits_all=True,
+            seed=0,
+            n_threads=max(1, (os.cpu_count() or 2) - 1),
+            verbose=False,
+        )
     tokens = llm.tokenize(PROMPT.encode(), add_bos=True)
     llm.eval(tokens)
     rows = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
@@ -237,7 +254,9 @@ def _child(model: str, n_gpu_layers: int, extra_bufts: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Decode a few tokens with a GGUF model (clearocr's llama.cpp self-test).")
+    parser = argparse.ArgumentParser(
+        description="Decode a few tokens with a GGUF model (clearocr's llama.cpp self-test)."
+    )
     parser.add_argument("model")
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--no-extra-bufts", action="store_true")

@@ -22,7 +22,6 @@ A thin layer over :class:`~clearocr.pipeline.Reader` and the SQLite :class:`~.jo
 - every error, 500 included, is JSON: ``{"error": {"type", "message"}}``.
 """
 
-
 import asyncio
 import hashlib
 import hmac
@@ -33,7 +32,7 @@ import threading
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -41,7 +40,18 @@ from clearocr.errors import ClearOCRError, OptionsError
 from clearocr.options import ReadOptions
 
 #: Options only the server operator sets (files on the server, downloads, resource limits).
-SERVER_ONLY_OPTIONS = frozenset({"llm_url", "llm_model", "llm_quantization", "allow_download", "max_pixels", "max_pages", "gpu_layers", "context_size"})
+SERVER_ONLY_OPTIONS = frozenset(
+    {
+        "llm_url",
+        "llm_model",
+        "llm_quantization",
+        "allow_download",
+        "max_pixels",
+        "max_pages",
+        "gpu_layers",
+        "context_size",
+    }
+)
 
 
 class ServerSettings(BaseModel):
@@ -57,23 +67,42 @@ class ServerSettings(BaseModel):
 
     api_key_hashes: list[str] = Field(default_factory=list)
     client_secret_hashes: dict[str, str] = Field(
-        default_factory=dict, description="OAuth 2.0 clients: client id -> SHA-256 hex of its secret.")
-    token_ttl: float = Field(900.0, gt=0, le=86400, description="Seconds a client-credentials access token is valid.")
+        default_factory=dict, description="OAuth 2.0 clients: client id -> SHA-256 hex of its secret."
+    )
+    token_ttl: float = Field(
+        900.0, gt=0, le=86400, description="Seconds a client-credentials access token is valid."
+    )
     db_path: str = "clearocr-jobs.sqlite3"
     options: ReadOptions = Field(default_factory=ReadOptions)
     workers: int = Field(1, ge=1, description="Documents read at the same time.")
     queue_size: int = Field(32, ge=0, description="Jobs that may wait; more get 503 + Retry-After.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Larger uploads get 413.")
     max_pages: int = Field(50, ge=1, description="Documents with more selected pages get 413.")
-    sync_pages: int = Field(5, ge=0, description="Documents with more pages are answered asynchronously (202).")
-    request_timeout: float = Field(120.0, gt=0, description="Seconds a synchronous request waits before it gets 202 + job id.")
-    warm_up: bool = Field(True, description="Load the OCR engine at start-up rather than on the first request.")
-    result_ttl: float = Field(24 * 3600.0, gt=0, description="Seconds a finished job and its result are kept.")
-    max_attempts: int = Field(3, ge=1, description="Times a job is started before a server that keeps dying on it fails it.")
-    job_timeout: float = Field(600.0, gt=0, description="Seconds a document may take; checked after each page.")
+    sync_pages: int = Field(
+        5, ge=0, description="Documents with more pages are answered asynchronously (202)."
+    )
+    request_timeout: float = Field(
+        120.0, gt=0, description="Seconds a synchronous request waits before it gets 202 + job id."
+    )
+    warm_up: bool = Field(
+        True, description="Load the OCR engine at start-up rather than on the first request."
+    )
+    result_ttl: float = Field(
+        24 * 3600.0, gt=0, description="Seconds a finished job and its result are kept."
+    )
+    max_attempts: int = Field(
+        3, ge=1, description="Times a job is started before a server that keeps dying on it fails it."
+    )
+    job_timeout: float = Field(
+        600.0, gt=0, description="Seconds a document may take; checked after each page."
+    )
     max_dpi: int = Field(600, ge=50, le=1200, description="Highest PDF render dpi a request may ask for.")
-    max_side_limit: int = Field(6000, ge=500, le=20000, description="Highest max_side a request may ask for (pixels).")
-    threads: int | None = Field(None, ge=1, description="Inference threads per worker (default: cores // workers).")
+    max_side_limit: int = Field(
+        6000, ge=500, le=20000, description="Highest max_side a request may ask for (pixels)."
+    )
+    threads: int | None = Field(
+        None, ge=1, description="Inference threads per worker (default: cores // workers)."
+    )
 
 
 def hash_key(key: str) -> str:
@@ -97,7 +126,9 @@ def load_key_hashes(keys_env: str | None = None, keys_file: str | Path | None = 
     return hashes
 
 
-def load_client_hashes(clients_env: str | None = None, clients_file: str | Path | None = None) -> dict[str, str]:
+def load_client_hashes(
+    clients_env: str | None = None, clients_file: str | Path | None = None
+) -> dict[str, str]:
     """OAuth 2.0 clients: ``CLEAROCR_CLIENTS`` (comma-separated ``client_id:secret`` pairs, hashed
     here) and a clients file (one ``client_id sha256-hex-of-secret`` per line, ``#`` comments; see
     ``clearocr client-credentials``).
@@ -144,7 +175,7 @@ class TokenIssuer:
     @staticmethod
     def owner(client_id: str) -> str:
         """The job owner id of a client (every token of one client sees the same jobs)."""
-        return hashlib.sha256(f"client:{client_id}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"client:{client_id}".encode()).hexdigest()
 
     def check_client(self, client_id: str, secret: str) -> bool:
         """Whether ``secret`` is the client's (compared in constant time; unknown ids take as long)."""
@@ -160,7 +191,10 @@ class TokenIssuer:
         with self._lock:
             for digest in [d for d, (_, expiry) in self._tokens.items() if expiry <= now]:
                 del self._tokens[digest]
-            self._tokens[hashlib.sha256(token.encode("utf-8")).digest()] = (self.owner(client_id), now + self.ttl)
+            self._tokens[hashlib.sha256(token.encode("utf-8")).digest()] = (
+                self.owner(client_id),
+                now + self.ttl,
+            )
         return token
 
     def owner_of(self, token: str) -> str | None:
@@ -188,7 +222,9 @@ class RequestGuard:
         open_paths: paths that need no key.
     """
 
-    def __init__(self, app: Any, authenticate: Any, max_body: int, open_paths: frozenset[str] = frozenset({"/healthz"})) -> None:
+    def __init__(
+        self, app: Any, authenticate: Any, max_body: int, open_paths: frozenset[str] = frozenset({"/healthz"})
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
         self.max_body = max_body
@@ -202,13 +238,23 @@ class RequestGuard:
         if scope["path"] not in self.open_paths:
             owner = self.authenticate(headers)
             if owner is None:
-                await _send_json(send, 401, "Unauthorized", "missing or wrong API key (Authorization: Bearer KEY or X-API-Key)",
-                                 {"WWW-Authenticate": "Bearer"})
+                await _send_json(
+                    send,
+                    401,
+                    "Unauthorized",
+                    "missing or wrong API key (Authorization: Bearer KEY or X-API-Key)",
+                    {"WWW-Authenticate": "Bearer"},
+                )
                 return
             scope.setdefault("state", {})["owner"] = owner
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
-            await _send_json(send, 413, "UploadTooLarge", f"upload of {int(length):,} bytes is over the limit of {self.max_body - 64 * 1024:,} bytes")
+            await _send_json(
+                send,
+                413,
+                "UploadTooLarge",
+                f"upload of {int(length):,} bytes is over the limit of {self.max_body - 64 * 1024:,} bytes",
+            )
             return
         received = 0
         answered = False
@@ -221,8 +267,12 @@ class RequestGuard:
                 if received > self.max_body:
                     if not answered:
                         answered = True
-                        await _send_json(send, 413, "UploadTooLarge",
-                                         f"upload is over the limit of {self.max_body - 64 * 1024:,} bytes (stopped reading at {received:,})")
+                        await _send_json(
+                            send,
+                            413,
+                            "UploadTooLarge",
+                            f"upload is over the limit of {self.max_body - 64 * 1024:,} bytes (stopped reading at {received:,})",
+                        )
                     return {"type": "http.disconnect"}
             return message
 
@@ -237,9 +287,15 @@ class RequestGuard:
                 raise
 
 
-async def _send_json(send: Any, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+async def _send_json(
+    send: Any, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+) -> None:
     body = json.dumps({"error": {"type": kind, "message": message}}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
@@ -258,9 +314,9 @@ def create_app(settings: ServerSettings, *, reader=None):
         OptionsError: no API key configured.
     """
     from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
-    from fastapi.security import HTTPBasic, HTTPBasicCredentials
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.security import HTTPBasic, HTTPBasicCredentials
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -272,8 +328,10 @@ def create_app(settings: ServerSettings, *, reader=None):
     from clearocr.server.jobs import DONE, FAILED, IdempotencyConflict, JobRunner, JobStore
 
     if not settings.api_key_hashes and not settings.client_secret_hashes:
-        raise OptionsError("no API key or client configured: set CLEAROCR_API_KEYS or pass --keys-file (see "
-                           "`clearocr api-key`), or CLEAROCR_CLIENTS / --clients-file (see `clearocr client-credentials`)")
+        raise OptionsError(
+            "no API key or client configured: set CLEAROCR_API_KEYS or pass --keys-file (see "
+            "`clearocr api-key`), or CLEAROCR_CLIENTS / --clients-file (see `clearocr client-credentials`)"
+        )
     key_hashes = [bytes.fromhex(h) for h in settings.api_key_hashes]
     tokens = TokenIssuer(settings.client_secret_hashes, settings.token_ttl)
     state: dict[str, Any] = {}
@@ -288,8 +346,11 @@ def create_app(settings: ServerSettings, *, reader=None):
 
         def check_time(page: Any, index: int, total: int) -> None:
             if index < total and time.monotonic() > deadline:
-                raise TimeLimitError(filename, f"read {index} of {total} pages in {settings.job_timeout:g} s, the "
-                                               "server's limit per document; send fewer pages (pages=...)")
+                raise TimeLimitError(
+                    filename,
+                    f"read {index} of {total} pages in {settings.job_timeout:g} s, the "
+                    "server's limit per document; send fewer pages (pages=...)",
+                )
 
         document = state["readers"][worker].read(data, opts, name=filename, on_page=check_time)
         if extract == "invoice":
@@ -301,6 +362,7 @@ def create_app(settings: ServerSettings, *, reader=None):
     def on_finish(job_id: str) -> None:
         with waiters_lock:
             waiting = waiters.pop(job_id, [])
+
         def wake(future: asyncio.Future) -> None:
             if not future.done():
                 future.set_result(True)
@@ -315,7 +377,9 @@ def create_app(settings: ServerSettings, *, reader=None):
             threads = settings.threads or thread_budget(settings.workers)
             engine_options: dict[str, dict[str, Any]] = {}
             apply_thread_budget(threads, engine_options)
-            state["readers"] = [Reader(settings.options, engine_options=engine_options) for _ in range(settings.workers)]
+            state["readers"] = [
+                Reader(settings.options, engine_options=engine_options) for _ in range(settings.workers)
+            ]
         else:
             state["readers"] = [reader] * settings.workers
         if settings.warm_up:
@@ -324,7 +388,9 @@ def create_app(settings: ServerSettings, *, reader=None):
         store = JobStore(settings.db_path)
         store.recover(settings.max_attempts)
         store.expire(settings.result_ttl)
-        runner = JobRunner(store, process, workers=settings.workers, on_finish=on_finish, ttl=settings.result_ttl)
+        runner = JobRunner(
+            store, process, workers=settings.workers, on_finish=on_finish, ttl=settings.result_ttl
+        )
         runner.start()
         state.update(store=store, runner=runner)
         try:
@@ -337,7 +403,12 @@ def create_app(settings: ServerSettings, *, reader=None):
                     each.close()
 
     app = FastAPI(
-        title="clearocr", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+        title="clearocr",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         description="Local document OCR: images and PDFs to text, boxes, confidences and invoice fields.",
     )
 
@@ -359,7 +430,9 @@ def create_app(settings: ServerSettings, *, reader=None):
     async def unexpected_error(request: Request, exc: Exception):
         # Starlette calls this from its outermost middleware and then re-raises (the traceback is
         # logged); the client gets JSON, not a plain-text 500.
-        return _error(500, "InternalServerError", f"unexpected {type(exc).__name__} on the server (see its log)")
+        return _error(
+            500, "InternalServerError", f"unexpected {type(exc).__name__} on the server (see its log)"
+        )
 
     def authenticate(headers: dict[str, str]) -> str | None:
         """The owner id (SHA-256 hex of the key) of a request's key, or None."""
@@ -409,12 +482,17 @@ def create_app(settings: ServerSettings, *, reader=None):
             return _error(503, "NotReady", "job workers are not running")
         return {"status": "ready", "pending": state["store"].pending(), "capacity": capacity}
 
-    @app.post("/v1/documents", tags=["documents"],
-              responses={202: {"description": "Accepted: poll /v1/jobs/{id}"}, 409: {}, 413: {}, 422: {}, 503: {}})
+    @app.post(
+        "/v1/documents",
+        tags=["documents"],
+        responses={202: {"description": "Accepted: poll /v1/jobs/{id}"}, 409: {}, 413: {}, 422: {}, 503: {}},
+    )
     async def post_document(
         request: Request,
         file: UploadFile = File(..., description="The image or PDF."),
-        options: Optional[str] = Form(None, description="Reading options as a JSON object (ReadOptions fields)."),
+        options: str | None = Form(
+            None, description="Reading options as a JSON object (ReadOptions fields)."
+        ),
         extract: str = Form("none", pattern="^(none|invoice)$", description="invoice: add key fields."),
         run_async: bool = Query(False, alias="async", description="Always answer 202 with a job id."),
     ):
@@ -439,43 +517,67 @@ def create_app(settings: ServerSettings, *, reader=None):
         if opts.dpi > settings.max_dpi:
             raise OptionsError(f"dpi {opts.dpi} is over this server's limit of {settings.max_dpi}")
         if opts.max_side > settings.max_side_limit:
-            raise OptionsError(f"max_side {opts.max_side} is over this server's limit of {settings.max_side_limit}")
+            raise OptionsError(
+                f"max_side {opts.max_side} is over this server's limit of {settings.max_side_limit}"
+            )
         data = await file.read(settings.max_upload_bytes + 1)
         filename = file.filename or "upload"
         if len(data) > settings.max_upload_bytes:
-            raise _HTTPError(413, "UploadTooLarge", f"{filename}: over the limit of {settings.max_upload_bytes:,} bytes")
+            raise _HTTPError(
+                413, "UploadTooLarge", f"{filename}: over the limit of {settings.max_upload_bytes:,} bytes"
+            )
+
         # Open it now: a corrupt or oversized document is answered at once, with the cause.
         def count_pages() -> int:
             with open_source(data, max_pixels=opts.max_pixels, want_layer=False, name=filename) as source:
                 return len(parse_page_spec(opts.pages, source.page_count, filename))
+
         pages = await asyncio.to_thread(count_pages)
         if pages > settings.max_pages:
-            raise _HTTPError(413, "TooManyPages", f"{filename}: {pages} pages, more than the limit of {settings.max_pages}")
+            raise _HTTPError(
+                413, "TooManyPages", f"{filename}: {pages} pages, more than the limit of {settings.max_pages}"
+            )
         store = state["store"]
         runner = state["runner"]
         sync = not run_async and pages <= settings.sync_pages
         job_options = {**overrides, "extract": extract}
         fingerprint = None
         if idempotency_key is not None:
-            fingerprint = hashlib.sha256(data + json.dumps(job_options, sort_keys=True, default=str).encode()).hexdigest()
+            fingerprint = hashlib.sha256(
+                data + json.dumps(job_options, sort_keys=True, default=str).encode()
+            ).hexdigest()
             existing = store.get_by_idempotency_key(owner, idempotency_key)
             if existing is not None and existing.fingerprint != fingerprint:
                 raise _HTTPError(409, "IdempotencyConflict", str(IdempotencyConflict(idempotency_key)))
         if (idempotency_key is None or existing is None) and store.pending() >= capacity:
             retry = max(1, math.ceil(runner.seconds_per_job * capacity / settings.workers))
-            raise _HTTPError(503, "QueueFull", f"{capacity} documents queued or running; retry in {retry} s",
-                             headers={"Retry-After": str(retry)})
+            raise _HTTPError(
+                503,
+                "QueueFull",
+                f"{capacity} documents queued or running; retry in {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
         try:
-            job_id, _created = store.add(data, filename, job_options, sync=sync, owner=owner,
-                                         idempotency_key=idempotency_key, fingerprint=fingerprint)
+            job_id, _created = store.add(
+                data,
+                filename,
+                job_options,
+                sync=sync,
+                owner=owner,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+            )
         except IdempotencyConflict as exc:
             raise _HTTPError(409, "IdempotencyConflict", str(exc)) from None
         keep = idempotency_key is not None  # a retry may come back for it: it expires with the TTL
         ttl = settings.result_ttl
         if not sync:
             runner.notify()
-            return JSONResponse(status_code=202, content=store.get(job_id).public(ttl),
-                                headers={"Location": f"/v1/jobs/{job_id}"})
+            return JSONResponse(
+                status_code=202,
+                content=store.get(job_id).public(ttl),
+                headers={"Location": f"/v1/jobs/{job_id}"},
+            )
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with waiters_lock:
@@ -485,10 +587,13 @@ def create_app(settings: ServerSettings, *, reader=None):
         try:
             if job.status not in (DONE, FAILED):
                 await asyncio.wait_for(asyncio.shield(future), timeout=settings.request_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             store.set_async(job_id)
-            return JSONResponse(status_code=202, content=store.get(job_id).public(ttl),
-                                headers={"Location": f"/v1/jobs/{job_id}"})
+            return JSONResponse(
+                status_code=202,
+                content=store.get(job_id).public(ttl),
+                headers={"Location": f"/v1/jobs/{job_id}"},
+            )
         except asyncio.CancelledError:  # the client went away: nobody will fetch this job
             if not keep:
                 store.delete(job_id)
@@ -520,8 +625,12 @@ def create_app(settings: ServerSettings, *, reader=None):
             return _error(404, "NotFound", f"no job {job_id[:64]}")
         return job.public(settings.result_ttl)
 
-    @app.get("/v1/documents/{job_id}/review", tags=["documents"], response_class=HTMLResponse,
-             responses={404: {}, 409: {}})
+    @app.get(
+        "/v1/documents/{job_id}/review",
+        tags=["documents"],
+        response_class=HTMLResponse,
+        responses={404: {}, 409: {}},
+    )
     async def review_document(request: Request, job_id: str):
         """The review page of a finished job (one self-contained HTML page: page images with word boxes
         coloured by confidence, raw and corrected text, extracted fields). Jobs are kept for asynchronous
@@ -534,7 +643,9 @@ def create_app(settings: ServerSettings, *, reader=None):
         if job is None:
             return _error(404, "NotFound", f"no job {job_id[:64]}")
         if job.status != DONE:
-            return _error(409, "NotFinished", f"job {job_id} is {job.status}; its review exists once it is done")
+            return _error(
+                409, "NotFinished", f"job {job_id} is {job.status}; its review exists once it is done"
+            )
         data = state["store"].upload(job_id, owner)
         document = Document.from_dict(job.result)
         html = await run_in_threadpool(to_review_html, document, data, images=data is not None)
@@ -551,10 +662,10 @@ def create_app(settings: ServerSettings, *, reader=None):
     async def token(
         request: Request,
         grant_type: str = Form(..., description="client_credentials"),
-        client_id: Optional[str] = Form(None),
-        client_secret: Optional[str] = Form(None),
-        scope: Optional[str] = Form(None, description="Ignored: a token allows everything an API key does."),
-        basic: Optional[HTTPBasicCredentials] = Depends(HTTPBasic(auto_error=False)),
+        client_id: str | None = Form(None),
+        client_secret: str | None = Form(None),
+        scope: str | None = Form(None, description="Ignored: a token allows everything an API key does."),
+        basic: HTTPBasicCredentials | None = Depends(HTTPBasic(auto_error=False)),
     ):
         """OAuth 2.0 client credentials (RFC 6749 section 4.4): a client id and secret, in the form or
         in HTTP Basic auth, for a bearer access token valid ``expires_in`` seconds. Errors follow
@@ -562,20 +673,42 @@ def create_app(settings: ServerSettings, *, reader=None):
         if basic is not None:
             client_id, client_secret = basic.username, basic.password
         if grant_type != "client_credentials":
-            return JSONResponse(status_code=400, content={
-                "error": "unsupported_grant_type", "error_description": "only client_credentials is supported"})
+            return JSONResponse(
+                status_code=400,
+                content={
+                    "error": "unsupported_grant_type",
+                    "error_description": "only client_credentials is supported",
+                },
+            )
         if not client_id or not client_secret:
-            return JSONResponse(status_code=400, content={
-                "error": "invalid_request", "error_description": "client_id and client_secret are required"})
+            return JSONResponse(
+                status_code=400,
+                content={
+                    "error": "invalid_request",
+                    "error_description": "client_id and client_secret are required",
+                },
+            )
         if not tokens.check_client(client_id, client_secret):
-            return JSONResponse(status_code=401, headers={"WWW-Authenticate": 'Basic realm="clearocr"'},
-                                content={"error": "invalid_client", "error_description": "unknown client or wrong secret"})
-        return JSONResponse(content={"access_token": tokens.issue(client_id), "token_type": "Bearer",
-                                     "expires_in": int(tokens.ttl)},
-                            headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+            return JSONResponse(
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="clearocr"'},
+                content={"error": "invalid_client", "error_description": "unknown client or wrong secret"},
+            )
+        return JSONResponse(
+            content={
+                "access_token": tokens.issue(client_id),
+                "token_type": "Bearer",
+                "expires_in": int(tokens.ttl),
+            },
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
 
-    return RequestGuard(app, authenticate, settings.max_upload_bytes + 64 * 1024,
-                        open_paths=frozenset({"/healthz", "/v1/token"}))
+    return RequestGuard(
+        app,
+        authenticate,
+        settings.max_upload_bytes + 64 * 1024,
+        open_paths=frozenset({"/healthz", "/v1/token"}),
+    )
 
 
 def _parse_options(options: str | None) -> dict[str, Any]:
@@ -595,7 +728,9 @@ def _parse_options(options: str | None) -> dict[str, Any]:
     except ValueError as exc:
         raise OptionsError(f"options: not valid JSON ({exc})") from None
     if not isinstance(parsed, dict):
-        raise OptionsError(f'options: must be a JSON object such as {{"languages": "en,sv"}}, not {type(parsed).__name__}')
+        raise OptionsError(
+            f'options: must be a JSON object such as {{"languages": "en,sv"}}, not {type(parsed).__name__}'
+        )
     return parsed
 
 
@@ -608,7 +743,9 @@ class _HTTPError(Exception):
 def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers)
+    return JSONResponse(
+        status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers
+    )
 
 
 def _warm_up(reader, options: ReadOptions) -> None:

@@ -20,9 +20,10 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 #: Job states, in order.
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -95,9 +96,16 @@ class Job:
         """The JSON the API returns for this job (``expires``: when a finished job is deleted)."""
         expires = self.finished + ttl if (ttl is not None and self.finished is not None) else None
         return {
-            "id": self.id, "status": self.status, "filename": self.filename, "runs": self.runs,
-            "created": self.created, "started": self.started, "finished": self.finished, "expires": expires,
-            "result": self.result, "error": self.error,
+            "id": self.id,
+            "status": self.status,
+            "filename": self.filename,
+            "runs": self.runs,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "expires": expires,
+            "result": self.result,
+            "error": self.error,
         }
 
 
@@ -137,11 +145,14 @@ class JobStore:
             ``(requeued, dropped, failed)``.
         """
         now = time.time()
-        error = json.dumps({
-            "type": "JobAbandoned", "status": 500,
-            "message": f"the server stopped while reading this document {max_attempts} times (a crash or an "
-                       "out-of-memory kill?); it is not tried again",
-        })
+        error = json.dumps(
+            {
+                "type": "JobAbandoned",
+                "status": 500,
+                "message": f"the server stopped while reading this document {max_attempts} times (a crash or an "
+                "out-of-memory kill?); it is not tried again",
+            }
+        )
         with self._lock:
             failed = self._db.execute(
                 "UPDATE jobs SET status=?, error=?, data=NULL, finished=? WHERE status=? AND runs>=?",
@@ -154,8 +165,17 @@ class JobStore:
             dropped = self._db.execute("DELETE FROM jobs WHERE sync=1 AND idempotency_key IS NULL").rowcount
         return requeued, dropped, failed
 
-    def add(self, data: bytes, filename: str, options: dict[str, Any], sync: bool, *, owner: str = "",
-            idempotency_key: str | None = None, fingerprint: str | None = None) -> tuple[str, bool]:
+    def add(
+        self,
+        data: bytes,
+        filename: str,
+        options: dict[str, Any],
+        sync: bool,
+        *,
+        owner: str = "",
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+    ) -> tuple[str, bool]:
         """Queue a job. With an ``idempotency_key`` already used by ``owner``, nothing is added.
 
         Returns:
@@ -168,7 +188,8 @@ class JobStore:
         with self._lock:
             if idempotency_key is not None:
                 row = self._db.execute(
-                    "SELECT id, fingerprint FROM jobs WHERE owner=? AND idempotency_key=?", (owner, idempotency_key)
+                    "SELECT id, fingerprint FROM jobs WHERE owner=? AND idempotency_key=?",
+                    (owner, idempotency_key),
                 ).fetchone()
                 if row is not None:
                     if row["fingerprint"] != fingerprint:
@@ -177,8 +198,18 @@ class JobStore:
             self._db.execute(
                 "INSERT INTO jobs (id, status, sync, filename, options, data, created, owner, idempotency_key, "
                 "fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (job_id, QUEUED, int(sync), filename, json.dumps(options), data, time.time(), owner,
-                 idempotency_key, fingerprint),
+                (
+                    job_id,
+                    QUEUED,
+                    int(sync),
+                    filename,
+                    json.dumps(options),
+                    data,
+                    time.time(),
+                    owner,
+                    idempotency_key,
+                    fingerprint,
+                ),
             )
         return job_id, True
 
@@ -204,7 +235,8 @@ class JobStore:
                     self._db.execute("COMMIT")
                     return None
                 self._db.execute(
-                    "UPDATE jobs SET status=?, runs=runs+1, started=? WHERE id=?", (RUNNING, time.time(), row["id"])
+                    "UPDATE jobs SET status=?, runs=runs+1, started=? WHERE id=?",
+                    (RUNNING, time.time(), row["id"]),
                 )
                 full = self._db.execute("SELECT * FROM jobs WHERE id=?", (row["id"],)).fetchone()
                 self._db.execute("COMMIT")
@@ -224,9 +256,16 @@ class JobStore:
             updated = self._db.execute(
                 "UPDATE jobs SET status=?, result=?, error=?, data=CASE WHEN ? THEN data ELSE NULL END, finished=? "
                 "WHERE id=? AND status=? AND runs=?",
-                (status, json.dumps(result, ensure_ascii=False) if result is not None else None,
-                 json.dumps(error) if error is not None else None, error is None, time.time(), job.id, RUNNING,
-                 job.runs),
+                (
+                    status,
+                    json.dumps(result, ensure_ascii=False) if result is not None else None,
+                    json.dumps(error) if error is not None else None,
+                    error is None,
+                    time.time(),
+                    job.id,
+                    RUNNING,
+                    job.runs,
+                ),
             ).rowcount
         return updated == 1
 
@@ -235,7 +274,8 @@ class JobStore:
         with self._lock:
             row = self._db.execute(
                 "SELECT id, status, sync, filename, options, result, error, runs, created, started, finished, owner, "
-                "idempotency_key, fingerprint FROM jobs WHERE id=?", (job_id,)
+                "idempotency_key, fingerprint FROM jobs WHERE id=?",
+                (job_id,),
             ).fetchone()
         if row is None or (owner is not None and row["owner"] != owner):
             return None
@@ -250,7 +290,9 @@ class JobStore:
     def get_by_idempotency_key(self, owner: str, key: str) -> Job | None:
         """``owner``'s job stored under Idempotency-Key ``key``, if any."""
         with self._lock:
-            row = self._db.execute("SELECT id FROM jobs WHERE owner=? AND idempotency_key=?", (owner, key)).fetchone()
+            row = self._db.execute(
+                "SELECT id FROM jobs WHERE owner=? AND idempotency_key=?", (owner, key)
+            ).fetchone()
         return self.get(row["id"]) if row else None
 
     def set_async(self, job_id: str) -> None:
@@ -279,12 +321,20 @@ class JobStore:
 
 def _job(row: sqlite3.Row) -> Job:
     return Job(
-        id=row["id"], status=row["status"], sync=bool(row["sync"]), filename=row["filename"],
+        id=row["id"],
+        status=row["status"],
+        sync=bool(row["sync"]),
+        filename=row["filename"],
         options=json.loads(row["options"]),
         result=json.loads(row["result"]) if row["result"] else None,
         error=json.loads(row["error"]) if row["error"] else None,
-        runs=row["runs"], created=row["created"], started=row["started"], finished=row["finished"],
-        owner=row["owner"], idempotency_key=row["idempotency_key"], fingerprint=row["fingerprint"],
+        runs=row["runs"],
+        created=row["created"],
+        started=row["started"],
+        finished=row["finished"],
+        owner=row["owner"],
+        idempotency_key=row["idempotency_key"],
+        fingerprint=row["fingerprint"],
     )
 
 
@@ -323,8 +373,10 @@ class JobRunner:
         self._wake = threading.Condition()
         self._stop = False
         self._next_expiry = 0.0
-        self._threads = [threading.Thread(target=self._loop, args=(i,), name=f"clearocr-job-{i}", daemon=True)
-                         for i in range(workers)]
+        self._threads = [
+            threading.Thread(target=self._loop, args=(i,), name=f"clearocr-job-{i}", daemon=True)
+            for i in range(workers)
+        ]
         self.seconds_per_job = 1.0  # running mean, for Retry-After estimates
 
     def start(self) -> None:
@@ -376,7 +428,11 @@ class JobRunner:
             except ClearOCRError as exc:
                 error = {"type": type(exc).__name__, "message": str(exc), "status": exc.http_status}
             except Exception as exc:  # a bug or an engine crash fails this job only
-                error = {"type": type(exc).__name__, "message": f"{job.filename}: unexpected error: {exc}", "status": 500}
+                error = {
+                    "type": type(exc).__name__,
+                    "message": f"{job.filename}: unexpected error: {exc}",
+                    "status": 500,
+                }
             self.seconds_per_job = 0.8 * self.seconds_per_job + 0.2 * (time.perf_counter() - started)
             self.store.finish(job, result, error)
             if self.on_finish:
