@@ -13,6 +13,8 @@ package is cheap.
 
 from __future__ import annotations
 
+import logging
+
 from clearocr.document import Document, Line, Page, PreprocessStep, Word
 from clearocr.errors import (
     ClearOCRError,
@@ -34,6 +36,10 @@ from clearocr.options import ReadOptions
 from clearocr.pipeline import Reader, close, read
 
 __version__ = "0.1.0"
+
+# A library logs, it does not configure logging: the "clearocr" logger stays silent unless the
+# application (or `clearocr -v`) adds a handler.
+logging.getLogger("clearocr").addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str):

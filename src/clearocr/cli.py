@@ -34,6 +34,37 @@ stderr = Console(stderr=True)
 _FIELDS = ReadOptions.model_fields
 
 
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Send the ``clearocr`` logger to stderr (through rich): warnings by default, ``-v`` info (pages
+    read, models loaded), ``-vv`` debug, ``-q`` errors only. Other libraries' loggers stay at warning."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logger = logging.getLogger("clearocr")
+    for handler in [h for h in logger.handlers if isinstance(h, RichHandler)]:
+        logger.removeHandler(handler)
+    handler = RichHandler(console=stderr, show_path=False, markup=False, rich_tracebacks=False)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn (a model fallback, a decoder warning) go the same way
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.handlers = [handler]
+    warnings_logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
+@app.callback()
+def _main(
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output: -v info, -vv debug."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Log errors only."),
+) -> None:
+    """clearocr: read scanned documents and images into text, JSON, hOCR, ALTO, Markdown or searchable PDF,
+    offline."""
+    configure_logging(verbose, quiet)
+
+
 def _help(name: str) -> str:
     return _FIELDS[name].description or ""
 

@@ -6,7 +6,9 @@ across calls; ``close()`` (or ``with``) frees them. :func:`clearocr.read` uses a
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +23,8 @@ from clearocr.preprocess import OrientationDetector, preprocess, rotate_right_an
 #: A PDF page's text layer is used in ``pdf_text="auto"`` mode when it has at least this many
 #: letters and digits; fewer (a stamp, a page number on a scanned page) means the page still needs OCR.
 MIN_LAYER_CHARS = 30
+
+log = logging.getLogger(__name__)
 
 
 #: A turn proposed by the orientation classifier is applied only when the engine's reading of the
@@ -191,7 +195,21 @@ class Reader:
             for index, number in enumerate(numbers, start=1):
                 page = done_pages.get(number) if done_pages else None
                 if page is None:
+                    started = time.perf_counter()
                     page = self._read_page(document_source.page(number), opts)
+                    log.info(
+                        "%s: page %d (%d of %d) read in %.2f s by %s: %d lines, %s",
+                        document_source.name,
+                        number,
+                        index,
+                        len(numbers),
+                        time.perf_counter() - started,
+                        page.engine,
+                        len(page.lines),
+                        ", ".join(s.name for s in page.preprocessing) or "no steps",
+                    )
+                else:
+                    log.info("%s: page %d taken from the checkpoint", document_source.name, number)
                 document.pages.append(page)
                 if on_page is not None:
                     on_page(page, index, len(numbers))

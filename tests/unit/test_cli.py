@@ -147,3 +147,33 @@ def test_split_pages_writes_one_file_per_page(tmp_path, samples):
     )
     refused = runner.invoke(app, ["read", str(samples / "invoice.png"), "-e", "fake", "--split-pages"])
     assert refused.exit_code == 2 and "--split-pages" in refused.output
+
+
+def test_verbose_logs_pages_and_quiet_logs_nothing(tmp_path, samples):
+    """-v sends the clearocr logger's INFO records (page read, with time and steps) to stderr; by default
+    and with -q there are none."""
+    image = tmp_path / "a.png"
+    image.write_bytes((samples / "invoice.png").read_bytes())
+    loud = runner.invoke(app, ["-v", "read", str(image), "-e", "fake", "-o", str(tmp_path / "a.txt")])
+    assert loud.exit_code == 0, loud.output
+    assert "clearocr.pipeline" in loud.output and "page 1 (1 of 1) read in" in loud.output
+    plain = runner.invoke(app, ["read", str(image), "-e", "fake", "-o", str(tmp_path / "b.txt")])
+    assert plain.exit_code == 0 and "clearocr.pipeline" not in plain.output
+    quiet = runner.invoke(app, ["-q", "read", str(image), "-e", "fake", "-o", str(tmp_path / "c.txt")])
+    assert quiet.exit_code == 0 and "INFO" not in quiet.output
+
+
+def test_library_logs_and_never_prints(samples, caplog, capsys, monkeypatch):
+    import logging
+
+    import clearocr
+
+    # Only what the library itself installs (a CLI test in this process may have added its handler).
+    logger = logging.getLogger("clearocr")
+    monkeypatch.setattr(logger, "handlers", [h for h in logger.handlers if isinstance(h, logging.NullHandler)])
+    with caplog.at_level(logging.INFO, logger="clearocr"):
+        clearocr.read(samples / "invoice.png", engine="fake")
+    assert any(r.name == "clearocr.pipeline" and "read in" in r.getMessage() for r in caplog.records)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("clearocr").handlers)

@@ -9,6 +9,7 @@ model by name, which is what triggers its run-time downloads. Models: PaddleOCR'
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,6 +82,8 @@ _ISO_TO_RAPIDOCR = {
     "uz": "uz",
     "vi": "vi",
 }
+
+log = logging.getLogger(__name__)
 
 
 #: Languages whose script is CJK (ideographs, kana, hangul): with none of them requested, the
@@ -231,6 +234,7 @@ class RapidOcrEngine(OcrEngine):
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
+        log.info("loading RapidOCR (%s, %d inference threads)", Path(paths["Rec"]).name, threads)
         self._ocr: Any = RapidOCR(params=params)
         self._mask: _ScriptMask | None = None
 

@@ -17,6 +17,7 @@ a GPU when llama.cpp was built with one (0, the default, runs on the CPU).
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -37,6 +38,8 @@ QUANTIZATION_ALIASES = {
     "bf16": "bf16",
 }
 MODEL_CACHE = Path(os.environ.get("CLEAROCR_MODEL_DIR", Path.home() / ".cache" / "clearocr" / "models"))
+
+log = logging.getLogger(__name__)
 
 
 def normalize_quantization(quantization: str) -> str:
@@ -179,6 +182,13 @@ class LlamaCppBackend(LLMBackend):
         self.self_test = ensure_runs(self.model_path, n_gpu_layers) if self_test else None
         threads = threads or max(1, (os.cpu_count() or 2) - 1)
         try:
+            log.info(
+                "loading %s (n_gpu_layers=%d, n_ctx=%d, %d threads)",
+                self.model_path.name,
+                n_gpu_layers,
+                n_ctx,
+                threads,
+            )
             with extra_buffer_types(self.self_test is None or self.self_test.extra_bufts):
                 self._llm = Llama(
                     model_path=str(self.model_path),
