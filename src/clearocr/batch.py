@@ -408,11 +408,11 @@ class DocumentProcessor:
     """
 
     def __init__(self, settings: BatchSettings) -> None:
-        from clearocr.engines import _REGISTRY
+        from clearocr.engines import ENGINES
         from clearocr.pipeline import Reader
 
         for name, target in settings.engines.items():
-            _REGISTRY.setdefault(name, target)
+            ENGINES.declare(name, target)
         self.settings = settings
         self.options = ReadOptions.build(**settings.options)
         self.options_hash = settings.options_hash()
@@ -645,12 +645,9 @@ def apply_thread_budget(threads: int, engine_options: dict[str, dict[str, Any]])
 def registry_targets() -> dict[str, str]:
     """Every registered engine as ``"module:Class"``, so a fresh worker process can import engines
     registered at run time (plugins, tests)."""
-    from clearocr.engines import _REGISTRY
+    from clearocr.engines import ENGINES
 
-    return {
-        name: entry if isinstance(entry, str) else f"{entry.__module__}:{entry.__qualname__}"
-        for name, entry in _REGISTRY.items()
-    }
+    return ENGINES.targets()
 
 
 @dataclass

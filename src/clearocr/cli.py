@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearocr.errors import ClearOCRError
-from clearocr.export import EXPORTERS, FORMATS
+from clearocr.export import FORMATS, exporters
 from clearocr.options import ReadOptions
 
 app = typer.Typer(
@@ -57,7 +57,9 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 @app.callback()
 def _main(
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output: -v info, -vv debug."),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output: -v info, -vv debug."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Log errors only."),
 ) -> None:
     """clearocr: read scanned documents and images into text, JSON, hOCR, ALTO, Markdown or searchable PDF,
@@ -134,7 +136,7 @@ def read(
         "--format",
         "-f",
         help="Output format: "
-        + "; ".join(f"{e.name} ({e.suffix}): {e.description}" for e in EXPORTERS.values())
+        + "; ".join(f"{e.name} ({e.suffix}): {e.description}" for e in exporters())
         + ".",
     ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),

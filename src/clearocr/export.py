@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from clearocr.document import SCHEMA, Document, Line, _is_cjk, join_texts, union_bbox
+from clearocr.errors import OptionsError
+from clearocr.registry import Registry
 
 
 def to_text(document: Document) -> str:
@@ -352,28 +354,52 @@ def _pdf(document: Document, source: Any = None) -> bytes:
     return to_pdf(document, source)
 
 
-#: Output formats by name. Third-party formats are added through the ``clearocr.exporters`` entry
-#: point group (see :func:`exporters`).
-EXPORTERS: dict[str, Exporter] = {
-    e.name: e
-    for e in (
-        Exporter("text", ".txt", to_text, description="plain text, pages separated by form feeds"),
-        Exporter("json", ".json", to_json, description="the Document tree (schema clearocr.document/1)"),
-        Exporter("hocr", ".hocr", to_hocr, description="hOCR 1.2 with blocks, paragraphs, lines and words"),
-        Exporter("alto", ".xml", to_alto, description="ALTO XML v4.2"),
-        Exporter("markdown", ".md", to_markdown, description="Markdown: headings, paragraphs, pipe tables"),
-        Exporter(
-            "pdf",
-            ".pdf",
-            _pdf,
-            needs_source=True,
-            description="searchable PDF: the input's pages with an invisible text layer",
-        ),
-    )
-}
+#: Output formats by name: the built-ins below, and third-party ones declared in the
+#: ``clearocr.exporters`` entry-point group (an :class:`Exporter`; see :mod:`clearocr.registry`).
+EXPORTERS: Registry[Exporter] = Registry("output format", "clearocr.exporters", {}, OptionsError)
+for _exporter in (
+    Exporter("text", ".txt", to_text, description="plain text, pages separated by form feeds"),
+    Exporter("json", ".json", to_json, description="the Document tree (schema clearocr.document/1)"),
+    Exporter("hocr", ".hocr", to_hocr, description="hOCR 1.2 with blocks, paragraphs, lines and words"),
+    Exporter("alto", ".xml", to_alto, description="ALTO XML v4.2"),
+    Exporter("markdown", ".md", to_markdown, description="Markdown: headings, paragraphs, pipe tables"),
+    Exporter(
+        "pdf",
+        ".pdf",
+        _pdf,
+        needs_source=True,
+        description="searchable PDF: the input's pages with an invisible text layer",
+    ),
+):
+    EXPORTERS.register(_exporter.name, _exporter)
 
-#: Output formats by name, with the file suffix each is written with.
-FORMATS: dict[str, str] = {name: e.suffix for name, e in EXPORTERS.items()}
+
+def exporters() -> list[Exporter]:
+    """Every output format (built-in and plugin), built-ins first, in their order.
+
+    Raises:
+        OptionsError: a plugin's entry point is not an :class:`Exporter` (naming it).
+    """
+    out = []
+    for name in sorted(
+        EXPORTERS.names(),
+        key=lambda n: (
+            n not in _BUILTIN_FORMATS,
+            _BUILTIN_FORMATS.index(n) if n in _BUILTIN_FORMATS else 0,
+            n,
+        ),
+    ):
+        exporter = EXPORTERS.get(name)
+        if not isinstance(exporter, Exporter):
+            raise OptionsError(f"output format {name!r} is {exporter!r}, not a clearocr.export.Exporter")
+        out.append(exporter)
+    return out
+
+
+_BUILTIN_FORMATS = ("text", "json", "hocr", "alto", "markdown", "pdf")
+
+#: Output formats by name, with the file suffix each is written with (plugins included).
+FORMATS: dict[str, str] = {e.name: e.suffix for e in exporters()}
 
 
 def export(document: Document, fmt: str, source: Any = None) -> str | bytes:
@@ -389,12 +415,12 @@ def export(document: Document, fmt: str, source: Any = None) -> str | bytes:
         Text (``str``) for text formats, ``bytes`` for ``pdf``.
 
     Raises:
-        ValueError: unknown format; PdfOutputError (pdf): the source is missing or does not match.
+        OptionsError (a ValueError): unknown format; PdfOutputError (pdf): the source is missing or
+        does not match.
     """
-    try:
-        exporter = EXPORTERS[fmt]
-    except KeyError:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
+    if fmt not in EXPORTERS:
+        raise OptionsError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    exporter = EXPORTERS.get(fmt)
     if exporter.needs_source:
         return exporter.render(document, source)
     return exporter.render(document)

@@ -170,7 +170,9 @@ def test_library_logs_and_never_prints(samples, caplog, capsys, monkeypatch):
 
     # Only what the library itself installs (a CLI test in this process may have added its handler).
     logger = logging.getLogger("clearocr")
-    monkeypatch.setattr(logger, "handlers", [h for h in logger.handlers if isinstance(h, logging.NullHandler)])
+    monkeypatch.setattr(
+        logger, "handlers", [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
+    )
     with caplog.at_level(logging.INFO, logger="clearocr"):
         clearocr.read(samples / "invoice.png", engine="fake")
     assert any(r.name == "clearocr.pipeline" and "read in" in r.getMessage() for r in caplog.records)

@@ -14,22 +14,29 @@ The Document keeps its raw OCR text (``Document.raw_text``) and gains ``correcte
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from clearocr.document import Correction, Document, Line, Page
 from clearocr.errors import OptionsError
+from clearocr.registry import Registry
 
 PostProcessor = str | Callable[[str], str] | Any | Iterable[Any]
 
-#: Built-in post-processors by name -> "module:Class" (imported on first use).
-_BUILTINS: dict[str, str] = {
-    "lexical": "clearocr.correction.lexical:LexicalCorrector",
-    # needs backend=... (an LLMBackend); Reader(correct="llm") supplies its loaded model
-    "llm_rescoring": "clearocr.correction.rescoring:LLMRescoringCorrector",
-    "llm_correction": "clearocr.correction.generative:LLMCorrectionCorrector",
-}
+#: Post-processors by name (imported on first use): the built-ins, and third-party ones declared in
+#: the ``clearocr.postprocessors`` entry-point group (a class taking keyword options, with
+#: ``process(document)`` or ``correct_text(text)``).
+POSTPROCESSORS: Registry[Any] = Registry(
+    "post-processor",
+    "clearocr.postprocessors",
+    {
+        "lexical": "clearocr.correction.lexical:LexicalCorrector",
+        # needs backend=... (an LLMBackend); Reader(correct="llm") supplies its loaded model
+        "llm_rescoring": "clearocr.correction.rescoring:LLMRescoringCorrector",
+        "llm_correction": "clearocr.correction.generative:LLMCorrectionCorrector",
+    },
+    OptionsError,
+)
 
 
 def builtin(name: str, **options: Any) -> Any:
@@ -38,11 +45,7 @@ def builtin(name: str, **options: Any) -> Any:
     Raises:
         OptionsError: unknown name (the message lists the known ones).
     """
-    target = _BUILTINS.get(name)
-    if target is None:
-        raise OptionsError(f"unknown post-processor {name!r}; built-ins: {', '.join(sorted(_BUILTINS))}")
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)(**options)
+    return POSTPROCESSORS.get(name)(**options)
 
 
 def _processor_name(processor: Any) -> str:

@@ -10,7 +10,6 @@ Add an engine by subclassing :class:`OcrEngine` and decorating it with :func:`re
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 
 from clearocr.document import Line
 from clearocr.errors import EngineUnavailableError, UnsupportedLanguageError
+from clearocr.registry import Registry
 
 
 @dataclass
@@ -98,11 +98,18 @@ class OcrEngine(ABC):
 
 EngineType = TypeVar("EngineType", bound=type[OcrEngine])
 
-#: name -> "module:Class" (imported on first use, so ``import clearocr`` stays fast).
-_REGISTRY: dict[str, str | type[OcrEngine]] = {
-    "rapidocr": "clearocr.engines.rapidocr:RapidOcrEngine",
-    "tesseract": "clearocr.engines.tesseract:TesseractEngine",
-}
+#: OCR engines: the built-ins (imported on first use, so ``import clearocr`` stays fast), those
+#: registered with :func:`register_engine`, and third-party ones declared in the ``clearocr.engines``
+#: entry-point group (see :mod:`clearocr.registry`).
+ENGINES: Registry[type[OcrEngine]] = Registry(
+    "OCR engine",
+    "clearocr.engines",
+    {
+        "rapidocr": "clearocr.engines.rapidocr:RapidOcrEngine",
+        "tesseract": "clearocr.engines.tesseract:TesseractEngine",
+    },
+    EngineUnavailableError,
+)
 DEFAULT_ENGINE = "rapidocr"
 
 
@@ -111,34 +118,29 @@ def register_engine(name: str) -> Callable[[EngineType], EngineType]:
 
     def decorate(cls: EngineType) -> EngineType:
         cls.name = name
-        _REGISTRY[name] = cls
+        ENGINES.register(name, cls)
         return cls
 
     return decorate
 
 
 def engine_class(name: str) -> type[OcrEngine]:
-    """The engine class registered as ``name``.
+    """The engine class registered as ``name`` (its ``name`` attribute set to it).
 
     Raises:
         EngineUnavailableError: unknown name, or its module cannot be imported.
     """
-    entry = _REGISTRY.get(name)
-    if entry is None:
-        raise EngineUnavailableError(
-            f"unknown OCR engine {name!r}; available: {', '.join(sorted(_REGISTRY))}"
-        )
-    if isinstance(entry, str):
-        module_name, _, class_name = entry.partition(":")
-        module = importlib.import_module(module_name)
-        entry = getattr(module, class_name)
-        _REGISTRY[name] = entry
-    return entry
+    cls = ENGINES.get(name)
+    if not (isinstance(cls, type) and issubclass(cls, OcrEngine)):
+        raise EngineUnavailableError(f"OCR engine {name!r} is {cls!r}, not an OcrEngine subclass")
+    if cls.name != name and "name" not in vars(cls):
+        cls.name = name  # an entry-point engine takes the name it was declared under
+    return cls
 
 
 def engine_names() -> list[str]:
     """Registered engine names, the default first."""
-    return sorted(_REGISTRY, key=lambda n: (n != DEFAULT_ENGINE, n))
+    return sorted(ENGINES.names(), key=lambda n: (n != DEFAULT_ENGINE, n))
 
 
 def create_engine(name: str = DEFAULT_ENGINE, **options: object) -> OcrEngine:

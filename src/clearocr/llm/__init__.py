@@ -7,13 +7,13 @@ frees it. Modelled on simonw/llm's ``Model`` protocol with a fake backend for te
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from clearocr.errors import ClearOCRError
+from clearocr.registry import Registry
 
 
 class LLMError(ClearOCRError):
@@ -93,23 +93,22 @@ class LLMBackend(ABC):
         self.close()
 
 
-_REGISTRY: dict[str, str | type[LLMBackend]] = {
-    "llamacpp": "clearocr.llm.llamacpp:LlamaCppBackend",
-    "fake": "clearocr.llm.fake:FakeBackend",
-    "openai": "clearocr.llm.openai:OpenAICompatibleBackend",
-}
+#: LLM backends: built-ins, plus third-party ones in the ``clearocr.llm_backends`` entry-point group.
+BACKENDS: Registry[type[LLMBackend]] = Registry(
+    "LLM backend",
+    "clearocr.llm_backends",
+    {
+        "llamacpp": "clearocr.llm.llamacpp:LlamaCppBackend",
+        "fake": "clearocr.llm.fake:FakeBackend",
+        "openai": "clearocr.llm.openai:OpenAICompatibleBackend",
+    },
+    LLMError,
+)
 
 
 def backend_class(name: str) -> type[LLMBackend]:
     """The backend class registered as ``name`` (LLMError for an unknown one)."""
-    entry = _REGISTRY.get(name)
-    if entry is None:
-        raise LLMError(f"unknown LLM backend {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    if isinstance(entry, str):
-        module_name, _, class_name = entry.partition(":")
-        entry = getattr(importlib.import_module(module_name), class_name)
-        _REGISTRY[name] = entry
-    return entry
+    return BACKENDS.get(name)
 
 
 def create_backend(name: str = "llamacpp", **options: Any) -> LLMBackend:
