@@ -126,14 +126,14 @@ class AIModelConfig(BaseModel):
 
 
 def _gguf_in_folder(folder: Path, quantization: str | None) -> Path:
-    from clearocr.llm.llamacpp import normalize_quantization
+    from clearocr.llm.llamacpp import pick_gguf
 
     if not folder.is_dir():
         raise OptionsError(f"{folder}: no such model folder")
     files = sorted(folder.glob("*.gguf"))
     if quantization:
-        tag = normalize_quantization(quantization)
-        files = [f for f in files if tag in f.name.lower().replace("-", "_")]
+        picked = pick_gguf([str(f) for f in files], quantization)
+        files = [Path(picked)] if picked else []
     if len(files) == 1 or (files and quantization):
         return sorted(files, key=lambda f: len(f.name))[0]
     names = ", ".join(f.name for f in sorted(folder.glob("*.gguf"))) or "none"

@@ -240,3 +240,16 @@ def test_auto_correction_uses_a_loadable_model(tiny_model):
     ) as reader:
         reader.read(image)
         assert reader._llm is not None
+
+
+def test_generic_quantization_names_find_their_family():
+    """int8 is q8_0 where a repo has it, else q8_k or a file named int8; an exact tag is looked for alone."""
+    from clearocr.llm.llamacpp import pick_gguf, quantization_tags
+
+    assert quantization_tags("int8")[:2] == ("q8_0", "q8_k") and quantization_tags("Q5_K_M") == ("q5_k_m",)
+    files = ["m-Q4_K_M.gguf", "m-Q8_K.gguf", "m-f16.gguf", "README.md"]
+    assert pick_gguf(files, "int8") == "m-Q8_K.gguf"
+    assert pick_gguf(files + ["m-Q8_0.gguf"], "int8") == "m-Q8_0.gguf"
+    assert pick_gguf(["model-int8.gguf"], "INT8") == "model-int8.gguf"
+    assert pick_gguf(files, "q8_0") is None  # an exact tag is not widened
+    assert pick_gguf(["m-q4_0.gguf", "m-q5_k_m.gguf"], "int4") == "m-q4_0.gguf"

@@ -55,10 +55,35 @@ def expected_filename(repo_id: str, quantization: str) -> str:
     return f"{base}-{normalize_quantization(quantization)}.gguf"
 
 
-def _pick(files: Sequence[str], quantization: str) -> str | None:
+#: The GGUF file tags a generic quantization name stands for, best first: "int8" is llama.cpp's q8_0
+#: in most repos, but some publish only q8_k or name the file "int8".
+QUANTIZATION_FAMILIES = {
+    "q8_0": ("q8_0", "q8_k", "int8", "8bit"),
+    "q4_k_m": ("q4_k_m", "q4_0", "q4_k_s", "q4_1", "int4", "4bit"),
+    "f16": ("f16", "fp16"),
+}
+
+
+def quantization_tags(quantization: str) -> tuple[str, ...]:
+    """File-name tags to look for, best first: ``"int8"`` -> ``("q8_0", "q8_k", "int8", "8bit")``; an
+    exact tag (``"Q5_K_M"``) is looked for alone."""
     tag = normalize_quantization(quantization)
-    matches = [f for f in files if f.lower().endswith(".gguf") and tag in f.lower().replace("-", "_")]
-    return sorted(matches, key=len)[0] if matches else None
+    generic = quantization.strip().lower().replace("-", "_") in QUANTIZATION_ALIASES
+    return QUANTIZATION_FAMILIES.get(tag, (tag,)) if generic else (tag,)
+
+
+def pick_gguf(files: Sequence[str], quantization: str) -> str | None:
+    """The file of ``files`` (names or paths) for ``quantization``: the first tag of
+    :func:`quantization_tags` that some ``.gguf`` name contains, the shortest such name; None if none."""
+    ggufs = [f for f in files if f.lower().endswith(".gguf")]
+    for tag in quantization_tags(quantization):
+        matches = [f for f in ggufs if tag in Path(f).name.lower().replace("-", "_")]
+        if matches:
+            return sorted(matches, key=len)[0]
+    return None
+
+
+_pick = pick_gguf
 
 
 def resolve_model(
