@@ -86,12 +86,13 @@ def _read(input_file: Path, options: Any, *, deskew: bool = True) -> Any:
 
 
 def _image_dpi(input_file: Path) -> float:
+    """The DPI OCRmyPDF rasterised the page at (it writes it into the image), 300 if absent."""
     from PIL import Image
 
+    from clearocr.io import _image_dpi as image_dpi
+
     with Image.open(input_file) as image:
-        dpi = image.info.get("dpi", (300, 300))
-    value = float(dpi[0] if isinstance(dpi, tuple) else dpi)
-    return value if value > 1 else 300.0
+        return image_dpi(image) or 300.0
 
 
 class ClearOCREngine(OcrEngine):
