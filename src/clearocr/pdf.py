@@ -64,15 +64,18 @@ def _matrix3(affine: tuple[float, ...]) -> np.ndarray:
     return np.array([[a, b, c], [d, e, f], [0.0, 0.0, 1.0]])
 
 
-def _device_to_page(pdf_bytes: bytes, index: int, width_px: int, height_px: int) -> np.ndarray:
+def _device_to_page(pdf: Any, index: int, width_px: int, height_px: int) -> np.ndarray:
     """3x3 map from pixel coordinates of page ``index`` rendered at ``width_px x height_px`` (as
-    :class:`~clearocr.io.PdfSource` renders it) to PDF user space, measured with PDFium."""
+    :class:`~clearocr.io.PdfSource` renders it) to PDF user space, measured with PDFium.
+
+    Args:
+        pdf: an open ``pypdfium2.PdfDocument``, or the PDF's bytes (opened and closed here)."""
     import ctypes
 
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    doc = pdfium.PdfDocument(pdf_bytes)
+    doc = pdf if isinstance(pdf, pdfium.PdfDocument) else pdfium.PdfDocument(pdf)
     try:
         page = doc[index]
         try:
@@ -91,7 +94,8 @@ def _device_to_page(pdf_bytes: bytes, index: int, width_px: int, height_px: int)
         finally:
             page.close()
     finally:
-        doc.close()
+        if doc is not pdf:
+            doc.close()
     return np.array(
         [
             [(xx - ox) / width_px, (yx - ox) / height_px, ox],
@@ -369,9 +373,15 @@ def to_pdf(document: Document, source: Any = None) -> bytes:
                 )
         if ocr_pages:
             plans = [(page.number, _plan(page)) for page in ocr_pages]
+            import pypdfium2 as pdfium
+
             text_pdf = pikepdf.open(io.BytesIO(_text_layer_pdf(plans)))
-            for text_page, page, (_, plan) in zip(text_pdf.pages, ocr_pages, plans):
-                _graft(base, base_bytes, page, plan, text_page)
+            pages_map = pdfium.PdfDocument(base_bytes)  # opened once: PDFium's page-to-device maps
+            try:
+                for text_page, page, (_, plan) in zip(text_pdf.pages, ocr_pages, plans):
+                    _graft(base, pages_map, page, plan, text_page)
+            finally:
+                pages_map.close()
         # Keep only the pages read, in the document's order (a page read twice is copied).
         if wanted != list(range(1, count + 1)):
             originals = list(base.pages)
@@ -390,13 +400,13 @@ def to_pdf(document: Document, source: Any = None) -> bytes:
         return out.getvalue()
 
 
-def _graft(base: Any, base_bytes: bytes, page: Page, plan: _LayerPlan, text_page: Any) -> None:
+def _graft(base: Any, pages_map: Any, page: Page, plan: _LayerPlan, text_page: Any) -> None:
     """Draw ``text_page`` (the plan's space, 1 pt per pixel) on ``base.pages[page.number - 1]``."""
     import pikepdf
 
     target = base.pages[page.number - 1]
     assert page.source_size is not None
-    to_user = _device_to_page(base_bytes, page.number - 1, *page.source_size)
+    to_user = _device_to_page(pages_map, page.number - 1, *page.source_size)
     # text-page points (origin bottom-left) -> box pixels (origin top-left)
     flip = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, float(plan.height)], [0.0, 0.0, 1.0]])
     matrix = to_user @ plan.to_source @ flip

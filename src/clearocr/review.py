@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -148,15 +149,15 @@ def _colour(confidence: float) -> str:
     return f"hsl({round(120 * c)},80%,{45 - round(10 * c)}%)"
 
 
-def page_images(document: Document, source: Any) -> dict[int, np.ndarray]:
-    """Each page's image as its boxes refer to it: the input page, turned and straightened with
-    :attr:`Page.transform` (RGB ``uint8``, ``height x width x 3``). Pages that cannot be loaded are
-    left out (logged)."""
+def page_images(document: Document, source: Any) -> Iterator[tuple[int, np.ndarray]]:
+    """Each page's image as its boxes refer to it, one at a time: ``(page number, RGB uint8 array)``,
+    the input page turned and straightened with :attr:`Page.transform`. Pages that cannot be loaded
+    are left out (logged). Only one page image is held at a time, so a long document's review costs
+    one page of memory, not all of them."""
     import cv2
 
     from clearocr.io import open_source
 
-    images: dict[int, np.ndarray] = {}
     with open_source(source, name=document.source) as src:
         for page in document.pages:
             try:
@@ -170,16 +171,18 @@ def page_images(document: Document, source: Any) -> dict[int, np.ndarray]:
                 loaded = cv2.resize(loaded, tuple(page.source_size), interpolation=cv2.INTER_AREA)
             matrix = np.array(page.transform, dtype=np.float64).reshape(2, 3)
             if np.allclose(matrix, [[1, 0, 0], [0, 1, 0]]) and loaded.shape[:2] == (page.height, page.width):
-                images[page.number] = loaded
+                yield page.number, loaded
             else:
-                images[page.number] = cv2.warpAffine(
-                    loaded,
-                    matrix,
-                    (page.width, page.height),
-                    flags=cv2.INTER_LINEAR,
-                    borderValue=(255, 255, 255),
+                yield (
+                    page.number,
+                    cv2.warpAffine(
+                        loaded,
+                        matrix,
+                        (page.width, page.height),
+                        flags=cv2.INTER_LINEAR,
+                        borderValue=(255, 255, 255),
+                    ),
                 )
-    return images
 
 
 def _data_uri(image: np.ndarray) -> str:
@@ -248,10 +251,11 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
     """
     import jinja2
 
-    page_arrays: dict[int, np.ndarray] = {}
+    page_uris: dict[int, str] = {}  # JPEG data, made page by page (the arrays are not kept)
     if images:
         try:
-            page_arrays = page_images(document, source if source is not None else document.source)
+            for number, array in page_images(document, source if source is not None else document.source):
+                page_uris[number] = _data_uri(array)
         except Exception as exc:
             log.warning("%s: page images not available for the review (%s)", document.source, exc)
     raw_pages = document.raw_text.split("\f") if document.raw_text is not None else None
@@ -264,7 +268,7 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
                 "width": page.width,
                 "height": page.height,
                 "engine": page.engine,
-                "image": _data_uri(page_arrays[page.number]) if page.number in page_arrays else None,
+                "image": page_uris.get(page.number),
                 "words": [
                     {
                         "x": w.bbox[0],
