@@ -354,6 +354,12 @@ def _pdf(document: Document, source: Any = None) -> bytes:
     return to_pdf(document, source)
 
 
+def _pdfa(document: Document, source: Any = None) -> bytes:
+    from clearocr.pdf import to_pdf
+
+    return to_pdf(document, source, pdfa=True)
+
+
 #: Output formats by name: the built-ins below, and third-party ones declared in the
 #: ``clearocr.exporters`` entry-point group (an :class:`Exporter`; see :mod:`clearocr.registry`).
 EXPORTERS: Registry[Exporter] = Registry("output format", "clearocr.exporters", {}, OptionsError)
@@ -369,6 +375,13 @@ for _exporter in (
         _pdf,
         needs_source=True,
         description="searchable PDF: the input's pages with an invisible text layer",
+    ),
+    Exporter(
+        "pdfa",
+        ".pdf",
+        _pdfa,
+        needs_source=True,
+        description="the searchable PDF as PDF/A-2b, validated (an input that cannot be is an error)",
     ),
 ):
     EXPORTERS.register(_exporter.name, _exporter)
@@ -396,7 +409,7 @@ def exporters() -> list[Exporter]:
     return out
 
 
-_BUILTIN_FORMATS = ("text", "json", "hocr", "alto", "markdown", "pdf")
+_BUILTIN_FORMATS = ("text", "json", "hocr", "alto", "markdown", "pdf", "pdfa")
 
 #: Output formats by name, with the file suffix each is written with (plugins included).
 FORMATS: dict[str, str] = {e.name: e.suffix for e in exporters()}

@@ -328,13 +328,17 @@ def _image_pages_pdf(document: Document, data: bytes) -> bytes:
     return img2pdf.convert(frames)
 
 
-def to_pdf(document: Document, source: Any = None) -> bytes:
+def to_pdf(document: Document, source: Any = None, *, pdfa: bool = False) -> bytes:
     """A searchable PDF of ``document``: its pages with invisible OCR text on the printed words.
 
     Args:
         document: a read document whose pages carry ``source_size`` (documents read by this version).
         source: the input the document was read from: a path, bytes, PIL image or array. Default: the
             path in ``document.source``.
+        pdfa: write PDF/A-2b (archival): pikepdf adds the sRGB output intent and the XMP declaration,
+            repairs what it can, and validates the bytes with its PDF/A validator; a file it cannot
+            approve (a born-digital input with fonts that are not embedded, JavaScript, ...) is a
+            PdfOutputError naming the findings, not a PDF that only claims to be PDF/A.
 
     Returns:
         The PDF file's bytes: one page per page of ``document``, in its order. For a PDF input the
@@ -396,7 +400,19 @@ def to_pdf(document: Document, source: Any = None) -> bytes:
                 )
                 seen.add(key)
         out = io.BytesIO()
-        base.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+        if pdfa:
+            from pikepdf.pdfa import PdfaError
+            from pikepdf.pdfa import save as save_pdfa
+
+            try:
+                save_pdfa(base, out, "2b", output_intent="sRGB")
+            except PdfaError as exc:
+                findings = "; ".join(str(f) for f in exc.report.findings[:3])
+                raise PdfOutputError(
+                    f"{document.source}: cannot be made PDF/A-2b ({findings}); write a plain PDF (-f pdf)"
+                ) from None
+        else:
+            base.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
         return out.getvalue()
 
 

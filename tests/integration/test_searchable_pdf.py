@@ -230,3 +230,30 @@ def test_hocr_converts_with_ocrmypdf_hocrtransform(reader, page, tmp_path):
         return re.sub(r"\s+", "", text)
 
     assert cer(letters(page.text), letters(pdftotext(out.read_bytes(), "-raw"))) <= 0.02
+
+
+def test_pdfa_output_is_validated(reader, page, tmp_path):
+    """-f pdfa: PDF/A-2b declared and checked by pikepdf's validator; an input it cannot approve is a
+    typed error, never a file that only claims PDF/A."""
+    import pikepdf.pdfa
+
+    from clearocr.export import export
+
+    data = png(page.image, page.dpi)
+    document = reader.read(data, name="page.png")
+    pdf = export(document, "pdfa", data)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        assert pikepdf.pdfa.check(doc, "2b").findings == []
+        assert doc.open_metadata().pdfa_status == "2B"
+    assert cer(norm(page.text), norm(pdftotext(pdf, "-raw"))) <= 0.02
+    from fpdf import FPDF
+
+    born = FPDF()
+    born.add_page()
+    born.set_font("Helvetica", size=14)  # a standard font, not embedded: PDF/A forbids that
+    born.text(20, 30, "Garden market report")
+    born.set_auto_page_break(False)
+    with pytest.raises(PdfOutputError, match="PDF/A-2b"):
+        export(
+            reader.read(bytes(born.output()), name="born.pdf", pdf_text="ocr"), "pdfa", bytes(born.output())
+        )
