@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
@@ -227,21 +228,29 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    GatedEngine.gate.set()
-    GatedEngine.delay = 0.2
+@contextlib.contextmanager
+def serving(app):
+    """A real uvicorn server for ``app`` on a free loopback port; yields its URL."""
     port = _free_port()
-    app = make_app(tmp_path, engine="gated", queue_size=1)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 10
     while not server.started and time.time() < deadline:
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    GatedEngine.gate.set()
+    GatedEngine.delay = 0.2
+    with serving(make_app(tmp_path, engine="gated", queue_size=1)) as url:
+        yield url
     GatedEngine.delay = 0.0
 
 
@@ -397,16 +406,7 @@ def test_client_with_client_credentials_renews_its_token(tmp_path):
     from clearocr.client import AuthenticationError
     from clearocr.exceptions import OcrException
 
-    port = _free_port()
-    app = make_oauth_app(tmp_path, token_ttl=1.0)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with serving(make_oauth_app(tmp_path, token_ttl=1.0)) as url:
         with Client(url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as client:
             assert client.read(png(), filename="one.png")["source"] == "one.png"
             time.sleep(1.2)  # the token has expired
@@ -415,6 +415,3 @@ def test_client_with_client_credentials_renews_its_token(tmp_path):
             with pytest.raises(AuthenticationError) as refused:
                 client.read(png())
             assert isinstance(refused.value, OcrException) and "invalid_client" in str(refused.value)
-    finally:
-        server.should_exit = True
-        thread.join(10)
