@@ -243,8 +243,13 @@ class OcrEngine:
         client_secret: str | None = None,
         **options: Any,
     ) -> None:
+        # ReadOptions' own names (languages=, mode=) work too, and win over the tutorial-style ones.
         self._options = ReadOptions.build(
-            languages=_language_codes(language), mode=RecognitionMode(recognition_mode).value, **options
+            **{
+                "languages": _language_codes(language),
+                "mode": RecognitionMode(recognition_mode).value,
+                **options,
+            }
         )
         self._reader: Reader | None = None
         self._client: Client | None = None
