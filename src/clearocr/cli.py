@@ -35,24 +35,23 @@ _FIELDS = ReadOptions.model_fields
 
 
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
-    """Send the ``clearocr`` logger to stderr (through rich): warnings by default, ``-v`` info (pages
-    read, models loaded), ``-vv`` debug, ``-q`` errors only. Other libraries' loggers stay at warning."""
+    """Log to stderr through rich: clearocr's own records at warning by default, ``-v`` info (pages
+    read, models loaded), ``-vv`` debug, ``-q`` errors only; other libraries' records (img2pdf,
+    OCRmyPDF's renderer, Python warnings) at warning, or errors only with ``-q``."""
     import logging
 
     from rich.logging import RichHandler
 
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logger = logging.getLogger("clearocr")
-    for handler in [h for h in logger.handlers if isinstance(h, RichHandler)]:
-        logger.removeHandler(handler)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, RichHandler)]:
+        root.removeHandler(old)
     handler = RichHandler(console=stderr, show_path=False, markup=False, rich_tracebacks=False)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logging.getLogger("clearocr").setLevel(level)
     logging.captureWarnings(True)  # warnings.warn (a model fallback, a decoder warning) go the same way
-    warnings_logger = logging.getLogger("py.warnings")
-    warnings_logger.handlers = [handler]
-    warnings_logger.setLevel(logging.ERROR if quiet else logging.WARNING)
 
 
 @app.callback()
