@@ -175,7 +175,8 @@ def read(
     from clearocr.batch import read_to_output, split_page_path
 
     try:
-        options = ReadOptions.build(
+        options = _build_options(
+            settings,
             engine=engine,
             languages=lang,
             pages=pages,
@@ -194,7 +195,6 @@ def read(
             gpu_layers=gpu_layers,
             context_size=context_size,
             allow_download=allow_download,
-            **_parse_settings(settings),
         )
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -369,6 +369,9 @@ def extract(
     ),
     llm_model: str | None = typer.Option(None, "--llm-model", help=_help("llm_model")),
     llm_quantization: str | None = typer.Option(None, "--llm-quantization", help=_help("llm_quantization")),
+    settings: list[str] = typer.Option(
+        [], "--set", help="Any other reading option as KEY=VALUE (repeatable), e.g. mode=handwritten."
+    ),
 ) -> None:
     """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency, items) from FILES."""
     import csv
@@ -377,7 +380,8 @@ def extract(
     from clearocr.pipeline import Reader
 
     try:
-        options = ReadOptions.build(
+        options = _build_options(
+            settings,
             engine=engine,
             languages=lang,
             pages=pages,
@@ -490,8 +494,8 @@ def review(
         else:
             from clearocr.pipeline import Reader
 
-            options = ReadOptions.build(
-                engine=engine, languages=lang, pages=pages, correct=correct.value, **_parse_settings(settings)
+            options = _build_options(
+                settings, engine=engine, languages=lang, pages=pages, correct=correct.value
             )
             with Reader(options) as reader:
                 document = reader.read(str(file), options)
@@ -506,6 +510,16 @@ def review(
         stderr.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(error.exit_code) from None
     stderr.print(f"review of {file} written to {output} ({output.stat().st_size:,} bytes)")
+
+
+def _build_options(settings: list[str], **flags: Any) -> ReadOptions:
+    """The options of a command: its flags, then ``--set KEY=VALUE`` pairs over them (a ``--set`` of an
+    option that also has a flag wins: it is the more explicit of the two).
+
+    Raises:
+        OptionsError: an invalid value; typer.BadParameter: a pair that is not KEY=VALUE.
+    """
+    return ReadOptions.build(**{**flags, **_parse_settings(settings)})
 
 
 def _parse_settings(pairs: list[str]) -> dict[str, Any]:
@@ -565,13 +579,13 @@ def batch(
     from clearocr.batch import MANIFEST_NAME, BatchSettings, plan, registry_targets, run_local
 
     try:
-        options = ReadOptions.build(
+        options = _build_options(
+            settings,
             engine=engine,
             languages=lang,
             pages=pages,
             pdf_text=pdf_text.value,
             correct=correct.value,
-            **_parse_settings(settings),
         )
         batch_settings = BatchSettings(
             options=options.model_dump(mode="json"),
@@ -693,7 +707,7 @@ def serve(
         stderr.print(f"[red]error:[/red] the server needs its extra: pip install 'clearocr[server]' ({exc})")
         raise typer.Exit(4) from None
     try:
-        options = ReadOptions.build(engine=engine, languages=lang, **_parse_settings(settings))
+        options = _build_options(settings, engine=engine, languages=lang)
         server_settings = ServerSettings(
             api_key_hashes=load_key_hashes(keys_file=keys_file),
             client_secret_hashes=load_client_hashes(clients_file=clients_file),

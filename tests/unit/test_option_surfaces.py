@@ -81,3 +81,24 @@ def test_every_option_reaches_the_http_api(tmp_path):
                 assert "server operator" in response.json()["error"]["message"], name
             else:
                 assert response.status_code == 200, (name, response.text)
+
+
+def test_every_reading_command_takes_every_option(tmp_path, samples):
+    """read, extract, batch, review and serve all take --set KEY=VALUE for any option (over their own
+    flags), so no option is reachable from one command only."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from clearocr.cli import app
+
+    group = typer.main.get_command(app)
+    for name in ("read", "extract", "batch", "review", "serve"):
+        options = {opt for param in group.commands[name].params for opt in getattr(param, "opts", [])}
+        assert "--set" in options, name
+    image = tmp_path / "a.png"
+    image.write_bytes((samples / "invoice.png").read_bytes())
+    runner = CliRunner()
+    for command in (["read", str(image)], ["extract", str(image)], ["batch", str(image), "-o", str(tmp_path / "o")]):
+        result = runner.invoke(app, [*command, "--set", "engine=fake", "--set", "mode=handwritten",
+                                     "--set", "orientation=false"])
+        assert result.exit_code == 0, (command, result.output)
