@@ -98,7 +98,12 @@ def test_every_reading_command_takes_every_option(tmp_path, samples):
     image = tmp_path / "a.png"
     image.write_bytes((samples / "invoice.png").read_bytes())
     runner = CliRunner()
-    for command in (["read", str(image)], ["extract", str(image)], ["batch", str(image), "-o", str(tmp_path / "o")]):
-        result = runner.invoke(app, [*command, "--set", "engine=fake", "--set", "mode=handwritten",
-                                     "--set", "orientation=false"])
+    for command in (
+        ["read", str(image)],
+        ["extract", str(image)],
+        ["batch", str(image), "-o", str(tmp_path / "o")],
+    ):
+        result = runner.invoke(
+            app, [*command, "--set", "engine=fake", "--set", "mode=handwritten", "--set", "orientation=false"]
+        )
         assert result.exit_code == 0, (command, result.output)
