@@ -17,7 +17,8 @@ How it is made, with kept libraries only (no PDF syntax written here):
   the page for OCR. So ``/Rotate``, CropBox origins and a straightened scan all land the words on the
   printed ones. Pages whose text came from their own text layer are left untouched.
 
-The result is written by pikepdf (qpdf) with object streams, deterministic IDs off.
+The result is written by pikepdf (qpdf) with object streams; with ``pdfa=True`` by
+``pikepdf.pdfa.save`` as PDF/A-2b, validated before it is returned.
 """
 
 from __future__ import annotations
