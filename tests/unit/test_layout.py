@@ -74,3 +74,37 @@ def test_key_and_value_stay_together_when_columns_are_offset_by_half_a_line():
     right = [seg("Invoice no:", 500, 110, 620, 130), seg("INV-2024-00172", 800, 109, 950, 129)]
     lines = reading_order(right[::-1] + left)
     assert any(line.text.endswith("Invoice no: INV-2024-00172") for line in lines), [ln.text for ln in lines]
+
+
+def test_layout_blocks_read_row_aligned_columns_one_after_the_other():
+    """Two columns whose lines sit on the same rows (a sidebar beside the main text): with the layout
+    model's two text regions, the title comes first, then the left column, then the right."""
+    from clearocr.layout import has_columns, layout_reading_order
+
+    left = [seg(f"main line {i}", 100, 100 + 40 * i, 600, 130 + 40 * i) for i in range(8)]
+    right = [seg(f"side note {i}", 700, 100 + 40 * i, 1000, 130 + 40 * i) for i in range(8)]
+    title = seg("A Title Across", 100, 20, 1000, 70)
+    segments = right[::-1] + [title] + left[::-1]
+    regions = [("title", (90, 10, 1010, 80)), ("text", (90, 90, 610, 440)), ("text", (690, 90, 1010, 440))]
+    assert has_columns(regions, segments, page_width=1100)
+    text = [line.text for line in layout_reading_order(segments, regions)]
+    assert text == ["A Title Across"] + [f"main line {i}" for i in range(8)] + [
+        f"side note {i}" for i in range(8)
+    ]
+
+
+def test_receipt_blocks_are_not_columns_and_no_segment_is_lost():
+    from clearocr.layout import has_columns, layout_reading_order
+
+    rows = [
+        seg("TOTAL", 20, 100, 120, 120),
+        seg("9.00", 300, 100, 360, 120),
+        seg("CASH", 20, 130, 110, 150),
+        seg("10.00", 290, 130, 360, 150),
+    ]
+    regions = [("text", (10, 90, 130, 160)), ("text", (280, 90, 370, 160))]
+    assert not has_columns(regions, rows, page_width=400)  # two lines each: a receipt's labels and amounts
+    loose = [seg("outside", 500, 500, 560, 520)]
+    lines = layout_reading_order(rows + loose, regions)
+    words = sorted(w.text for line in lines for w in line.words)
+    assert words == sorted(w.text for s in rows + loose for w in s.words)

@@ -45,6 +45,7 @@ SAMPLES = {
     "allow_download": ("true", True),
     "max_pages": ("10", 10),
     "max_pixels": ("1000000", 1000000),
+    "layout": ("false", False),
 }
 
 
