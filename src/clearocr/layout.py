@@ -284,8 +284,17 @@ class LayoutDetector:
             from clearocr.errors import EngineUnavailableError
 
             raise EngineUnavailableError(f"rapid-layout is not installed ({exc})") from None
-        _logging.getLogger("rapid_layout").setLevel(_logging.WARNING)
-        self._model = RapidLayout()
+        # rapid-layout gives each of its loggers its own stderr handler at INFO while it loads (the
+        # model path, the engine): keep that out of the user's terminal, and its later INFO too.
+        previous = _logging.root.manager.disable
+        _logging.disable(_logging.INFO)
+        try:
+            self._model = RapidLayout(conf_thresh=0.5)
+        finally:
+            _logging.disable(previous)
+        for name in list(_logging.root.manager.loggerDict):
+            if name.startswith(("rapid_layout", "RapidLayout")):
+                _logging.getLogger(name).setLevel(_logging.WARNING)
 
     def detect(self, image: Any, min_score: float = 0.5) -> list[tuple[str, BBox]]:
         """``(class name, bbox)`` of the text regions found in an RGB ``image`` (its pixels)."""
