@@ -499,9 +499,9 @@ def read_to_output(
     try:
         document = reader.read(source, options, name=source, on_page=page_done, done_pages=done)
         if extract == "invoice":
-            from clearocr.extraction import RuleExtractor
+            from clearocr.extraction import extract_fields
 
-            document.fields = RuleExtractor(options.languages).extract(document).to_dict()
+            document.fields = extract_fields(document, options.languages, options.extractor).to_dict()
         if split_pages and output is not None:
             from clearocr.document import Document
 
@@ -587,9 +587,11 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
         elif data is not None:
             document = processor.reader.read(data, name=item.input)
             if processor.settings.extract == "invoice":
-                from clearocr.extraction import RuleExtractor
+                from clearocr.extraction import extract_fields
 
-                document.fields = RuleExtractor(processor.options.languages).extract(document).to_dict()
+                document.fields = extract_fields(
+                    document, processor.options.languages, processor.options.extractor
+                ).to_dict()
             content = export(document, processor.settings.fmt, data)
             if item.output:
                 write_atomic(Path(item.output), content)

@@ -376,7 +376,7 @@ def extract(
     """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency, items) from FILES."""
     import csv
 
-    from clearocr.extraction import FIELD_NAMES, RuleExtractor
+    from clearocr.extraction import FIELD_NAMES, extract_fields
     from clearocr.pipeline import Reader
 
     try:
@@ -405,12 +405,7 @@ def extract(
         for path in files:
             try:
                 document = reader.read(path)
-                extracted = RuleExtractor(options.languages).extract(document)
-                if llm is not None:
-                    from clearocr.extraction.llm import LLMExtractor, merge
-
-                    extracted = merge(extracted, LLMExtractor(llm, options.languages).extract(document))
-                fields = extracted.to_dict()
+                fields = extract_fields(document, options.languages, options.extractor, llm).to_dict()
             except Exception as exc:  # one bad file must not stop the others
                 failures += 1
                 stderr.print(f"[red]error:[/red] {escape(str(_as_error(path, exc)))}")
@@ -446,7 +441,10 @@ def extract(
                         str(field["page"]),
                         ",".join(map(str, field["bbox"])),
                     )
-            checks = ", ".join(f"{k}: {'ok' if v else 'FAILED'}" for k, v in fields["checks"].items())
+            checks = ", ".join(
+                f"{k}: {'ok' if v == 'passed' else ('FAILED' if v == 'failed' else 'not checkable')}"
+                for k, v in fields["checks"].items()
+            )
             Console().print(table)
             if checks:
                 Console().print(f"checks: {checks}")
@@ -500,9 +498,9 @@ def review(
             with Reader(options) as reader:
                 document = reader.read(str(file), options)
             if extract_kind is ExtractKind.invoice:
-                from clearocr.extraction import RuleExtractor
+                from clearocr.extraction import extract_fields
 
-                document.fields = RuleExtractor(options.languages).extract(document).to_dict()
+                document.fields = extract_fields(document, options.languages, options.extractor).to_dict()
             image_source = str(file)
         write_atomic(output, to_review_html(document, image_source))
     except Exception as exc:

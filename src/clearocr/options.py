@@ -137,6 +137,11 @@ class ReadOptions(BaseModel):
         "can be loaded and its llama.cpp build passes its self-test here, else lexical; see docs/correction.md "
         "for why auto rescores rather than rewrites).",
     )
+    extractor: Literal["scored", "rules"] = Field(
+        "scored",
+        description="Field extraction (extract, --extract invoice): scored picks each field among candidates by "
+        "weights fitted with cross-validation (docs/extraction.md); rules is the keyword-rule extractor.",
+    )
     llm_model: str | None = Field(
         None,
         description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M).",

@@ -10,19 +10,85 @@ from typing import Any
 
 from clearocr.document import Document
 from clearocr.extraction.rules import RuleExtractor
-from clearocr.extraction.schema import FIELD_NAMES, ExtractedField, InvoiceFields, LineItem
+from clearocr.extraction.schema import (
+    FIELD_NAMES,
+    Alternative,
+    ExtractedField,
+    InvoiceFields,
+    LineItem,
+    TaxLine,
+)
+from clearocr.extraction.scoring import ScoredExtractor
 
-__all__ = ["FIELD_NAMES", "ExtractedField", "InvoiceFields", "LineItem", "RuleExtractor", "extract"]
+__all__ = [
+    "FIELD_NAMES",
+    "Alternative",
+    "ExtractedField",
+    "InvoiceFields",
+    "LineItem",
+    "RuleExtractor",
+    "ScoredExtractor",
+    "TaxLine",
+    "extract",
+    "extract_fields",
+    "make_extractor",
+]
+
+#: Extractor names (the ``extractor`` option) -> classes.
+EXTRACTORS: dict[str, type[RuleExtractor] | type[ScoredExtractor]] = {
+    "scored": ScoredExtractor,
+    "rules": RuleExtractor,
+}
 
 
-def extract(source: Any, *, languages: Any = None, llm: Any = None, **read_options: Any) -> InvoiceFields:
+def make_extractor(name: str = "scored", languages: Any = ("en",)) -> RuleExtractor | ScoredExtractor:
+    """The extractor called ``name`` (``"scored"`` or ``"rules"``) for ``languages`` (ISO codes).
+
+    Raises:
+        KeyError: an unknown name.
+    """
+    return EXTRACTORS[name](tuple(languages or ("en",)))
+
+
+def extract_fields(
+    document: Document, languages: Any = ("en",), extractor: str = "scored", llm: Any = None
+) -> InvoiceFields:
+    """Fields of an already-read ``document`` with the named extractor; ``llm`` (an
+    :class:`~clearocr.llm.LLMBackend`) adds its located answers as candidates (scored) or fills the
+    fields the rules left empty (rules).
+
+    Returns:
+        :class:`InvoiceFields`.
+    """
+    langs = tuple(languages or ("en",))
+    chosen = make_extractor(extractor, langs)
+    llm_fields = None
+    if llm is not None:
+        from clearocr.extraction.llm import LLMExtractor
+
+        llm_fields = LLMExtractor(llm, langs).extract(document)
+    if isinstance(chosen, ScoredExtractor):
+        return chosen.extract(document, llm_fields=llm_fields)
+    fields = chosen.extract(document)
+    if llm_fields is not None:
+        from clearocr.extraction.llm import merge
+
+        fields = merge(fields, llm_fields)
+    return fields
+
+
+def extract(
+    source: Any, *, languages: Any = None, llm: Any = None, extractor: str = "scored", **read_options: Any
+) -> InvoiceFields:
     """Invoice/receipt fields of ``source`` (a Document, or anything :func:`clearocr.read` accepts).
 
     Args:
         source: a :class:`~clearocr.document.Document` or a path, bytes, file object, PIL image, array.
         languages: ISO codes (list or ``"en,sv"``); also used to read the source.
         llm: an :class:`~clearocr.llm.LLMBackend`: its schema-constrained answers, when found in the
-            document, fill the fields the rules left empty (see :mod:`clearocr.extraction.llm`).
+            document, become candidates scored with the others (see :mod:`clearocr.extraction.llm`).
+        extractor: ``"scored"`` (candidates and fitted weights, :mod:`clearocr.extraction.scoring`) or
+            ``"rules"`` (:class:`RuleExtractor`).
         read_options: passed to :func:`clearocr.read` when ``source`` is not a Document.
 
     Returns:
@@ -39,9 +105,4 @@ def extract(source: Any, *, languages: Any = None, llm: Any = None, **read_optio
         if languages:
             read_options["languages"] = languages
         source = read(source, **read_options)
-    fields = RuleExtractor(languages or ("en",)).extract(source)
-    if llm is not None:
-        from clearocr.extraction.llm import LLMExtractor, merge
-
-        fields = merge(fields, LLMExtractor(llm, languages or ("en",)).extract(source))
-    return fields
+    return extract_fields(source, languages or ("en",), extractor, llm)

@@ -137,7 +137,7 @@ def merge(rules: InvoiceFields, llm: InvoiceFields) -> InvoiceFields:
         if name == "total" and mine is not None and theirs is not None and mine.value != theirs.value:
             rules.total = pick_total(rules, [theirs])  # the LLM's total only where the arithmetic backs it
             if rules.total is theirs and "subtotal_plus_tax_equals_total" in rules.checks:
-                rules.checks["subtotal_plus_tax_equals_total"] = True
+                rules.checks["subtotal_plus_tax_equals_total"] = "passed"
             continue
         if mine is None and theirs is not None:
             setattr(rules, name, theirs)

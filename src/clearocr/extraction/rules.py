@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from clearocr.document import BBox, Document, Line, union_bbox
-from clearocr.extraction.schema import ExtractedField, InvoiceFields, LineItem
+from clearocr.extraction.schema import ExtractedField, InvoiceFields, LineItem, TaxLine
 from clearocr.extraction.values import (
     Match,
     find_amounts,
@@ -24,330 +24,36 @@ from clearocr.extraction.values import (
     find_percentages,
     numeric_date_order,
 )
+from clearocr.extraction.vocab import available_languages, vocabulary
 
-
-def _keywords(*words: str) -> re.Pattern[str]:
-    escaped = sorted((re.escape(w).replace(r"\ ", r"\s*") for w in words), key=len, reverse=True)
-    return re.compile(r"(?<![A-Za-z])(" + "|".join(escaped) + r")(?![A-Za-z])", re.IGNORECASE)
-
-
-# Grand-total wording: these beat a bare "total".
-TOTAL_STRONG = _keywords(
-    "grand total",
-    "total amount payable",
-    "amount payable",
-    "total payable",
-    "amount due",
-    "total due",
-    "balance due",
-    "nett total",
-    "net total",
-    "rounded total",
-    "round total",
-    "total incl",
-    "total inclusive",
-    "inclusive of gst",
-    "incl. gst",
-    "total amount",
-    "total to pay",
-    "total (rm)",
-    "totalt",
-    "att betala",
-    "summa att betala",
-    "total a pagar",
-    "importe total",
-    "total factura",
-    "gesamtbetrag",
-    "rechnungsbetrag",
-    "zu zahlen",
-    "montant ttc",
-    "total ttc",
-    "net à payer",
-    "totaal",
-    "te betalen",
-    "totaalbedrag",
-    "合计",
-    "总计",
-    "价税合计",
-    "应付金额",
-    "總計",
-)
-TOTAL_WEAK = _keywords("total", "summa", "importe", "gesamt", "montant", "amount")
-TOTAL_EXCLUDE = _keywords(
-    "subtotal",
-    "sub total",
-    "sub-total",
-    "total qty",
-    "total quantity",
-    "total items",
-    "total item",
-    "excluding",
-    "excl",
-    "exkl",
-    "total gst",
-    "total tax",
-    "gst summary",
-    "total discount",
-    "savings",
-    "total sales (excluding",
-    "rounding",
-    "change",
-    "cash",
-    "tendered",
-    "total ht",
-    "netto",
-    "no. of items",
-    "total ex",
-    "tax amount",
-    "vat amount",
-    "points",
-    "point",
-    "qty",
-    "quantity",
-)
-SUBTOTAL = _keywords(
-    "subtotal",
-    "sub total",
-    "sub-total",
-    "total excluding gst",
-    "total sales (excluding gst)",
-    "excluding gst",
-    "total excl",
-    "net amount",
-    "summa exkl",
-    "exkl. moms",
-    "base imponible",
-    "nettobetrag",
-    "netto",
-    "total ht",
-    "montant ht",
-    "subtotaal",
-    "totaal excl",
-    "合计金额",
-    "不含税",
-)
-TAX = _keywords(
-    "gst",
-    "vat",
-    "tax",
-    "moms",
-    "iva",
-    "mwst",
-    "ust",
-    "tva",
-    "btw",
-    "税额",
-    "增值税",
-    "sales tax",
-)
-TAX_EXCLUDE = _keywords(
-    "gst id",
-    "gst reg",
-    "gst no",
-    "vat no",
-    "vat reg",
-    "tax invoice",
-    "tax id",
-    "excluding",
-    "inclusive",
-    "incl",
-    "exkl",
-    "excl",
-    "tax code",
-    "gst summary",
-    "summary",
-    "reg",
-)
-INVOICE_NUMBER = _keywords(
-    "invoice no",
-    "invoice number",
-    "invoice #",
-    "invoice nr",
-    "inv no",
-    "inv. no",
-    "invoice",
-    "bill no",
-    "receipt no",
-    "receipt #",
-    "doc no",
-    "document no",
-    "slip no",
-    "fakturanummer",
-    "fakturanr",
-    "faktura nr",
-    "factura nº",
-    "factura no",
-    "nº factura",
-    "número de factura",
-    "numero de factura",
-    "rechnungsnummer",
-    "rechnung nr",
-    "rechnungs-nr",
-    "rechnungsnr",
-    "rechnungsnr.",
-    "re-nr",
-    "numéro de facture",
-    "facture n°",
-    "facture no",
-    "n° de facture",
-    "factuurnummer",
-    "factuur nr",
-    "发票号码",
-    "发票号",
-    "單號",
-)
-DUE_DATE = _keywords(
-    "due date",
-    "payment due",
-    "due",
-    "date limite",
-    "date limite de paiement",
-    "à payer avant",
-    "förfallodag",
-    "förfallodatum",
-    "att betala senast",
-    "fecha de vencimiento",
-    "vencimiento",
-    "fällig",
-    "fälligkeit",
-    "zahlbar bis",
-    "échéance",
-    "date d'échéance",
-    "vervaldatum",
-    "到期日",
-)
-INVOICE_DATE = _keywords(
-    "invoice date",
-    "date of issue",
-    "issue date",
-    "date of invoice",
-    "fakturadatum",
-    "fecha de factura",
-    "fecha de emisión",
-    "rechnungsdatum",
-    "date de facture",
-    "date de facturation",
-    "factuurdatum",
-    "开票日期",
-)
-DATE_GENERIC = _keywords("date", "datum", "fecha", "日期")
-NOT_INVOICE_DATE = _keywords(
-    "order date",
-    "billing date",
-    "delivery date",
-    "next billing",
-    "ship date",
-    "due",
-    "period",
-    "bestelldatum",
-    "lieferdatum",
-    "orderdatum",
-    "leverdatum",
-)
-TAX_ID = _keywords(
-    "vat no",
-    "vat reg",
-    "vat number",
-    "gst reg no",
-    "gst id",
-    "gst no",
-    "gst reg",
-    "tax id",
-    "org.nr",
-    "org nr",
-    "organisationsnummer",
-    "momsreg",
-    "nif",
-    "cif",
-    "ust-idnr",
-    "ust-id",
-    "steuernummer",
-    "n° tva",
-    "tva intracom",
-    "btw-nummer",
-    "btw nr",
-    "税号",
-    "纳税人识别号",
-)
-BUYER = _keywords(
-    "bill to",
-    "billed to",
-    "invoice to",
-    "sold to",
-    "customer",
-    "kund",
-    "faktureras till",
-    "cliente",
-    "facturar a",
-    "rechnungsempfänger",
-    "kunde",
-    "facturé à",
-    "client",
-    "klant",
-    "购买方",
-)
+#: The rule extractor knows every language's labels at once (``vocab/*.toml``, see
+#: :mod:`clearocr.extraction.vocab`); the scored extractor uses the requested languages' only.
+_ALL = vocabulary(available_languages())
+TOTAL_STRONG = _ALL.total_strong
+TOTAL_WEAK = _ALL.total_weak
+TOTAL_EXCLUDE = _ALL.total_exclude
+SUBTOTAL = _ALL.subtotal
+TAX = _ALL.tax
+TAX_EXCLUDE = _ALL.tax_exclude
+INVOICE_NUMBER = _ALL.invoice_number
+DUE_DATE = _ALL.due_date
+INVOICE_DATE = _ALL.invoice_date
+DATE_GENERIC = _ALL.date_generic
+NOT_INVOICE_DATE = _ALL.not_invoice_date
+TAX_ID = _ALL.tax_id
+BUYER = _ALL.buyer
+NOT_VENDOR = _ALL.not_vendor
+ITEM_HEADER = _ALL.item_header
+RECIPIENT = _ALL.recipient
+# Legal forms of company names, with the OCR confusions seen in them ("SIN BHD", "5/B"): a pattern,
+# not a word list, so it stays here.
 LEGAL_SUFFIX = re.compile(
     r"(?<![A-Za-z])(S[DIl1]N\.?\s*BHD\.?|BHD|[S5]/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
     r"AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|"
     r"PLC|OY|A/S|AS|CO\.|COMPANY|PTE|有限公司|公司)(?![A-Za-z])",
     re.IGNORECASE,
 )
-NOT_VENDOR = _keywords(
-    "invoice",
-    "tax invoice",
-    "receipt",
-    "official receipt",
-    "cash bill",
-    "bill",
-    "faktura",
-    "factura",
-    "rechnung",
-    "facture",
-    "factuur",
-    "kvitto",
-    "quittung",
-    "date",
-    "tel",
-    "fax",
-    "welcome",
-    "page",
-    "copy",
-    "发票",
-    "收据",
-)
-ITEM_HEADER = _keywords(
-    "description",
-    "item",
-    "qty",
-    "quantity",
-    "unit price",
-    "price",
-    "amount",
-    "beskrivning",
-    "artikel",
-    "antal",
-    "pris",
-    "belopp",
-    "descripción",
-    "cantidad",
-    "precio",
-    "importe",
-    "beschreibung",
-    "menge",
-    "preis",
-    "betrag",
-    "désignation",
-    "quantité",
-    "prix",
-    "montant",
-    "omschrijving",
-    "aantal",
-    "prijs",
-    "bedrag",
-    "数量",
-    "单价",
-    "金额",
-)
+
 NUMBER_TOKEN = re.compile(r"(?:RM|\$|€|£)?-?\d{1,3}(?:[ ,.]\d{3})*(?:[.,]\d{1,3})?")
 
 # Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
@@ -358,28 +64,11 @@ REGISTRATION = re.compile(
 )
 
 
-RECIPIENT = _keywords(
-    "attn",
-    "attention",
-    "bill to",
-    "billed to",
-    "ship to",
-    "deliver to",
-    "sold to",
-    "invoice to",
-    "faktureras till",
-    "leveransadress",
-    "rechnungsempfänger",
-    "lieferadresse",
-    "facturé à",
-    "livré à",
-    "factuuradres",
-    "afleveradres",
-    "facturar a",
-    "enviar a",
-)
 _TRAILING_TITLE = re.compile(
-    r"\s+(tax invoice|invoice|receipt|faktura|factura|rechnung|facture|factuur|kvitto|quittung)\s*$", re.I
+    r"\s+("
+    + "|".join(sorted(map(re.escape, _ALL.words["document_titles"]), key=len, reverse=True))
+    + r")\s*$",
+    re.I,
 )
 
 
@@ -1031,37 +720,95 @@ class RuleExtractor:
     # -- arithmetic ------------------------------------------------------------------------------
     @staticmethod
     def _reconcile(fields: InvoiceFields, cash_change: Decimal | None) -> None:
-        """Arithmetic checks; a passed check raises the confidence of the fields in it, a failed one
-        lowers it."""
+        reconcile(fields, cash_change)
 
-        def adjust(field: ExtractedField | None, factor: float) -> None:
-            if field is not None:
-                field.confidence = max(0.0, min(1.0, field.confidence * factor))
 
-        total = Decimal(fields.total.value) if fields.total else None
-        if total is not None and fields.subtotal and fields.tax_amount:
-            ok = abs(Decimal(fields.subtotal.value) + Decimal(fields.tax_amount.value) - total) <= Decimal(
-                "0.02"
+def reconcile(fields: InvoiceFields, cash_change: Decimal | None, items_delimited: bool = True) -> None:
+    """Arithmetic checks into ``fields.checks`` (``passed``, ``failed``, ``not_checkable``) with the
+    sums in ``fields.check_details``; a passed check raises the confidence of its fields, a failed one
+    lowers it.
+
+    A check is ``not_checkable`` when one of its figures is missing, or cannot be complete: line
+    items found without an item-table header (``items_delimited`` False) may miss rows, so their sum
+    proves nothing. A tax rate is checked against the subtotal (tax on top) or against the total (tax
+    included, as receipts print it: total x rate / (100 + rate)); with several rates, per tax line.
+    """
+
+    def adjust(field: ExtractedField | None, factor: float) -> None:
+        if field is not None:
+            field.confidence = max(0.0, min(1.0, field.confidence * factor))
+
+    def record(name: str, ok: bool | None, detail: str) -> None:
+        fields.checks[name] = "not_checkable" if ok is None else ("passed" if ok else "failed")
+        fields.check_details[name] = detail
+
+    cent = Decimal("0.02")
+    total = Decimal(fields.total.value) if fields.total else None
+    subtotal = Decimal(fields.subtotal.value) if fields.subtotal else None
+    tax = Decimal(fields.tax_amount.value) if fields.tax_amount else None
+    if total is not None and subtotal is not None and tax is not None:
+        ok = abs(subtotal + tax - total) <= cent
+        record(
+            "subtotal_plus_tax_equals_total", ok, f"{subtotal} + {tax} = {subtotal + tax} vs total {total}"
+        )
+        for field in (fields.total, fields.subtotal, fields.tax_amount):
+            adjust(field, 1.1 if ok else 0.8)
+    elif total is not None and (subtotal is not None or tax is not None):
+        missing = "tax" if subtotal is not None else "subtotal"
+        record("subtotal_plus_tax_equals_total", None, f"no {missing} on the document")
+    taxes = fields.taxes or (
+        [TaxLine(amount=fields.tax_amount, rate=fields.tax_rate)]
+        if fields.tax_amount and fields.tax_rate
+        else []
+    )
+    rated = [t for t in taxes if t.rate is not None]
+    if rated:
+        results: list[bool | None] = []
+        details = []
+        for line in rated:
+            assert line.rate is not None
+            rate, amount = Decimal(line.rate.value), Decimal(line.amount.value)
+            bases = [b for b in (subtotal,) if b is not None and len(rated) == 1]
+            on_top = [abs(b * rate / 100 - amount) <= Decimal("0.05") for b in bases]
+            included = (
+                abs(total * rate / (100 + rate) - amount) <= Decimal("0.05")
+                if total is not None and len(rated) == 1
+                else None
             )
-            fields.checks["subtotal_plus_tax_equals_total"] = ok
-            for field in (fields.total, fields.subtotal, fields.tax_amount):
-                adjust(field, 1.1 if ok else 0.8)
-        if fields.subtotal and fields.tax_amount and fields.tax_rate:
-            expected = Decimal(fields.subtotal.value) * Decimal(fields.tax_rate.value) / 100
-            ok = abs(expected - Decimal(fields.tax_amount.value)) <= Decimal("0.05")
-            fields.checks["tax_rate_matches_tax_amount"] = ok
-            adjust(fields.tax_rate, 1.1 if ok else 0.8)
-        if fields.line_items and (fields.subtotal or fields.total):
-            target = fields.subtotal or fields.total
-            items_sum = sum(
-                (Decimal(item.amount.value) for item in fields.line_items if item.amount), Decimal(0)
+            if any(on_top) or included:
+                results.append(True)
+            elif bases or included is not None:
+                results.append(False)
+            else:
+                results.append(None)
+            details.append(f"{line.rate.value}% -> {amount}")
+        known = [r for r in results if r is not None]
+        ok_all = None if not known or len(known) < len(results) else all(known)
+        if len(rated) > 1 and ok_all is None:
+            detail = "several rates and no base per rate: " + "; ".join(details)
+        else:
+            detail = (
+                "; ".join(details)
+                + (f" of subtotal {subtotal}" if subtotal is not None else "")
+                + (f" (or included in total {total})" if total is not None else "")
             )
-            assert target is not None
-            ok = abs(items_sum - Decimal(target.value)) <= Decimal("0.02")
-            fields.checks["line_items_sum_equals_" + ("subtotal" if fields.subtotal else "total")] = ok
+        record("tax_rate_matches_tax_amount", ok_all, detail)
+        if ok_all is not None:
+            adjust(fields.tax_rate, 1.1 if ok_all else 0.8)
+    if fields.line_items and (fields.subtotal or fields.total):
+        target = fields.subtotal or fields.total
+        assert target is not None
+        items_sum = sum((Decimal(item.amount.value) for item in fields.line_items if item.amount), Decimal(0))
+        name = "line_items_sum_equals_" + ("subtotal" if fields.subtotal else "total")
+        ok = abs(items_sum - Decimal(target.value)) <= cent
+        detail = f"{len(fields.line_items)} items sum to {items_sum} vs {target.value}"
+        if not ok and not items_delimited:
+            record(name, None, detail + " (rows found without an item-table header: some may be missing)")
+        else:
+            record(name, ok, detail)
             for item in fields.line_items:
                 adjust(item.amount, 1.1 if ok else 0.9)
-        if total is not None and cash_change is not None:
-            ok = cash_change == total
-            fields.checks["cash_minus_change_equals_total"] = ok
-            adjust(fields.total, 1.1 if ok else 0.9)
+    if total is not None and cash_change is not None:
+        ok = cash_change == total
+        record("cash_minus_change_equals_total", ok, f"cash - change = {cash_change} vs total {total}")
+        adjust(fields.total, 1.1 if ok else 0.9)

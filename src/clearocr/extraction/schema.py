@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+#: Outcome of an arithmetic check: the figures agree, disagree, or one of them is missing or unsure.
+CheckStatus = Literal["passed", "failed", "not_checkable"]
+
+
+class Alternative(BaseModel):
+    """A candidate value that lost: the runner-up of a scored field.
+
+    Attributes:
+        value: normalised value (as :attr:`ExtractedField.value`).
+        text: as printed.
+        score: the scorer's probability in ``[0, 1]`` that this candidate is the field.
+        page: 1-based page number.
+        bbox: ``(x0, y0, x1, y1)`` pixels on that page.
+        source: which candidate generator proposed it.
+    """
+
+    value: str
+    text: str
+    score: float = Field(ge=0.0, le=1.0)
+    page: int
+    bbox: tuple[int, int, int, int]
+    source: str
 
 
 class ExtractedField(BaseModel):
@@ -28,6 +51,16 @@ class ExtractedField(BaseModel):
     bbox: tuple[int, int, int, int]
     line_index: int
     source: str = "rules"
+    score: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="scored extractor: probability that this candidate is the field",
+    )
+    evidence: list[str] = Field(
+        default_factory=list, description="the features that decided, strongest first: 'name (+weight)'"
+    )
+    runner_up: Alternative | None = None
 
 
 class LineItem(BaseModel):
@@ -37,6 +70,20 @@ class LineItem(BaseModel):
     quantity: ExtractedField | None = None
     unit_price: ExtractedField | None = None
     amount: ExtractedField | None = None
+
+
+class TaxLine(BaseModel):
+    """One tax printed on the document (several rates give several lines).
+
+    Attributes:
+        amount: the tax amount.
+        rate: the rate as a percentage string (``"25"``), when printed on the same row.
+        label: the label as printed ("VAT 25%", "GST", "Moms").
+    """
+
+    amount: ExtractedField
+    rate: ExtractedField | None = None
+    label: str = ""
 
 
 FIELD_NAMES = (
@@ -71,7 +118,12 @@ class InvoiceFields(BaseModel):
     tax_rate: ExtractedField | None = None
     total: ExtractedField | None = None
     line_items: list[LineItem] = Field(default_factory=list)
-    checks: dict[str, bool] = Field(default_factory=dict, description="arithmetic checks that could be run")
+    taxes: list[TaxLine] = Field(default_factory=list, description="every tax row; tax_amount is their sum")
+    checks: dict[str, CheckStatus] = Field(
+        default_factory=dict,
+        description="arithmetic checks: passed, failed, or not_checkable when a figure is missing or unsure",
+    )
+    check_details: dict[str, str] = Field(default_factory=dict, description="the arithmetic of each check")
 
     def values(self) -> dict[str, str | None]:
         """``{field name: normalised value or None}`` for the scalar fields."""
@@ -93,6 +145,15 @@ class InvoiceFields(BaseModel):
                     "bbox": list(field.bbox),
                     "line_index": field.line_index,
                     "source": field.source,
+                    **(
+                        {}
+                        if field.score is None
+                        else {
+                            "score": round(field.score, 4),
+                            "evidence": list(field.evidence),
+                            "runner_up": field.runner_up.model_dump() if field.runner_up else None,
+                        }
+                    ),
                 }
             )
         out["line_items"] = [
@@ -102,5 +163,16 @@ class InvoiceFields(BaseModel):
             }
             for item in self.line_items
         ]
+        out["taxes"] = [
+            {
+                "amount": tax.amount.value,
+                "rate": tax.rate.value if tax.rate else None,
+                "label": tax.label,
+                "page": tax.amount.page,
+                "bbox": list(tax.amount.bbox),
+            }
+            for tax in self.taxes
+        ]
         out["checks"] = dict(self.checks)
+        out["check_details"] = dict(self.check_details)
         return out

@@ -354,9 +354,9 @@ def create_app(settings: ServerSettings, *, reader=None):
 
         document = state["readers"][worker].read(data, opts, name=filename, on_page=check_time)
         if extract == "invoice":
-            from clearocr.extraction import RuleExtractor
+            from clearocr.extraction import extract_fields
 
-            document.fields = RuleExtractor(opts.languages).extract(document).to_dict()
+            document.fields = extract_fields(document, opts.languages, opts.extractor).to_dict()
         return document.to_dict()
 
     def on_finish(job_id: str) -> None:
