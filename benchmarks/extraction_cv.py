@@ -1,14 +1,15 @@
-"""Fit the scored extractor's weights and measure them honestly: k-fold cross-validation, held-out receipts.
+"""Fit the scored extractor's weights and measure them honestly: 5-fold cross-validation on the dev sets.
 
     python benchmarks/extraction_cv.py                                  # 5-fold CV table + JSON
     python benchmarks/extraction_cv.py --baseline-rows OLD.json         # + an older extractor on the same folds
     python benchmarks/extraction_cv.py --write-model                    # refit on all dev data -> model.json
+    python benchmarks/extraction_cv.py --llm-model M.gguf --llm-sample 4  # + LLM candidates on 4 receipts/fold
 
 Data (``../shared/data``, OCR cached under benchmarks/results/ocr-cache/ as in benchmarks/extraction.py):
 
 * SROIE: the 90 dev receipts of ``ids.txt`` (company, date, address, total).
-* invoices: invoice2data-compare (10 real invoices) and parsee-invoices (15), each read by OCR and by
-  its text layer (total, date, invoice_number, issuer, currency); both readings of a document fall
+* invoices: invoice2data-compare (the 9 real invoices with a PDF) and parsee-invoices (the 5 with a
+  ground-truth record), each read by OCR and by its text layer (total, date, invoice_number, issuer, currency); both readings of a document fall
   in the same fold.
 
 Folds: each set is split into 5 folds by document (scikit-learn ``KFold``, shuffled, seed 0); fold k
@@ -146,15 +147,21 @@ def fit(train, fields_order, languages_of):
     return ScoringModel(fields=models, provenance={})
 
 
-def evaluate(samples_, model, languages_of):
-    """Per-sample ``{truth key: right}`` and seconds of extraction, with the fitted model."""
+def evaluate(samples_, model, languages_of, llm=None):
+    """Per-sample ``{truth key: right}`` and seconds of extraction, with the fitted model (and the
+    LLM's located answers as candidates when ``llm`` is a backend)."""
     from clearocr.extraction.scoring import ScoredExtractor
 
     out = []
     for sample in samples_:
         extractor = ScoredExtractor(languages_of(sample), model=model)
         started = time.perf_counter()
-        fields = extractor.extract(sample["document"])
+        llm_fields = None
+        if llm is not None:
+            from clearocr.extraction.llm import LLMExtractor
+
+            llm_fields = LLMExtractor(llm, languages_of(sample)).extract(sample["document"])
+        fields = extractor.extract(sample["document"], llm_fields=llm_fields)
         seconds = time.perf_counter() - started
         rights = {}
         for key, truth in sample["truth"].items():
@@ -256,6 +263,10 @@ def main() -> int:
     )
     parser.add_argument("--baseline-name", default="rules@baseline")
     parser.add_argument(
+        "--llm-model", default=None, help=".gguf: also score test receipts with LLM candidates"
+    )
+    parser.add_argument("--llm-sample", type=int, default=4, help="SROIE receipts per fold for --llm-model")
+    parser.add_argument(
         "--write-model", action="store_true", help="refit on all dev data and write model.json"
     )
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extraction_cv.json"))
@@ -269,14 +280,33 @@ def main() -> int:
     dev = samples(list(sroie(None)) + invoices(None))
     folds = fold_of(dev)
     order = list(SCORED_FIELDS)
+    llm = None
+    if args.llm_model:
+        from clearocr.llm import create_backend
+
+        llm = create_backend("llamacpp", model=args.llm_model, n_ctx=4096)
     cv_results = []
+    llm_results: list[dict] = []
+    plain_on_llm_sample: list[dict] = []
     for k in range(FOLDS):
         train = [s for s in dev if folds[(s["set"], s["id"])] != k]
         test = [s for s in dev if folds[(s["set"], s["id"])] == k]
         model = fit(train, order, languages_of)
-        cv_results += evaluate(test, model, languages_of)
+        results = evaluate(test, model, languages_of)
+        cv_results += results
+        if llm is not None:
+            # The first --llm-sample SROIE receipts (by id) of this fold, with the LLM as a candidate source.
+            chosen = sorted((s for s in test if s["set"] == "sroie"), key=lambda s: s["id"])[
+                : args.llm_sample
+            ]
+            llm_results += evaluate(chosen, model, languages_of, llm=llm)
+            ids = {s["id"] for s in chosen}
+            plain_on_llm_sample += [r for r in results if r["set"] == "sroie" and r["id"] in ids]
         print(f"fold {k}: fitted on {len(train)} readings, scored {len(test)}", file=sys.stderr)
     table = summarise(cv_results, folds, "scored (5-fold CV)")
+    if llm is not None:
+        table += summarise(plain_on_llm_sample, folds, "scored, LLM sample")
+        table += summarise(llm_results, folds, f"scored + LLM ({Path(args.llm_model).name})")
     rules_results = evaluate_rules(dev, languages_of)
     table += summarise(rules_results, folds, "rules (vocab files)")
     if args.baseline_rows:
@@ -297,6 +327,7 @@ def main() -> int:
             entry["right"][row["field"]] = row["ok"]
         table += summarise(list(merged.values()), folds, args.baseline_name)
     seconds = statistics.mean(r["seconds"] for r in cv_results)
+    llm_seconds = statistics.mean(r["seconds"] for r in llm_results) if llm_results else None
     lines = [
         "| extractor | set | input | field | documents | mean over 5 folds | min | max |",
         "|---|---|---|---|---:|---:|---:|---:|",
@@ -308,10 +339,17 @@ def main() -> int:
         )
     text = "\n".join(lines) + "\n"
     text += f"\nscored extractor: {seconds * 1000:.1f} ms per document (extraction alone, mean over the CV test folds)\n"
+    if llm_seconds is not None:
+        text += f"scored + LLM candidates: {llm_seconds:.1f} s per document ({len(llm_results)} receipts)\n"
     print(text)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.json + ".tmp")
-    tmp.write_text(json.dumps({"folds": table, "seconds_per_document": seconds}, indent=1))
+    tmp.write_text(
+        json.dumps(
+            {"folds": table, "seconds_per_document": seconds, "llm_seconds_per_document": llm_seconds},
+            indent=1,
+        )
+    )
     tmp.replace(args.json)
     if args.write_model:
         full = fit(dev, order, languages_of)

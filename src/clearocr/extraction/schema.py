@@ -151,7 +151,11 @@ class InvoiceFields(BaseModel):
                         else {
                             "score": round(field.score, 4),
                             "evidence": list(field.evidence),
-                            "runner_up": field.runner_up.model_dump() if field.runner_up else None,
+                            "runner_up": (
+                                {**field.runner_up.model_dump(), "score": round(field.runner_up.score, 4)}
+                                if field.runner_up
+                                else None
+                            ),
                         }
                     ),
                 }

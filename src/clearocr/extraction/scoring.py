@@ -479,7 +479,7 @@ def vendor_candidates(ctx: Context) -> list[Candidate]:
         if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
             continue
         features = _name_features(ctx, text, [ref], header)
-        out.append(_name_candidate(ctx, text, ref.text, [ref], "header", features))
+        out.append(_name_candidate(ctx, text, text, [ref], "header", features))
         if index + 1 < len(header):
             below = header[index + 1]
             second = _clean_name(ctx, below.text)
@@ -505,11 +505,7 @@ def vendor_candidates(ctx: Context) -> list[Candidate]:
                         else 0.0,
                     }
                 )
-                out.append(
-                    _name_candidate(
-                        ctx, joined, f"{ref.text} {below.text}", [ref, below], "header_two_rows", features
-                    )
-                )
+                out.append(_name_candidate(ctx, joined, joined, [ref, below], "header_two_rows", features))
     heights = [c.features["height"] for c in out if not c.features["two_lines"]]
     first_suffix = next((c for c in out if c.features["legal_suffix"] and not c.features["two_lines"]), None)
     for c in out:
@@ -544,7 +540,12 @@ def _name_candidate(
     ctx: Context, text: str, printed: str, refs: list[LineRef], source: str, features: dict[str, float]
 ) -> Candidate:
     value = _canonical_legal_form(text)
-    return Candidate("vendor_name", value, printed.strip(), refs, 0, len(refs[0].text), source, features)
+    start = refs[0].text.find(printed) if len(refs) == 1 else -1
+    if start < 0:
+        start, end = 0, len(refs[0].text)
+    else:
+        end = start + len(printed)
+    return Candidate("vendor_name", value, printed.strip(), refs, start, end, source, features)
 
 
 def address_candidates(ctx: Context, vendor: Candidate | None) -> list[Candidate]:
