@@ -33,7 +33,9 @@ def test_every_vocabulary_file_parses_and_names_known_concepts():
 
 def test_keyword_pattern_matches_whole_labels_with_flexible_spaces():
     pattern = keyword_pattern(["sub total"])
-    assert pattern.search("SUBTOTAL 5.00") and pattern.search("Sub  Total") and not pattern.search("subtotals")
+    assert (
+        pattern.search("SUBTOTAL 5.00") and pattern.search("Sub  Total") and not pattern.search("subtotals")
+    )
     assert not keyword_pattern([]).search("anything")
 
 
@@ -177,7 +179,9 @@ def test_llm_answer_is_a_candidate_that_can_decide():
     other = Candidate("total", "7.00", "7.00", [ref], 0, 4, "amount", {"kw": 1.0})
     from clearocr.extraction.schema import ExtractedField
 
-    answer = ExtractedField(value="7.00", text="7.00", confidence=0.9, page=1, bbox=(0, 0, 1, 1), line_index=0)
+    answer = ExtractedField(
+        value="7.00", text="7.00", confidence=0.9, page=1, bbox=(0, 0, 1, 1), line_index=0
+    )
     candidates = extractor._with_llm("total", [plain, other], answer)
     best, p, _ = extractor.choose("total", candidates)
     assert best is other and other.features["llm_agrees"] == 1.0 and p > 0.5
