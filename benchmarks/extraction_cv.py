@@ -147,6 +147,18 @@ def fit(train, fields_order, languages_of):
     return ScoringModel(fields=models, provenance={})
 
 
+def _result(sample, fields, seconds):
+    """The row of one sample: which truths the fields match, and the extraction time."""
+    rights = {k: compare(k, v, fields) for k, v in sample["truth"].items() if v is not None}
+    return {
+        "set": sample["set"],
+        "id": sample["id"],
+        "mode": sample["mode"],
+        "right": rights,
+        "seconds": seconds,
+    }
+
+
 def evaluate(samples_, model, languages_of, llm=None):
     """Per-sample ``{truth key: right}`` and seconds of extraction, with the fitted model (and the
     LLM's located answers as candidates when ``llm`` is a backend)."""
@@ -162,21 +174,7 @@ def evaluate(samples_, model, languages_of, llm=None):
 
             llm_fields = LLMExtractor(llm, languages_of(sample)).extract(sample["document"])
         fields = extractor.extract(sample["document"], llm_fields=llm_fields)
-        seconds = time.perf_counter() - started
-        rights = {}
-        for key, truth in sample["truth"].items():
-            if truth is None:
-                continue
-            rights[key] = compare(key, truth, fields)
-        out.append(
-            {
-                "set": sample["set"],
-                "id": sample["id"],
-                "mode": sample["mode"],
-                "right": rights,
-                "seconds": seconds,
-            }
-        )
+        out.append(_result(sample, fields, time.perf_counter() - started))
     return out
 
 
@@ -188,17 +186,7 @@ def evaluate_rules(samples_, languages_of):
     for sample in samples_:
         started = time.perf_counter()
         fields = RuleExtractor(languages_of(sample)).extract(sample["document"])
-        seconds = time.perf_counter() - started
-        rights = {k: compare(k, v, fields) for k, v in sample["truth"].items() if v is not None}
-        out.append(
-            {
-                "set": sample["set"],
-                "id": sample["id"],
-                "mode": sample["mode"],
-                "right": rights,
-                "seconds": seconds,
-            }
-        )
+        out.append(_result(sample, fields, time.perf_counter() - started))
     return out
 
 
