@@ -50,9 +50,10 @@ from clearocr.extraction.rules import (
     _strip_title,
     footer_names,
     locate,
+    make_field,
     reconcile,
 )
-from clearocr.extraction.schema import Alternative, ExtractedField, InvoiceFields, TaxLine
+from clearocr.extraction.schema import Alternative, ExtractedField, InvoiceFields, LineItem, TaxLine
 from clearocr.extraction.values import (
     Match,
     find_amounts,
@@ -698,11 +699,12 @@ class ScoredExtractor:
         ctx = Context.of(document, self.languages)
         if not ctx.refs:
             return []
-        self._prepare(ctx)
+        self._prepare(ctx, RuleExtractor(self.languages)._line_items(ctx.refs))
         return self._generate(ctx, field_name, decided or {})
 
-    def _prepare(self, ctx: Context) -> None:
-        items = RuleExtractor(self.languages)._line_items(ctx.refs)
+    @staticmethod
+    def _prepare(ctx: Context, items: Sequence[LineItem]) -> None:
+        """Record the line items' sum (a feature of total candidates)."""
         amounts = [Decimal(i.amount.value) for i in items if i.amount]
         ctx.items_sum = sum(amounts, Decimal(0)) if amounts else None
 
@@ -753,7 +755,7 @@ class ScoredExtractor:
         rules = RuleExtractor(self.languages)
         fields = InvoiceFields()
         fields.line_items = rules._line_items(ctx.refs)
-        self._prepare(ctx)
+        self._prepare(ctx, fields.line_items)
         fields.subtotal = rules._keyword_amount(ctx.refs, ctx.vocab.subtotal, exclude=None, rule="subtotal")
         fields.taxes = self._taxes(ctx)
         if fields.taxes:
@@ -850,8 +852,6 @@ class ScoredExtractor:
     @staticmethod
     def _taxes(ctx: Context) -> list[TaxLine]:
         """Every tax row with an amount after its label (distinct by rate and amount)."""
-        from clearocr.extraction.rules import make_field
-
         v = ctx.vocab
         out: list[TaxLine] = []
         seen: set[tuple[str | None, str]] = set()
