@@ -310,6 +310,7 @@ def total_candidates(ctx: Context) -> list[Candidate]:
     if not values:
         return []
     distinct = sorted(set(values), reverse=True)
+    rank_of = {value: index for index, value in enumerate(distinct)}
     counts: dict[Decimal, int] = {}
     for value in values:
         counts[value] = counts.get(value, 0) + 1
@@ -337,7 +338,7 @@ def total_candidates(ctx: Context) -> list[Candidate]:
                 "no_label_row": 1.0 if sum(ch.isalpha() for ch in left) < 2 else 0.0,
                 "rightmost_on_row": 1.0 if index == len(amounts) - 1 else 0.0,
                 "is_max": 1.0 if value == distinct[0] else 0.0,
-                "value_rank": distinct.index(value) / max(1, len(distinct) - 1) if len(distinct) > 1 else 0.0,
+                "value_rank": rank_of[value] / max(1, len(distinct) - 1) if len(distinct) > 1 else 0.0,
                 "repeats": min(3, counts[value] - 1) / 3,
                 "eq_cash_minus_change": 1.0
                 if ctx.cash_change is not None and value == ctx.cash_change
@@ -773,14 +774,6 @@ class ScoredExtractor:
         decided: dict[str, Candidate | None] = {}
         for name in SCORED_FIELDS:
             candidates = self._generate(ctx, name, decided)
-            if name == "invoice_date" and fields.due_date is not None:
-                for candidate in candidates:
-                    candidate.features["is_due_date"] = (
-                        1.0
-                        if candidate.refs[0].index == fields.due_date.line_index
-                        and candidate.value == fields.due_date.value
-                        else 0.0
-                    )
             if llm_fields is not None:
                 candidates = self._with_llm(name, candidates, getattr(llm_fields, name))
             best, p, scored = self.choose(name, candidates)
