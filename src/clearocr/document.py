@@ -1,6 +1,6 @@
 """The one result tree every engine returns and every exporter reads.
 
-``Document -> Page -> Line -> Word``. Coordinates follow the usual OCR conventions:
+``Document -> Page -> Line -> Word``, with :class:`Block` runs of a page's lines on top. Coordinates follow the usual OCR conventions:
 
 * ``bbox`` is ``(x0, y0, x1, y1)`` in integer pixels of the page image, origin at the top-left corner,
   ``x1``/``y1`` exclusive. The page image is the input page after orientation correction and deskew, at
@@ -8,8 +8,9 @@
   be drawn straight onto ``Page.width x Page.height``.
 * ``confidence`` is a float in ``[0, 1]`` (Tesseract's 0-100 is divided by 100).
 
-The shape is modelled on docTR's ``Document -> Page -> Block -> Line -> Word`` without blocks: reading
-order is rebuilt from boxes instead (see :mod:`clearocr.layout`).
+The shape is modelled on docTR's ``Document -> Page -> Block -> Line -> Word``; the lines stay one flat
+list in reading order (see :mod:`clearocr.layout`) and each block names a consecutive run of them, so
+code that reads ``page.lines`` is unaffected by blocks.
 """
 
 from __future__ import annotations
@@ -128,6 +129,28 @@ class Line:
 
 
 @dataclass
+class Block:
+    """A layout block: consecutive lines of a page that belong together.
+
+    Attributes:
+        kind: ``"paragraph"`` (lines grouped by spacing, :func:`clearocr.layout.paragraphs`) or the
+            layout model's class of the region (CDLA's ``"text"``, ``"title"``, ``"table"``,
+            ``"header"``, ``"footer"``, ``"figure_caption"``, ``"table_caption"``, ``"reference"``,
+            ``"equation"``).
+        bbox: union of its lines' boxes, pixels.
+        start, end: its lines are ``Page.lines[start:end]``.
+    """
+
+    kind: str
+    bbox: BBox
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "bbox": list(self.bbox), "lines": [self.start, self.end]}
+
+
+@dataclass
 class PreprocessStep:
     """A preprocessing step applied to a page image, with the parameters it used or found.
 
@@ -159,6 +182,8 @@ class Page:
         transform: affine ``(a, b, c, d, e, f)`` from the input page image's pixel coordinates to this
             page's: ``x' = a*x + b*y + c``, ``y' = d*x + e*y + f`` (the orientation turn and the deskew
             rotation, see :class:`~clearocr.preprocess.Prepared`). Identity when the page was neither.
+        blocks: the layout blocks, covering :attr:`lines` in order (empty when unknown, e.g. after a
+            post-processor changed the number of lines; :meth:`block_lines` then groups by spacing).
     """
 
     number: int
@@ -172,6 +197,25 @@ class Page:
     engine: str = ""
     source_size: tuple[int, int] | None = None
     transform: Affine = IDENTITY
+    blocks: list[Block] = field(default_factory=list)
+
+    def block_lines(self) -> list[tuple[str, list[Line]]]:
+        """``(kind, lines)`` per layout block in reading order; every line is in exactly one.
+
+        The page's :attr:`blocks` when they cover its lines exactly, else paragraphs found from line
+        spacing (:func:`clearocr.layout.paragraphs`, kind ``"paragraph"``).
+        """
+        cursor = 0
+        for block in self.blocks:
+            if block.start != cursor or block.end <= block.start:
+                break
+            cursor = block.end
+        else:
+            if self.blocks and cursor == len(self.lines):
+                return [(b.kind, self.lines[b.start : b.end]) for b in self.blocks]
+        from clearocr.layout import paragraphs
+
+        return [("paragraph", lines) for lines in paragraphs(self.lines)]
 
     @property
     def text(self) -> str:
@@ -196,6 +240,7 @@ class Page:
             "source_size": list(self.source_size) if self.source_size else None,
             "transform": list(self.transform),
             "lines": [line.to_dict() for line in self.lines],
+            "blocks": [block.to_dict() for block in self.blocks],
         }
 
     @classmethod
@@ -219,6 +264,9 @@ class Page:
             for s in p.get("preprocessing", [])
         ]
         source_size = p.get("source_size")
+        blocks = [
+            Block(b["kind"], tuple(b["bbox"]), b["lines"][0], b["lines"][1]) for b in p.get("blocks", [])
+        ]
         return cls(
             p["number"],
             p["width"],
@@ -231,6 +279,7 @@ class Page:
             p.get("engine", ""),
             tuple(source_size) if source_size else None,
             tuple(p.get("transform", IDENTITY)),
+            blocks,
         )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearocr.document import SCHEMA, Document, Line, _is_cjk, join_texts, union_bbox
+from clearocr.document import SCHEMA, Document, Line, Page, _is_cjk, join_texts, union_bbox
 from clearocr.errors import OptionsError
 from clearocr.registry import Registry
 
@@ -77,15 +77,28 @@ def _block_language(lines: list[Line], languages: list[str]) -> str | None:
 _DESCENT = 0.215
 
 
+def _paragraph_blocks(page: Page) -> list[tuple[str, list[Line]]]:
+    """``(kind, lines)`` per paragraph in reading order: the page's layout blocks
+    (:meth:`~clearocr.document.Page.block_lines`), a text region cut further into paragraphs by line
+    spacing (:func:`clearocr.layout.paragraphs`); titles and tables stay whole."""
+    from clearocr.layout import paragraphs
+
+    out: list[tuple[str, list[Line]]] = []
+    for kind, lines in page.block_lines():
+        if kind in ("title", "table", "paragraph"):
+            out.append((kind, lines))
+        else:
+            out.extend((kind, run) for run in paragraphs(lines))
+    return out
+
+
 def to_hocr(document: Document) -> str:
     """hOCR 1.2 (http://kba.github.io/hocr-spec/1.2/) as Tesseract writes it, which OCRmyPDF's
     ``hocrtransform`` and hocr-tools read: ``ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word``.
 
-    Blocks (``ocr_carea``/``ocr_par``) are :func:`clearocr.layout.paragraphs`; ``x_wconf`` is the word
+    Blocks (``ocr_carea``/``ocr_par``) are the page's paragraphs (:func:`_paragraph_blocks`); ``x_wconf`` is the word
     confidence in percent; ``lang`` is set per paragraph; ``baseline`` is estimated from the line box
     (engines here give no baseline): slope 0, a Latin descent below it."""
-    from clearocr.layout import paragraphs
-
     html_el = ET.Element(
         "html",
         {
@@ -113,7 +126,7 @@ def to_hocr(document: Document) -> str:
         if page.dpi:
             title += f"; scan_res {round(page.dpi)} {round(page.dpi)}"
         page_el = ET.SubElement(body, "div", {"class": "ocr_page", "id": f"page_{n}", "title": title})
-        for bi, lines in enumerate(paragraphs(page.lines), start=1):
+        for bi, (_, lines) in enumerate(_paragraph_blocks(page), start=1):
             box = union_bbox(line.bbox for line in lines)
             area = ET.SubElement(
                 page_el, "div", {"class": "ocr_carea", "id": f"block_{n}_{bi}", "title": _bbox_title(box)}
@@ -167,9 +180,8 @@ def to_alto(document: Document) -> str:
     """ALTO XML v4.2 (https://www.loc.gov/standards/alto/): ``Page > PrintSpace > TextBlock > TextLine >
     String`` with ``SP`` between words, in pixels (``MeasurementUnit`` pixel), ``WC`` in ``[0, 1]``,
     ``LANG`` per block. One ``Page`` per page, ``PHYSICAL_IMG_NR`` its 1-based number in the source.
-    Blocks are :func:`clearocr.layout.paragraphs`; after post-correction the corrected text is
+    Blocks are the page's paragraphs (:func:`_paragraph_blocks`); after post-correction the corrected text is
     written (the raw text stays in the JSON)."""
-    from clearocr.layout import paragraphs
 
     ET.register_namespace("", ALTO_NS)
     ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
@@ -218,7 +230,7 @@ def to_alto(document: Document) -> str:
             page_attrs["PC"] = f"{sum(w.confidence * len(w.text) for w in words) / chars:.4f}"
         page_el = ET.SubElement(layout, q("Page"), page_attrs)
         space = ET.SubElement(page_el, q("PrintSpace"), geometry((0, 0, page.width, page.height)))
-        for bi, lines in enumerate(paragraphs(page.lines), start=1):
+        for bi, (_, lines) in enumerate(_paragraph_blocks(page), start=1):
             block_attrs = {"ID": f"block_{n}_{bi}", **geometry(union_bbox(line.bbox for line in lines))}
             lang = _block_language(lines, document.languages)
             if lang:
@@ -257,14 +269,14 @@ def _markdown_escape(text: str) -> str:
 
 
 def to_markdown(document: Document) -> str:
-    """Markdown: per page, the :func:`clearocr.layout.paragraphs` blocks in reading order as
+    """Markdown: per page, its paragraphs (:func:`_paragraph_blocks`) in reading order as
     paragraphs (running text joined by spaces, a hyphen at a line end joined; a block whose lines do
     not fill its width, such as an address, keeps its line breaks), a block of one
     short line in type at least 1.4x the page's median line height as a heading (``##``), and runs
     of lines that read as table rows (three or more lines whose words fall into the same two or more
     columns) as pipe tables. Pages are separated by a horizontal rule with the page number.
-    Markdown syntax characters in the text are escaped."""
-    from clearocr.layout import paragraphs
+    Markdown syntax characters in the text are escaped. Blocks the layout model called titles are
+    headings too."""
 
     out: list[str] = []
     for index, page in enumerate(document.pages):
@@ -272,7 +284,7 @@ def to_markdown(document: Document) -> str:
             out.append(f"\n---\n<!-- page {page.number} -->\n")
         heights = sorted(line.bbox[3] - line.bbox[1] for line in page.lines) or [1]
         median = heights[len(heights) // 2]
-        for lines in paragraphs(page.lines):
+        for kind, lines in _paragraph_blocks(page):
             table = _table_rows(lines)
             if table is not None:
                 width = max(len(row) for row in table)
@@ -295,7 +307,7 @@ def to_markdown(document: Document) -> str:
                 else:
                     text = join_texts([text, line.text])
             height = lines[0].bbox[3] - lines[0].bbox[1]
-            if len(lines) == 1 and height >= 1.4 * median and len(text) <= 80:
+            if (kind == "title" or (len(lines) == 1 and height >= 1.4 * median)) and len(text) <= 80:
                 out.append(f"## {_markdown_escape(text)}\n")
             else:
                 out.append("  \n".join(_markdown_escape(part) for part in text.split("  \n")) + "\n")

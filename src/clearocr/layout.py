@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from clearocr.document import BBox, Line, Word, join_texts, union_bbox
+from clearocr.document import BBox, Block, Line, Word, join_texts, union_bbox
 
 
 def quad_to_bbox(quad: Any) -> BBox:
@@ -313,6 +313,33 @@ def _overlap_area(a: BBox, b: BBox) -> int:
     return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+#: Regions that can stand as a column beside another: running text, and tables (a financial table
+#: beside the commentary of a research report).
+COLUMN_REGION_CLASSES = frozenset({"text", "reference", "table"})
+
+
+def _inside(segment: Line, box: BBox) -> bool:
+    return _overlap_area(segment.bbox, box) >= 0.5 * _area(segment.bbox)
+
+
+def specific_regions(regions: Sequence[tuple[str, BBox]]) -> list[tuple[str, BBox]]:
+    """The regions without those that hold most (80%) of another text-bearing region: a detector's
+    box around half a page (a "table" spanning a sidebar and the body text) says less than the
+    boxes inside it, and would pull the segments of both into one block."""
+    kept = []
+    for i, (name, box) in enumerate(regions):
+        swallows = any(
+            j != i
+            and other_name in COLUMN_REGION_CLASSES
+            and _area(other) < _area(box)
+            and _overlap_area(box, other) >= 0.8 * _area(other)
+            for j, (other_name, other) in enumerate(regions)
+        )
+        if not swallows:
+            kept.append((name, box))
+    return kept
+
+
 def has_columns(
     regions: Sequence[tuple[str, BBox]],
     segments: Sequence[Line],
@@ -320,21 +347,39 @@ def has_columns(
     min_lines: int = 3,
     min_width: float = 0.15,
 ) -> bool:
-    """Whether the regions show side-by-side text columns: two text regions that share a vertical
-    stretch, do not overlap horizontally, are each at least ``min_width`` of the page wide and each
-    hold at least ``min_lines`` segments. (A receipt's label and amount blocks hold too few lines, and
-    a table is one region, so neither is read as columns.)"""
+    """Whether the page has side-by-side columns, judged from the layout regions.
+
+    A column region is a text or table region (:data:`COLUMN_REGION_CLASSES`, after
+    :func:`specific_regions`) at least ``min_width`` of the page wide that holds at least
+    ``min_lines`` segments. The page has columns when two column regions share a vertical stretch
+    without overlapping horizontally, or when beside a column region (sharing its vertical stretch,
+    not overlapping it horizontally, outside every region) lie at least ``min_lines`` segments that
+    are each ``min_width`` of the page wide: lines of running text the model did not box. A
+    receipt's label and amount blocks hold too few lines, a table's cells are narrow, and a table
+    spanning the page is one region, so none of these is read as columns.
+    """
+    regions = specific_regions(regions)
     counted = []
     for name, box in regions:
-        if name not in ("text", "reference") or box[2] - box[0] < min_width * page_width:
+        if name not in COLUMN_REGION_CLASSES or box[2] - box[0] < min_width * page_width:
             continue
-        inside = sum(1 for s in segments if _overlap_area(s.bbox, box) >= 0.5 * _area(s.bbox))
-        if inside >= min_lines:
+        if sum(1 for s in segments if _inside(s, box)) >= min_lines:
             counted.append(box)
     for i, a in enumerate(counted):
         for b in counted[i + 1 :]:
             if _vertical_overlap(a, b) > 0.3 and _horizontal_overlap(a, b) == 0:
                 return True
+    loose = [s for s in segments if not any(_inside(s, box) for _, box in regions)]
+    for box in counted:
+        beside = [
+            s
+            for s in loose
+            if s.bbox[2] - s.bbox[0] >= min_width * page_width
+            and _horizontal_overlap(s.bbox, box) == 0
+            and box[1] <= (s.bbox[1] + s.bbox[3]) / 2 <= box[3]
+        ]
+        if len(beside) >= min_lines:
+            return True
     return False
 
 
@@ -342,34 +387,125 @@ def _area(box: BBox) -> int:
     return max(1, box[2] - box[0]) * max(1, box[3] - box[1])
 
 
-def _xy_cut(items: list[tuple[BBox, list[Line]]], depth: int = 0) -> list[tuple[BBox, list[Line]]]:
-    """Blocks in reading order by recursive XY-cut (Nagy & Seth 1984): cut at the widest horizontal
-    gap first (bands top to bottom), else at a vertical gap (columns left to right); blocks that no
-    cut separates are read top to bottom."""
-    if len(items) <= 1 or depth > 12:
-        return sorted(items, key=lambda it: (it[0][1], it[0][0]))
-    for axis in (1, 0):  # 1: horizontal cut (by y), 0: vertical cut (by x)
-        ordered = sorted(items, key=lambda it: it[0][axis])
-        groups: list[list[tuple[BBox, list[Line]]]] = [[ordered[0]]]
-        reach = ordered[0][0][axis + 2]
-        for item in ordered[1:]:
-            if item[0][axis] >= reach:
-                groups.append([item])
+_Item = tuple[BBox, list[Line], str | None]
+
+
+def _cut(items: list[_Item], axis: int, widest: bool = False) -> list[list[_Item]]:
+    """Items split at the gaps along ``axis`` (1: horizontal cuts by y, 0: vertical cuts by x); with
+    ``widest``, only at the gaps at least 80% as wide as the widest one."""
+    ordered = sorted(items, key=lambda it: it[0][axis])
+    groups: list[list[_Item]] = [[ordered[0]]]
+    gaps: list[float] = []
+    reach = ordered[0][0][axis + 2]
+    for item in ordered[1:]:
+        if item[0][axis] >= reach:
+            gaps.append(item[0][axis] - reach)
+            groups.append([item])
+        else:
+            groups[-1].append(item)
+        reach = max(reach, item[0][axis + 2])
+    if widest and gaps:
+        threshold = 0.8 * max(gaps)
+        merged = [groups[0]]
+        for gap, group in zip(gaps, groups[1:]):
+            if gap >= threshold:
+                merged.append(group)
             else:
-                groups[-1].append(item)
-            reach = max(reach, item[0][axis + 2])
-        if len(groups) > 1:
-            return [block for group in groups for block in _xy_cut(group, depth + 1)]
-    return sorted(items, key=lambda it: (it[0][1], it[0][0]))
+                merged[-1].extend(group)
+        groups = merged
+    return groups
+
+
+def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
+    """Blocks in reading order by recursive XY-cut (Nagy & Seth 1984).
+
+    ``items`` are ``(bbox, lines, kind)``: a layout region's lines, already in order, with its class,
+    or one segment outside every region with kind None. A group is cut at every horizontal gap
+    first (bands top to bottom), else at every vertical gap (columns left to right). A group of
+    loose segments no taller than one row is not cut (its segments stay one line, left to right),
+    and a group that no cut separates is read top to bottom by block, its loose segments grouped
+    into rows among themselves.
+
+    Returns:
+        ``(kind, lines)`` per block: a region's class, or None for a row of loose segments.
+    """
+    loose_only = all(kind is None for _, _, kind in items)
+    height = max(b[3] for b, _, _ in items) - min(b[1] for b, _, _ in items)
+    one_row = loose_only and height <= 1.5 * _median([b[3] - b[1] for b, _, _ in items])
+    if len(items) > 1 and depth <= 200 and not one_row:
+        columns = _cut(items, 0)
+        tall = [
+            group
+            for group in columns
+            if any(kind is not None for _, _, kind in group)
+            and max(b[3] for b, _, _ in group) - min(b[1] for b, _, _ in group) >= 0.5 * height
+        ]
+        for groups in (columns,) if len(tall) >= 2 else (_cut(items, 1, widest=True), columns):
+            if len(groups) > 1:
+                return [block for group in groups for block in _xy_cut(group, depth + 1)]
+    blocks: list[tuple[BBox, str | None, list[Line]]] = [
+        (bbox, kind, lines) for bbox, lines, kind in items if kind is not None
+    ]
+    loose = [line for _, lines, kind in items if kind is None for line in lines]
+    if loose:
+        blocks.extend((line.bbox, None, [line]) for line in reading_order(loose, columns=False))
+    return [(kind, lines) for _, kind, lines in sorted(blocks, key=lambda b: (b[0][1], b[0][0]))]
+
+
+def _split_at_gutters(
+    box: BBox, group: list[Line], segments: Sequence[Line], min_lines: int = 3
+) -> list[list[Line]]:
+    """A region's segments, split at a page gutter the region straddles.
+
+    A gutter is an empty vertical strip between the region's segments that continues outside the
+    region: above and below it, no segment crosses the strip over a stretch at least as tall as the
+    region, with ``min_lines`` segments on each side of it there. A detector's box that runs from a
+    sidebar into the body text is cut there; a table's column gaps end where the text above or below
+    it runs across, so a table stays whole.
+
+    Returns:
+        The parts, left to right (the whole group when no gutter is found).
+    """
+    spans = sorted((s.bbox[0], s.bbox[2]) for s in group)
+    min_gap = max(4.0, 0.5 * _median([s.bbox[3] - s.bbox[1] for s in group]))
+    height = box[3] - box[1]
+    inside = {id(s) for s in group}
+    outside = [s for s in segments if id(s) not in inside]
+    reach = spans[0][1]
+    for start, end in spans[1:]:
+        if start - reach >= min_gap:
+            mid = (reach + start) / 2
+            crossing = [s for s in outside if s.bbox[0] < mid < s.bbox[2]]
+            top = max((s.bbox[3] for s in crossing if s.bbox[3] <= box[1]), default=0)
+            bottom = min((s.bbox[1] for s in crossing if s.bbox[1] >= box[3]), default=10**9)
+            free = [
+                s
+                for s in outside
+                if not (s.bbox[0] < mid < s.bbox[2])
+                and (top <= s.bbox[1] < box[1] or box[3] < s.bbox[3] <= bottom)
+            ]
+            stretch = min(box[1] - top, box[1]) + min(
+                bottom - box[3], max((s.bbox[3] for s in segments), default=0) - box[3]
+            )
+            left = sum(1 for s in free if s.bbox[2] <= mid)
+            if stretch >= height and left >= min_lines and len(free) - left >= min_lines:
+                first = [s for s in group if s.bbox[2] <= mid]
+                rest = [s for s in group if s.bbox[2] > mid]
+                return [first, *_split_at_gutters(box, rest, segments, min_lines)]
+        reach = max(reach, end)
+    return [group]
 
 
 def layout_reading_order(
     segments: Sequence[Line], regions: Sequence[tuple[str, BBox]], min_row_overlap: float = 0.5
 ) -> list[Line]:
-    """Reading order from layout blocks: each segment goes to the text region that holds at least half
-    of it (the largest such); regions, and segments left outside every region as blocks of their own,
-    are ordered by :func:`_xy_cut`; inside a region, lines follow :func:`reading_order` (so a table
-    region keeps each row as one line).
+    """Reading order from layout blocks.
+
+    Each segment goes to the region (after :func:`specific_regions`) that holds at least half of it
+    (the largest overlap); inside a region, lines follow :func:`reading_order` without column
+    detection (so a table region keeps each row as one line). The regions, and every segment left
+    outside them, are ordered by :func:`_xy_cut`, so lines of a column the model did not box are
+    read with their column rather than across the page.
 
     Args:
         segments: engine segments with bboxes in the page's pixels.
@@ -378,6 +514,15 @@ def layout_reading_order(
     Returns:
         Lines in reading order; every segment with text is in exactly one line.
     """
+    return [line for _, block in layout_blocks(segments, regions, min_row_overlap) for line in block]
+
+
+def layout_blocks(
+    segments: Sequence[Line], regions: Sequence[tuple[str, BBox]], min_row_overlap: float = 0.5
+) -> list[tuple[str | None, list[Line]]]:
+    """The lines of :func:`layout_reading_order`, cut into its blocks: ``(region class, lines)`` per
+    region, ``(None, [line])`` per row of segments outside every region."""
+    regions = specific_regions(regions)
     items = [s for s in segments if s.words and s.text.strip()]
     members: dict[int, list[Line]] = {i: [] for i in range(len(regions))}
     loose: list[Line] = []
@@ -391,12 +536,39 @@ def layout_reading_order(
             members[best].append(segment)
         else:
             loose.append(segment)
-    blocks: list[tuple[BBox, list[Line]]] = []
-    for group in members.values():
+    blocks: list[_Item] = []
+    for index, group in members.items():
+        for part in _split_at_gutters(regions[index][1], group, items) if group else []:
+            lines = reading_order(part, min_row_overlap, columns=False)
+            blocks.append((union_bbox(s.bbox for s in part), lines, regions[index][0]))
+    blocks.extend((segment.bbox, [segment], None) for segment in loose)
+    return _xy_cut(blocks) if blocks else []
+
+
+def to_blocks(groups: Sequence[tuple[str | None, list[Line]]]) -> tuple[list[Line], list[Block]]:
+    """A page's lines and :class:`~clearocr.document.Block` list from ``(kind, lines)`` groups in
+    reading order: a group with a kind is one block; consecutive groups without one (lines no layout
+    region holds, or a whole page read without the layout model) are cut into paragraphs by
+    :func:`paragraphs`.
+
+    Returns:
+        ``(lines, blocks)``: the lines in order and blocks covering them exactly.
+    """
+    lines: list[Line] = []
+    blocks: list[Block] = []
+    pending: list[Line] = []
+
+    def add(kind: str, run: list[Line]) -> None:
+        blocks.append(Block(kind, union_bbox(line.bbox for line in run), len(lines), len(lines) + len(run)))
+        lines.extend(run)
+
+    for kind, group in list(groups) + [("end", [])]:
+        if kind is None:
+            pending.extend(group)
+            continue
+        for run in paragraphs(pending):
+            add("paragraph", run)
+        pending = []
         if group:
-            blocks.append(
-                (union_bbox(s.bbox for s in group), reading_order(group, min_row_overlap, columns=False))
-            )
-    for line in reading_order(loose, min_row_overlap, columns=False) if loose else []:
-        blocks.append((line.bbox, [line]))
-    return [line for _, lines in _xy_cut(blocks) for line in lines]
+            add(kind, group)
+    return lines, blocks

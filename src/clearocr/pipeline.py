@@ -16,7 +16,7 @@ from clearocr.document import Document, Line, Page, PreprocessStep, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
 from clearocr.errors import TooManyPagesError
 from clearocr.io import LayerWord, PageImage, Source, open_source
-from clearocr.layout import has_columns, layout_reading_order, reading_order, scale_bbox
+from clearocr.layout import has_columns, layout_blocks, reading_order, scale_bbox, to_blocks
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, rotate_right_angle
 
@@ -327,12 +327,14 @@ class Reader:
                 use_layer = True
         if use_layer:
             steps.append(PreprocessStep("pdf_text_layer", params))
+            lines, blocks = to_blocks([(None, layer_lines(words))])
             return Page(
                 number=page_image.number,
                 width=width,
                 height=height,
                 dpi=page_image.dpi,
-                lines=layer_lines(words),
+                lines=lines,
+                blocks=blocks,
                 preprocessing=steps,
                 text_source="layer",
                 engine="pdf-text-layer",
@@ -373,7 +375,7 @@ class Reader:
                 segment.bbox = scale_bbox(segment.bbox, back, back, page_width, page_height)
                 for word in segment.words:
                     word.bbox = scale_bbox(word.bbox, back, back, page_width, page_height)
-        lines = None
+        groups = None
         if (
             opts.layout
             and len(segments) >= LAYOUT_MIN_SEGMENTS
@@ -384,7 +386,7 @@ class Reader:
             back = 1.0 / prepared.scale
             regions = [(name, scale_bbox(box, back, back, page_width, page_height)) for name, box in regions]
             if has_columns(regions, segments, page_width):
-                lines = layout_reading_order(segments, regions)
+                groups = layout_blocks(segments, regions)
                 prepared.steps.append(
                     PreprocessStep(
                         "layout",
@@ -395,13 +397,15 @@ class Reader:
                         },
                     )
                 )
+        lines, blocks = to_blocks(groups if groups is not None else [(None, reading_order(segments))])
         return Page(
             number=page_image.number,
             width=page_width,
             height=page_height,
             dpi=page_image.dpi,
             rotation=prepared.rotation,
-            lines=lines if lines is not None else reading_order(segments),
+            lines=lines,
+            blocks=blocks,
             preprocessing=steps + prepared.steps,
             text_source="ocr",
             engine=opts.engine,

@@ -172,3 +172,38 @@ def test_markdown_escapes_and_separates_pages():
     )
     md = to_markdown(doc)
     assert "\\*bold\\*" in md and "\\#1" in md and "<!-- page 2 -->" in md
+
+
+def test_blocks_are_additive_json_and_round_trip():
+    from clearocr.document import Block
+
+    document = make_document()
+    page = document.pages[1]
+    page.blocks = [Block("title", (1, 2, 3, 4), 0, 1), Block("text", (1, 12, 30, 20), 1, 2)]
+    data = json.loads(document.to_json())
+    assert data["pages"][1]["blocks"] == [
+        {"kind": "title", "bbox": [1, 2, 3, 4], "lines": [0, 1]},
+        {"kind": "text", "bbox": [1, 12, 30, 20], "lines": [1, 2]},
+    ]
+    assert "lines" in data["pages"][1]  # the flat line list stays
+    again = Document.from_dict(data)
+    assert again.pages[1].blocks == page.blocks
+    assert [kind for kind, _ in again.pages[1].block_lines()] == ["title", "text"]
+    # Blocks that no longer cover the lines (a post-processor changed them) are not trusted.
+    page.blocks = [Block("title", (1, 2, 3, 4), 0, 1)]
+    assert {kind for kind, _ in page.block_lines()} == {"paragraph"}
+    assert sum(len(lines) for _, lines in page.block_lines()) == 2
+
+
+def test_markdown_makes_a_title_block_a_heading():
+    from clearocr.document import Block
+
+    lines = [
+        Line.from_words([Word("Quarterly", (10, 10, 80, 30), 0.9), Word("review", (90, 10, 150, 30), 0.9)]),
+        Line.from_words([Word("Sales", (10, 40, 50, 60), 0.9), Word("grew.", (60, 40, 100, 60), 0.9)]),
+    ]
+    page = Page(number=1, width=300, height=400, lines=lines)
+    plain = export(Document("x.png", [page]), "markdown")
+    assert "## Quarterly review" not in plain
+    page.blocks = [Block("title", lines[0].bbox, 0, 1), Block("text", lines[1].bbox, 1, 2)]
+    assert "## Quarterly review" in export(Document("x.png", [page]), "markdown")

@@ -108,3 +108,92 @@ def test_receipt_blocks_are_not_columns_and_no_segment_is_lost():
     lines = layout_reading_order(rows + loose, regions)
     words = sorted(w.text for line in lines for w in line.words)
     assert words == sorted(w.text for s in rows + loose for w in s.words)
+
+
+def test_table_region_beside_unboxed_running_text_is_read_before_it():
+    """A financial table on the left (one layout region) beside commentary the model did not box:
+    the table's rows are read first, each row one line, then the commentary, line by line."""
+    from clearocr.layout import has_columns, layout_reading_order
+
+    table = []
+    for i in range(10):
+        table += [
+            seg(f"item{i}", 100, 100 + 30 * i, 250, 125 + 30 * i),
+            seg(f"{i}.5", 400, 100 + 30 * i, 460, 125 + 30 * i),
+        ]
+    text = [seg(f"commentary line {i} runs across", 520, 112 + 41 * i, 980, 140 + 41 * i) for i in range(6)]
+    regions = [("table", (90, 90, 470, 400))]
+    assert has_columns(regions, table + text, page_width=1000)
+    lines = [line.text for line in layout_reading_order(text[::-1] + table[::-1], regions)]
+    assert lines == [f"item{i} {i}.5" for i in range(10)] + [s.text for s in text]
+
+
+def test_narrow_cells_beside_a_table_region_are_not_a_column():
+    """Amounts the model left outside its table box are narrow cells, not running text."""
+    from clearocr.layout import has_columns
+
+    labels = [seg(f"item{i}", 100, 100 + 30 * i, 250, 125 + 30 * i) for i in range(6)]
+    amounts = [seg(f"{i}.00", 700, 100 + 30 * i, 760, 125 + 30 * i) for i in range(6)]
+    assert not has_columns([("table", (90, 90, 400, 300))], labels + amounts, page_width=1000)
+
+
+def test_a_region_holding_other_regions_is_dropped():
+    from clearocr.layout import specific_regions
+
+    regions = [("table", (0, 0, 1000, 1000)), ("text", (600, 100, 950, 500)), ("title", (10, 10, 50, 50))]
+    assert specific_regions(regions) == regions[1:]
+
+
+def test_sidebar_is_read_whole_before_the_body_beside_it():
+    """A sidebar (a key/value table, then a list) beside two body paragraphs, with a gap across both
+    columns at the same height: the columns are cut before the rows."""
+    from clearocr.layout import layout_reading_order
+
+    side_top = [seg(f"key{i} value{i}", 100, 100 + 30 * i, 400, 125 + 30 * i) for i in range(5)]
+    side_low = [seg(f"report title {i}", 100, 300 + 30 * i, 420, 325 + 30 * i) for i in range(6)]
+    body_top = [seg(f"first paragraph line {i}", 500, 100 + 35 * i, 1000, 128 + 35 * i) for i in range(5)]
+    body_low = [seg(f"second paragraph line {i}", 500, 300 + 35 * i, 1000, 328 + 35 * i) for i in range(6)]
+    regions = [
+        ("table", (90, 90, 410, 250)),
+        ("text", (490, 90, 1010, 270)),
+        ("text", (490, 290, 1010, 520)),
+    ]
+    lines = [line.text for line in layout_reading_order(body_low + side_low + body_top + side_top, regions)]
+    assert lines == [s.text for s in side_top + side_low + body_top + body_low]
+
+
+def test_a_region_straddling_a_page_gutter_is_split_there():
+    """A detector box that runs from the sidebar into the body below a gutter that runs down the page
+    is cut at the gutter; a table under a full-width paragraph keeps its column gaps."""
+    from clearocr.layout import _split_at_gutters
+
+    above = [seg(f"left {i}", 100, 100 + 30 * i, 400, 125 + 30 * i) for i in range(8)]
+    above += [seg(f"right {i}", 500, 100 + 30 * i, 900, 125 + 30 * i) for i in range(8)]
+    left = [seg(f"contact {i}", 100, 400 + 30 * i, 380, 425 + 30 * i) for i in range(3)]
+    right = [seg(f"row {i} 1.0 2.0", 520, 400 + 30 * i, 900, 425 + 30 * i) for i in range(3)]
+    parts = _split_at_gutters((90, 390, 910, 500), left + right, above + left + right)
+    assert [sorted(s.text for s in part) for part in parts] == [
+        sorted(s.text for s in left),
+        sorted(s.text for s in right),
+    ]
+    paragraph = [
+        seg(f"a paragraph across the page, line {i}", 100, 100 + 30 * i, 900, 125 + 30 * i) for i in range(8)
+    ]
+    cells = [seg(f"c{i}", 100, 400 + 30 * i, 300, 425 + 30 * i) for i in range(3)]
+    cells += [seg(f"{i}.0", 600, 400 + 30 * i, 700, 425 + 30 * i) for i in range(3)]
+    assert len(_split_at_gutters((90, 390, 710, 500), cells, paragraph + cells)) == 1
+
+
+def test_blocks_cover_the_lines_and_loose_lines_become_paragraphs():
+    from clearocr.layout import layout_blocks, to_blocks
+
+    title = seg("A Title Across", 100, 20, 1000, 70)
+    body = [seg(f"body line {i}", 100, 100 + 30 * i, 1000, 125 + 30 * i) for i in range(4)]
+    notes = [seg(f"note {i}", 100, 400 + 30 * i, 600, 425 + 30 * i) for i in range(2)]
+    lines, blocks = to_blocks(layout_blocks([title, *body, *notes], [("title", (90, 10, 1010, 80))]))
+    assert [(b.kind, b.start, b.end) for b in blocks] == [
+        ("title", 0, 1),
+        ("paragraph", 1, 5),
+        ("paragraph", 5, 7),
+    ]
+    assert [line.text for line in lines] == [s.text for s in [title, *body, *notes]]

@@ -72,6 +72,7 @@ def _apply_text_function(document: Document, function: Callable[[str], str]) -> 
                     Line(text, page.lines[0].bbox if page.lines else (0, 0, 0, 0), 1.0, [])
                     for text in new_lines
                 ]
+                page.blocks = []  # they indexed the old lines
         return
     for page in document.pages:
         for index, line in enumerate(page.lines):
