@@ -322,22 +322,48 @@ def _inside(segment: Line, box: BBox) -> bool:
     return _overlap_area(segment.bbox, box) >= 0.5 * _area(segment.bbox)
 
 
-def specific_regions(regions: Sequence[tuple[str, BBox]]) -> list[tuple[str, BBox]]:
-    """The regions without those that hold most (80%) of another text-bearing region: a detector's
-    box around half a page (a "table" spanning a sidebar and the body text) says less than the
-    boxes inside it, and would pull the segments of both into one block."""
-    kept = []
-    for i, (name, box) in enumerate(regions):
-        swallows = any(
-            j != i
-            and other_name in COLUMN_REGION_CLASSES
-            and _area(other) < _area(box)
-            and _overlap_area(box, other) >= 0.8 * _area(other)
-            for j, (other_name, other) in enumerate(regions)
-        )
-        if not swallows:
-            kept.append((name, box))
-    return kept
+def _same_row(a: BBox, b: BBox, tolerance: float = 0.15) -> bool:
+    """Whether two boxes sit on one printed row: centres within ``tolerance`` of the shorter height,
+    heights within 70% of each other (the same type size)."""
+    ha, hb = max(1, a[3] - a[1]), max(1, b[3] - b[1])
+    return (
+        abs((a[1] + a[3]) - (b[1] + b[3])) / 2 <= tolerance * min(ha, hb) and min(ha, hb) / max(ha, hb) >= 0.7
+    )
+
+
+def _part_of_rows(inner: BBox, outer: BBox, segments: Sequence[Line]) -> bool:
+    """Whether most segments of ``inner`` share a row with a segment of ``outer`` beside ``inner``:
+    ``inner`` is then a column of the table ``outer`` (an item-description column inside the items
+    table), not a block of its own."""
+    held = [s for s in segments if _inside(s, inner)]
+    beside = [s for s in segments if _inside(s, outer) and _horizontal_overlap(s.bbox, inner) == 0]
+    aligned = sum(1 for s in held if any(_same_row(s.bbox, t.bbox) for t in beside))
+    return bool(held) and aligned >= 0.5 * len(held)
+
+
+def specific_regions(
+    regions: Sequence[tuple[str, BBox]], segments: Sequence[Line] = ()
+) -> list[tuple[str, BBox]]:
+    """The regions without nested duplicates.
+
+    When a region holds most (80%) of another text-bearing region, one of the two goes: the inner
+    one when its segments sit on the rows of the outer region's other segments (a column of a
+    table the model also boxed whole), else the outer one (a detector's box around half a page, a
+    "table" spanning a sidebar and the body text, says less than the boxes inside it and would pull
+    the segments of both into one block).
+    """
+    dropped: set[int] = set()
+    for i, (_, box) in enumerate(regions):
+        for j, (other_name, other) in enumerate(regions):
+            if (
+                j == i
+                or other_name not in COLUMN_REGION_CLASSES
+                or _area(other) >= _area(box)
+                or _overlap_area(box, other) < 0.8 * _area(other)
+            ):
+                continue
+            dropped.add(j if _part_of_rows(other, box, segments) else i)
+    return [region for index, region in enumerate(regions) if index not in dropped]
 
 
 def has_columns(
@@ -358,7 +384,7 @@ def has_columns(
     receipt's label and amount blocks hold too few lines, a table's cells are narrow, and a table
     spanning the page is one region, so none of these is read as columns.
     """
-    regions = specific_regions(regions)
+    regions = specific_regions(regions, segments)
     counted = []
     for name, box in regions:
         if name not in COLUMN_REGION_CLASSES or box[2] - box[0] < min_width * page_width:
@@ -416,15 +442,30 @@ def _cut(items: list[_Item], axis: int, widest: bool = False) -> list[list[_Item
     return groups
 
 
+def _rows_across(columns: list[list[_Item]]) -> bool:
+    """Whether neighbouring columns of a vertical cut share their rows: at least half of the smaller
+    side's segments sit on a row of the other side (:func:`_same_row`), as labels and amounts do."""
+    for left, right in zip(columns, columns[1:]):
+        a = [line.bbox for _, lines, _ in left for line in lines]
+        b = [line.bbox for _, lines, _ in right for line in lines]
+        few, many = (a, b) if len(a) <= len(b) else (b, a)
+        if sum(1 for box in few if any(_same_row(box, other) for other in many)) >= 0.5 * len(few):
+            return True
+    return False
+
+
 def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
     """Blocks in reading order by recursive XY-cut (Nagy & Seth 1984).
 
     ``items`` are ``(bbox, lines, kind)``: a layout region's lines, already in order, with its class,
-    or one segment outside every region with kind None. A group is cut at every horizontal gap
-    first (bands top to bottom), else at every vertical gap (columns left to right). A group of
-    loose segments no taller than one row is not cut (its segments stay one line, left to right),
-    and a group that no cut separates is read top to bottom by block, its loose segments grouped
-    into rows among themselves.
+    or one segment outside every region with kind None. A group is cut into columns (at every
+    vertical gap, left to right) when two or more of them hold a region and are each at least half
+    the group's height (a sidebar is read whole before the body beside it); else into bands at its
+    widest horizontal gaps (80% of the widest or more, top to bottom); else into columns. Columns
+    that share their rows (:func:`_rows_across`: labels and their amounts) are not cut apart. A
+    group of loose segments no taller than one row is not cut (its segments stay one line, left to
+    right), and a group that no cut separates is read top to bottom by block, its loose segments
+    grouped into rows among themselves.
 
     Returns:
         ``(kind, lines)`` per block: a region's class, or None for a row of loose segments.
@@ -434,6 +475,8 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
     one_row = loose_only and height <= 1.5 * _median([b[3] - b[1] for b, _, _ in items])
     if len(items) > 1 and depth <= 200 and not one_row:
         columns = _cut(items, 0)
+        if len(columns) > 1 and _rows_across(columns):
+            columns = [items]  # key/value rows with tight leading: the gaps are between cells
         tall = [
             group
             for group in columns
@@ -459,9 +502,10 @@ def _split_at_gutters(
 
     A gutter is an empty vertical strip between the region's segments that continues outside the
     region: above and below it, no segment crosses the strip over a stretch at least as tall as the
-    region, with ``min_lines`` segments on each side of it there. A detector's box that runs from a
+    region, with ``min_lines`` segments on each side of it there, and fewer than half of the
+    smaller side's segments share a row with the other side. A detector's box that runs from a
     sidebar into the body text is cut there; a table's column gaps end where the text above or below
-    it runs across, so a table stays whole.
+    it runs across, or its cells sit on common rows, so a table stays whole.
 
     Returns:
         The parts, left to right (the whole group when no gutter is found).
@@ -491,7 +535,10 @@ def _split_at_gutters(
             if stretch >= height and left >= min_lines and len(free) - left >= min_lines:
                 first = [s for s in group if s.bbox[2] <= mid]
                 rest = [s for s in group if s.bbox[2] > mid]
-                return [first, *_split_at_gutters(box, rest, segments, min_lines)]
+                few, many = (first, rest) if len(first) <= len(rest) else (rest, first)
+                aligned = sum(1 for a in few if any(_same_row(a.bbox, b.bbox) for b in many))
+                if aligned < 0.5 * len(few):  # not a table's rows running across the gutter
+                    return [first, *_split_at_gutters(box, rest, segments, min_lines)]
         reach = max(reach, end)
     return [group]
 
@@ -522,8 +569,8 @@ def layout_blocks(
 ) -> list[tuple[str | None, list[Line]]]:
     """The lines of :func:`layout_reading_order`, cut into its blocks: ``(region class, lines)`` per
     region, ``(None, [line])`` per row of segments outside every region."""
-    regions = specific_regions(regions)
     items = [s for s in segments if s.words and s.text.strip()]
+    regions = specific_regions(regions, items)
     members: dict[int, list[Line]] = {i: [] for i in range(len(regions))}
     loose: list[Line] = []
     for segment in items:

@@ -7,6 +7,7 @@ across calls; ``close()`` (or ``with``) frees them. :func:`clearocr.read` uses a
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -84,22 +85,89 @@ def layer_word_rate(words: list[LayerWord], languages: list[str]) -> tuple[float
     return good / len(tokens), len(tokens)
 
 
+#: In ``pdf_text="auto"``, a layer that passes the word check is compared with OCR of the page image
+#: under up to this many of its lines (spread over the page) ...
+LAYER_SAMPLE_LINES = 3
+#: ... and used only when the two texts agree at least this much (rapidfuzz's normalised Indel
+#: similarity of the joined texts, 0-1; a faithful layer scores 0.9-1.0, OCR errors included).
+MIN_LAYER_AGREEMENT = 0.6
+
+
+def layer_ocr_agreement(
+    image: Any, lines: list[Line], recognize: Callable[[Any], str], samples: int = LAYER_SAMPLE_LINES
+) -> tuple[float, int] | None:
+    """How well a text layer matches the printed page: OCR of the image under up to ``samples`` of
+    the layer's lines of 8+ characters, evenly spread in reading order (of each, its first words up
+    to 12 line heights wide), against the layer's text of those words.
+
+    Args:
+        image: the rendered page (H x W x 3 pixels) the layer's boxes refer to.
+        lines: the layer's lines (:func:`layer_lines`).
+        recognize: the text an OCR engine reads in an image crop of one line.
+
+    Returns:
+        ``(similarity in [0, 1], lines sampled)``, or None when no line is long enough to judge.
+    """
+    from rapidfuzz.distance import Indel
+
+    candidates = [line for line in lines if len(line.text.strip()) >= 8]
+    if not candidates:
+        return None
+    count = min(samples, len(candidates))
+    picks = sorted({round(i * (len(candidates) - 1) / max(1, count - 1)) for i in range(count)})
+    height, width = image.shape[:2]
+    layer_text, ocr_text = [], []
+    for index in picks:
+        line = candidates[index]
+        words = line.words or [Word(line.text, line.bbox, 1.0)]
+        x0, y0, x1, y1 = line.bbox
+        cut = 1  # the first words, up to 12 line heights wide: the recogniser's time grows with width
+        while cut < len(words) and words[cut].bbox[2] - x0 <= 12 * max(1, y1 - y0):
+            cut += 1
+        x1, text = words[cut - 1].bbox[2], " ".join(w.text for w in words[:cut])
+        margin = max(2, int(0.3 * (y1 - y0)))
+        crop = image[
+            max(0, y0 - margin) : min(height, y1 + margin), max(0, x0 - margin) : min(width, x1 + margin)
+        ]
+        if crop.size == 0:
+            continue
+        if crop.shape[0] > 64:  # a line is legible at 64 px; smaller crops are read faster
+            import cv2
+
+            scale = 64 / crop.shape[0]
+            crop = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), 64), interpolation=cv2.INTER_AREA)
+        layer_text.append(text)
+        ocr_text.append(recognize(crop))
+    if not layer_text:
+        return None
+    normal = [re.sub(r"\s+", " ", " ".join(texts)).strip().casefold() for texts in (layer_text, ocr_text)]
+    return Indel.normalized_similarity(normal[0], normal[1]), len(layer_text)
+
+
 def layer_has_text(words: list[LayerWord]) -> bool:
     """Whether a text layer carries enough text to stand for the page (see :data:`MIN_LAYER_CHARS`)."""
     return sum(ch.isalnum() for w in words for ch in w.text) >= MIN_LAYER_CHARS
 
 
 def layer_lines(words: list[LayerWord]) -> list[Line]:
-    """Lines in reading order from text-layer words (confidence 1.0: the text is exact)."""
-    segments: list[Line] = []
-    current: list[Word] = []
+    """Lines in reading order from text-layer words (confidence 1.0: the text is exact).
+
+    PDFium's text page breaks the layer into lines where the baseline changes; a line whose words
+    were drawn out of order (neither left to right nor, for right-to-left scripts, right to left) is
+    put in left-to-right order of its word boxes. The lines and their order are then rebuilt from
+    the boxes (:func:`~clearocr.layout.reading_order`), so a layer drawn in jumbled order reads as
+    printed.
+    """
+    runs: list[list[Word]] = []
     for word in words:
-        if word.line_break_before and current:
-            segments.append(Line.from_words(current))
-            current = []
-        current.append(Word(word.text, word.bbox, 1.0))
-    if current:
-        segments.append(Line.from_words(current))
+        if word.line_break_before or not runs:
+            runs.append([])
+        runs[-1].append(Word(word.text, word.bbox, 1.0))
+    segments = []
+    for run in runs:
+        starts = [w.bbox[0] for w in run]
+        monotonic = starts == sorted(starts) or starts == sorted(starts, reverse=True)
+        segments.append(Line.from_words(run if monotonic else sorted(run, key=lambda w: w.bbox[0])))
     return reading_order(segments)
 
 
@@ -324,7 +392,34 @@ class Reader:
                     )
                 )
             else:
-                use_layer = True
+                layer = layer_lines(words)
+                engine = self.engine(opts.engine, opts.mode)
+                read_line = getattr(engine, "recognize_line", None)
+                agreement = layer_ocr_agreement(
+                    page_image.image,
+                    layer,
+                    (lambda crop: read_line(crop, opts.languages))
+                    if read_line is not None
+                    else (
+                        lambda crop: " ".join(line.text for line in engine.recognize(crop, opts.languages))
+                    ),
+                )
+                if agreement is not None:
+                    params["ocr_agreement"], params["lines_sampled"] = round(agreement[0], 3), agreement[1]
+                if agreement is not None and agreement[0] < MIN_LAYER_AGREEMENT:
+                    steps.append(
+                        PreprocessStep(
+                            "pdf_text_layer_rejected",
+                            {
+                                **params,
+                                "reason": f"its text agrees only {agreement[0]:.0%} with OCR of the page "
+                                f"under {agreement[1]} sampled lines: misplaced text or another document's; "
+                                "the page was OCRed",
+                            },
+                        )
+                    )
+                else:
+                    use_layer = True
         if use_layer:
             steps.append(PreprocessStep("pdf_text_layer", params))
             lines, blocks = to_blocks([(None, layer_lines(words))])

@@ -137,11 +137,16 @@ def test_narrow_cells_beside_a_table_region_are_not_a_column():
     assert not has_columns([("table", (90, 90, 400, 300))], labels + amounts, page_width=1000)
 
 
-def test_a_region_holding_other_regions_is_dropped():
+def test_a_region_holding_other_regions_is_dropped_unless_they_are_its_columns():
     from clearocr.layout import specific_regions
 
     regions = [("table", (0, 0, 1000, 1000)), ("text", (600, 100, 950, 500)), ("title", (10, 10, 50, 50))]
-    assert specific_regions(regions) == regions[1:]
+    body = [seg(f"body line {i}", 610, 110 + 40 * i, 940, 140 + 40 * i) for i in range(5)]
+    side = [seg(f"side {i}", 20, 117 + 33 * i, 300, 139 + 33 * i) for i in range(6)]  # its own pitch
+    assert specific_regions(regions, body + side) == regions[1:]
+    # The inner region is the description column of the outer table: its rows run on.
+    amounts = [seg(f"{i}.00", 300, 110 + 40 * i, 360, 140 + 40 * i) for i in range(5)]
+    assert specific_regions(regions, body + amounts) == [regions[0], regions[2]]
 
 
 def test_sidebar_is_read_whole_before_the_body_beside_it():
@@ -164,14 +169,15 @@ def test_sidebar_is_read_whole_before_the_body_beside_it():
 
 def test_a_region_straddling_a_page_gutter_is_split_there():
     """A detector box that runs from the sidebar into the body below a gutter that runs down the page
-    is cut at the gutter; a table under a full-width paragraph keeps its column gaps."""
+    is cut at the gutter; a table under a full-width paragraph keeps its column gaps, and so does a
+    table whose cells share rows across the gutter."""
     from clearocr.layout import _split_at_gutters
 
     above = [seg(f"left {i}", 100, 100 + 30 * i, 400, 125 + 30 * i) for i in range(8)]
     above += [seg(f"right {i}", 500, 100 + 30 * i, 900, 125 + 30 * i) for i in range(8)]
-    left = [seg(f"contact {i}", 100, 400 + 30 * i, 380, 425 + 30 * i) for i in range(3)]
+    left = [seg(f"contact {i}", 100, 405 + 37 * i, 380, 430 + 37 * i) for i in range(3)]  # its own pitch
     right = [seg(f"row {i} 1.0 2.0", 520, 400 + 30 * i, 900, 425 + 30 * i) for i in range(3)]
-    parts = _split_at_gutters((90, 390, 910, 500), left + right, above + left + right)
+    parts = _split_at_gutters((90, 390, 910, 520), left + right, above + left + right)
     assert [sorted(s.text for s in part) for part in parts] == [
         sorted(s.text for s in left),
         sorted(s.text for s in right),
@@ -182,6 +188,8 @@ def test_a_region_straddling_a_page_gutter_is_split_there():
     cells = [seg(f"c{i}", 100, 400 + 30 * i, 300, 425 + 30 * i) for i in range(3)]
     cells += [seg(f"{i}.0", 600, 400 + 30 * i, 700, 425 + 30 * i) for i in range(3)]
     assert len(_split_at_gutters((90, 390, 710, 500), cells, paragraph + cells)) == 1
+    aligned = [seg(f"item {i}", 100, 400 + 30 * i, 380, 425 + 30 * i) for i in range(3)]
+    assert len(_split_at_gutters((90, 390, 910, 500), aligned + right, above + aligned + right)) == 1
 
 
 def test_blocks_cover_the_lines_and_loose_lines_become_paragraphs():
@@ -197,3 +205,20 @@ def test_blocks_cover_the_lines_and_loose_lines_become_paragraphs():
         ("paragraph", 5, 7),
     ]
     assert [line.text for line in lines] == [s.text for s in [title, *body, *notes]]
+
+
+def test_loose_labels_and_amounts_with_tight_leading_stay_rows():
+    """Rows whose boxes overlap vertically (tight leading) leave no horizontal gap; the vertical gap
+    between labels and amounts must not make them two columns."""
+    from clearocr.layout import layout_reading_order
+
+    labels = [
+        seg(name, 250, 2406 + 47 * i, 480, 2461 + 47 * i)
+        for i, name in enumerate(["Net", "VAT 21%", "Total"])
+    ]
+    amounts = [
+        seg(f"{v} EUR", 605, 2408 + 47 * i, 755, 2458 + 47 * i) for i, v in enumerate(["10", "2.10", "12.10"])
+    ]
+    region = [seg(f"paragraph {i}", 1300, 2000 + 40 * i, 2300, 2030 + 40 * i) for i in range(4)]
+    lines = layout_reading_order(amounts + labels + region, [("text", (1290, 1990, 2310, 2170))])
+    assert [line.text for line in lines][-3:] == ["Net 10 EUR", "VAT 21% 2.10 EUR", "Total 12.10 EUR"]

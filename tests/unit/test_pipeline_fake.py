@@ -33,7 +33,10 @@ def test_engines_are_loaded_once_per_reader():
     assert len(FakeEngine.instances) == 1 and FakeEngine.instances[0].calls == 3
 
 
-def test_pdf_text_layer_modes(samples):
+def test_pdf_text_layer_modes(samples, monkeypatch):
+    # The fake engine cannot read the page under the layer; the OCR cross-check is tested with the
+    # real engine in tests/integration/test_pdf_layers.py.
+    monkeypatch.setattr("clearocr.pipeline.MIN_LAYER_AGREEMENT", 0.0)
     pdf = samples / "invoice-3pages.pdf"
     with clearocr.Reader(engine="fake", orientation=False, deskew=False, dpi=72) as reader:
         auto = reader.read(pdf, pages="1")
@@ -88,8 +91,10 @@ def _pdf_with_layer(words: str) -> bytes:
     return bytes(pdf.output())
 
 
-def test_a_garbage_text_layer_is_not_trusted_a_real_one_is():
+def test_a_garbage_text_layer_is_not_trusted_a_real_one_is(monkeypatch):
     from clearocr.pipeline import Reader
+
+    monkeypatch.setattr("clearocr.pipeline.MIN_LAYER_AGREEMENT", 0.0)  # as above: the fake cannot read
 
     garbage = _pdf_with_layer("Tlie qnlck brovvn fcx jurnps ovcr tbe lazv dcg wliich vvas rnade")
     real = _pdf_with_layer("The quick brown fox jumps over the lazy dog which was made by hand")
@@ -109,3 +114,48 @@ def test_a_garbage_text_layer_is_not_trusted_a_real_one_is():
     assert (
         layer_word_rate([LayerWord("Tlie qnlck", (0, 0, 1, 1))], ["zh"]) is None
     )  # no word list: not judged
+
+
+def test_layer_lines_put_a_jumbled_line_in_box_order_and_keep_right_to_left_runs():
+    from clearocr.io import LayerWord
+    from clearocr.pipeline import layer_lines
+
+    jumbled = [
+        LayerWord("Qty", (400, 10, 440, 30), True),
+        LayerWord("Description", (10, 12, 150, 32)),
+        LayerWord("Amount", (600, 9, 700, 29)),
+        LayerWord("Total", (10, 60, 80, 80), True),
+        LayerWord("9.00", (600, 60, 660, 80)),
+    ]
+    assert [line.text for line in layer_lines(jumbled)] == ["Description Qty Amount", "Total 9.00"]
+    rtl = [LayerWord("שלום", (300, 10, 380, 30), True), LayerWord("עולם", (200, 10, 280, 30))]
+    assert [w.text for w in layer_lines(rtl)[0].words] == ["שלום", "עולם"]
+
+
+def test_layer_ocr_agreement_compares_sampled_lines_with_what_the_engine_reads():
+    from clearocr.pipeline import layer_ocr_agreement
+
+    image = np.full((400, 800, 3), 255, np.uint8)
+    lines = [
+        clearocr.Line.from_words(
+            [
+                clearocr.Word("Invoice", (10, 10 + 40 * i, 120, 40 + 40 * i), 1.0),
+                clearocr.Word(f"line{i}", (130, 10 + 40 * i, 200, 40 + 40 * i), 1.0),
+            ]
+        )
+        for i in range(6)
+    ]
+    seen = []
+
+    def echo(crop):
+        seen.append(crop.shape)
+        return "Invoice line0" if len(seen) == 1 else "lnvoice line" + str(len(seen) + 1)
+
+    similarity, sampled = layer_ocr_agreement(image, lines, echo)
+    assert sampled == 3 and len(seen) == 3 and similarity > 0.8  # the first, middle and last lines
+    similarity, _ = layer_ocr_agreement(image, lines, lambda crop: "Sveavagen 42, Stockholm")
+    assert similarity < 0.5
+    assert (
+        layer_ocr_agreement(image, [clearocr.Line.from_words([clearocr.Word("7", (1, 1, 5, 5), 1.0)])], echo)
+        is None
+    )

@@ -251,7 +251,7 @@ class RapidOcrEngine(OcrEngine):
             cls.name, f"rapidocr {version} (PP-OCRv6 small, onnxruntime)", sorted(cls.LANGUAGES)
         )
 
-    def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
+    def _prepare(self, languages: Sequence[str]) -> None:
         if self._ocr is None:
             raise EngineUnavailableError("rapidocr engine was closed")
         if self._mask is None:
@@ -259,6 +259,33 @@ class RapidOcrEngine(OcrEngine):
             recogniser = self._ocr._load_rec_model()
             self._mask = recogniser.postprocess_op = _ScriptMask(recogniser.postprocess_op)
         self._mask.use(languages)
+
+    def recognize_line(self, image: np.ndarray, languages: Sequence[str]) -> str:
+        """The text of an image that holds one line of text (RGB ``uint8``), read by the recogniser
+        alone, without detection: about 20 ms for a line instead of a page pass.
+
+        Raises:
+            EngineUnavailableError: the engine was closed.
+        """
+        self._prepare(languages)
+        # RapidOCR keeps per-call switches as its new defaults (update_params): put them back after.
+        saved = {
+            name: getattr(self._ocr, name) for name in ("use_det", "use_cls", "use_rec", "return_word_box")
+        }
+        try:
+            result = self._ocr(
+                np.ascontiguousarray(image[:, :, ::-1]),
+                use_det=False,
+                use_cls=False,
+                use_rec=True,
+                return_word_box=False,
+            )
+        finally:
+            self._ocr.update_params(**saved)
+        return " ".join(t.strip() for t in getattr(result, "txts", None) or () if t and t.strip())
+
+    def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
+        self._prepare(languages)
         # RapidOCR expects OpenCV's BGR order for arrays.
         result = self._ocr(np.ascontiguousarray(image[:, :, ::-1]), return_word_box=True)
         texts = getattr(result, "txts", None)

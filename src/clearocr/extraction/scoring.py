@@ -468,11 +468,13 @@ def _name_features(ctx: Context, text: str, refs: list[LineRef], header: list[Li
 
 
 def vendor_candidates(ctx: Context) -> list[Candidate]:
-    """The first 10 lines of page 1 and each pair of neighbours among them (a name over two rows),
-    and every legal name in the page's last 10 lines (the issuer's footer), cleaned of registration
-    numbers, document titles and recipient labels."""
+    """The 10 topmost lines of page 1 (by their boxes, so that a sender block that the layout reads
+    after the recipient's is still in the header), in reading order, and each pair of neighbours
+    among them (a name over two rows), and every legal name in the page's last 10 lines (the
+    issuer's footer), cleaned of registration numbers, document titles and recipient labels."""
     first_page = [r for r in ctx.refs if r.page == ctx.refs[0].page]
-    header = first_page[:10]
+    top = {id(r) for r in sorted(first_page, key=lambda r: r.line.bbox[1])[:10]}
+    header = [r for r in first_page if id(r) in top]
     footer = [r for r in first_page[-10:] if r not in header]
     out = []
     for index, ref in enumerate(header):

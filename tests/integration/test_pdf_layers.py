@@ -1,0 +1,67 @@
+"""A PDF's text layer is used only when it matches the page (issue 12, item 4), with the real engine.
+
+The page is the repository's sample invoice image (rendered from a synthetic invoice). It is read
+with OCR; clearocr's own searchable-PDF writer then puts a text layer on it from that reading
+(faithful), from the reading with its words' texts shuffled among the word boxes (misplaced: real
+words in the wrong places, which the word-list check cannot see), and from the reading with its
+lines and words drawn in random order (jumbled: the boxes must restore the order).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+import clearocr
+from clearocr.metrics import cer, normalize_text
+from clearocr.pdf import to_pdf
+
+pytestmark = pytest.mark.slow
+
+
+def doctored(document: clearocr.Document, how: str) -> clearocr.Document:
+    out = copy.deepcopy(document)
+    rng = random.Random(7)
+    for page in out.pages:
+        words = [w for line in page.lines for w in line.words]
+        if how == "misplaced":
+            texts = [w.text for w in words]
+            rng.shuffle(texts)
+            for word, text in zip(words, texts):
+                word.text = text
+        else:
+            rng.shuffle(page.lines)
+            for line in page.lines:
+                rng.shuffle(line.words)
+        for line in page.lines:
+            line.text = " ".join(w.text for w in line.words)
+        page.blocks = []
+    return out
+
+
+def test_a_layer_is_used_when_it_matches_the_page_and_refused_when_its_words_are_misplaced(samples):
+    image = samples / "invoice.png"
+    with clearocr.Reader() as reader:
+        ocr = reader.read(image)
+        reference = normalize_text(ocr.text)
+        faithful = reader.read(to_pdf(ocr, image))
+        misplaced = reader.read(to_pdf(doctored(ocr, "misplaced"), image))
+        jumbled = reader.read(to_pdf(doctored(ocr, "jumbled"), image))
+
+    page = faithful.pages[0]
+    assert page.text_source == "layer"
+    used = next(s for s in page.preprocessing if s.name == "pdf_text_layer")
+    assert used.params["ocr_agreement"] >= 0.8 and used.params["lines_sampled"] == 3
+    assert cer(reference, normalize_text(faithful.text)) < 0.01
+
+    page = misplaced.pages[0]
+    assert page.text_source == "ocr"
+    rejected = next(s for s in page.preprocessing if s.name == "pdf_text_layer_rejected")
+    assert rejected.params["known_word_rate"] > 0.5  # real words: the word check alone would keep it
+    assert rejected.params["ocr_agreement"] < 0.6 and "OCRed" in rejected.params["reason"]
+    assert cer(reference, normalize_text(misplaced.text)) < 0.02
+
+    assert jumbled.pages[0].text_source == "layer"
+    assert cer(reference, normalize_text(jumbled.text)) < 0.02
