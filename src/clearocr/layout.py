@@ -442,16 +442,36 @@ def _cut(items: list[_Item], axis: int, widest: bool = False) -> list[list[_Item
     return groups
 
 
-def _rows_across(columns: list[list[_Item]]) -> bool:
-    """Whether neighbouring columns of a vertical cut share their rows: at least half of the smaller
-    side's segments sit on a row of the other side (:func:`_same_row`), as labels and amounts do."""
-    for left, right in zip(columns, columns[1:]):
-        a = [line.bbox for _, lines, _ in left for line in lines]
-        b = [line.bbox for _, lines, _ in right for line in lines]
-        few, many = (a, b) if len(a) <= len(b) else (b, a)
-        if sum(1 for box in few if any(_same_row(box, other) for other in many)) >= 0.5 * len(few):
-            return True
-    return False
+def _cell_like(boxes: list[BBox]) -> bool:
+    """Whether boxes look like table cells or key/value pieces rather than lines of running text:
+    their median width is under 8 times their median height."""
+    return _median([b[2] - b[0] for b in boxes]) < 8 * _median([b[3] - b[1] for b in boxes])
+
+
+def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
+    """Neighbouring columns joined again when they are the columns of one table: at least half of
+    the smaller side's segments sit on a row of the other side (:func:`_same_row`), and both sides
+    are loose segments or cell-like (:func:`_cell_like`: labels and their amounts, or a table whose
+    columns the layout model boxed one by one: read as one "table" block, row by row). Columns of
+    running text side by side may share a baseline grid and still be columns."""
+    joined = [columns[0]]
+    for group in columns[1:]:
+        previous = joined[-1]
+        a = [line.bbox for _, lines, _ in previous for line in lines]
+        b = [line.bbox for _, lines, _ in group for line in lines]
+        loose = all(kind is None for _, _, kind in previous + group)
+        if loose or (_cell_like(a) and _cell_like(b)):
+            few, many = (a, b) if len(a) <= len(b) else (b, a)
+            if sum(1 for box in few if any(_same_row(box, other) for other in many)) >= 0.5 * len(few):
+                if loose:
+                    previous.extend(group)
+                else:  # one table: its cells become rows, in one block
+                    cells = [line for _, lines, _ in previous + group for line in lines]
+                    rows = reading_order(cells, columns=False)
+                    joined[-1] = [(union_bbox(line.bbox for line in rows), rows, "table")]
+                continue
+        joined.append(group)
+    return joined
 
 
 def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
@@ -459,10 +479,11 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
 
     ``items`` are ``(bbox, lines, kind)``: a layout region's lines, already in order, with its class,
     or one segment outside every region with kind None. A group is cut into columns (at every
-    vertical gap, left to right) when two or more of them hold a region and are each at least half
+    vertical gap, left to right) when two or more of them hold a region and are each at least 30% of
     the group's height (a sidebar is read whole before the body beside it); else into bands at its
     widest horizontal gaps (80% of the widest or more, top to bottom); else into columns. Columns
-    that share their rows (:func:`_rows_across`: labels and their amounts) are not cut apart. A
+    of loose segments that share their rows (:func:`_join_row_sharing`: labels and their amounts)
+    are not cut apart. A
     group of loose segments no taller than one row is not cut (its segments stay one line, left to
     right), and a group that no cut separates is read top to bottom by block, its loose segments
     grouped into rows among themselves.
@@ -475,13 +496,13 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
     one_row = loose_only and height <= 1.5 * _median([b[3] - b[1] for b, _, _ in items])
     if len(items) > 1 and depth <= 200 and not one_row:
         columns = _cut(items, 0)
-        if len(columns) > 1 and _rows_across(columns):
-            columns = [items]  # key/value rows with tight leading: the gaps are between cells
+        columns = _join_row_sharing(columns)  # key/value rows with tight leading: gaps between cells
+        items = [item for group in columns for item in group]  # a table's columns are now one block
         tall = [
             group
             for group in columns
             if any(kind is not None for _, _, kind in group)
-            and max(b[3] for b, _, _ in group) - min(b[1] for b, _, _ in group) >= 0.5 * height
+            and max(b[3] for b, _, _ in group) - min(b[1] for b, _, _ in group) >= 0.3 * height
         ]
         for groups in (columns,) if len(tall) >= 2 else (_cut(items, 1, widest=True), columns):
             if len(groups) > 1:

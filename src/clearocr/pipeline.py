@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from clearocr.document import Document, Line, Page, PreprocessStep, Word
+from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
 from clearocr.errors import TooManyPagesError
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.layout import has_columns, layout_blocks, reading_order, scale_bbox, to_blocks
 from clearocr.options import ReadOptions, parse_page_spec
-from clearocr.preprocess import OrientationDetector, preprocess, rotate_right_angle
+from clearocr.preprocess import OrientationDetector, preprocess, right_angle_matrix, rotate_right_angle
 
 #: A PDF page's text layer is used in ``pdf_text="auto"`` mode when it has at least this many
 #: letters and digits; fewer (a stamp, a page number on a scanned page) means the page still needs OCR.
@@ -147,6 +147,15 @@ def layer_ocr_agreement(
 def layer_has_text(words: list[LayerWord]) -> bool:
     """Whether a text layer carries enough text to stand for the page (see :data:`MIN_LAYER_CHARS`)."""
     return sum(ch.isalnum() for w in words for ch in w.text) >= MIN_LAYER_CHARS
+
+
+def _turn_box(box: tuple[int, int, int, int], matrix: Any) -> tuple[int, int, int, int]:
+    """A box's corners mapped by a right-angle turn's 3x3 ``matrix``: the axis-aligned box around them."""
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[2], box[3])):
+        xs.append(matrix[0][0] * x + matrix[0][1] * y + matrix[0][2])
+        ys.append(matrix[1][0] * x + matrix[1][1] * y + matrix[1][2])
+    return (int(round(min(xs))), int(round(min(ys))), int(round(max(xs))), int(round(max(ys))))
 
 
 def layer_lines(words: list[LayerWord]) -> list[Line]:
@@ -374,6 +383,14 @@ class Reader:
         height, width = page_image.image.shape[:2]
         steps = [PreprocessStep(name, params) for name, params in page_image.steps]
         words = page_image.layer_words
+        layer_image, layer_turn, layer_transform = page_image.image, page_image.layer_turn, IDENTITY
+        if layer_turn and (opts.pdf_text != "ocr"):
+            # The page's /Rotate shows its (upright) text sideways: read the layer on the page turned
+            # upright, as orientation correction would turn the rendered page for OCR.
+            matrix = right_angle_matrix(layer_turn, width, height)
+            layer_transform = tuple(float(v) for v in matrix[:2].ravel())  # type: ignore[assignment]
+            layer_image = rotate_right_angle(page_image.image, layer_turn)
+            words = [LayerWord(w.text, _turn_box(w.bbox, matrix), w.line_break_before) for w in words]
         use_layer = opts.pdf_text == "layer"
         params: dict[str, Any] = {"words": len(words)}
         if opts.pdf_text == "auto" and layer_has_text(words):
@@ -396,7 +413,7 @@ class Reader:
                 engine = self.engine(opts.engine, opts.mode)
                 read_line = getattr(engine, "recognize_line", None)
                 agreement = layer_ocr_agreement(
-                    page_image.image,
+                    layer_image,
                     layer,
                     (lambda crop: read_line(crop, opts.languages))
                     if read_line is not None
@@ -421,13 +438,17 @@ class Reader:
                 else:
                     use_layer = True
         if use_layer:
+            if layer_turn:
+                params["turned"] = layer_turn
             steps.append(PreprocessStep("pdf_text_layer", params))
             lines, blocks = to_blocks([(None, layer_lines(words))])
             return Page(
                 number=page_image.number,
-                width=width,
-                height=height,
+                width=layer_image.shape[1],
+                height=layer_image.shape[0],
                 dpi=page_image.dpi,
+                rotation=layer_turn,
+                transform=layer_transform,
                 lines=lines,
                 blocks=blocks,
                 preprocessing=steps,

@@ -222,3 +222,28 @@ def test_loose_labels_and_amounts_with_tight_leading_stay_rows():
     region = [seg(f"paragraph {i}", 1300, 2000 + 40 * i, 2300, 2030 + 40 * i) for i in range(4)]
     lines = layout_reading_order(amounts + labels + region, [("text", (1290, 1990, 2310, 2170))])
     assert [line.text for line in lines][-3:] == ["Net 10 EUR", "VAT 21% 2.10 EUR", "Total 12.10 EUR"]
+
+
+def test_a_table_whose_columns_were_boxed_one_by_one_reads_row_by_row():
+    """The layout model sometimes boxes each column of a table as a text region: cell-like regions
+    whose cells share rows are read as the table's rows; two columns of running text on the same
+    baseline grid stay columns."""
+    from clearocr.layout import layout_reading_order
+
+    names = [seg(f"Item {i}", 100, 100 + 40 * i, 260, 130 + 40 * i) for i in range(5)]
+    prices = [seg(f"{i}.50", 500, 100 + 40 * i, 580, 130 + 40 * i) for i in range(5)]
+    regions = [("text", (90, 90, 270, 300)), ("text", (490, 90, 590, 300))]
+    lines = [line.text for line in layout_reading_order(prices + names, regions)]
+    assert lines == [f"Item {i} {i}.50" for i in range(5)]
+
+    left = [
+        seg(f"left column line {i} of running text here", 100, 100 + 40 * i, 600, 130 + 40 * i)
+        for i in range(5)
+    ]
+    right = [
+        seg(f"right column line {i} of running text here", 700, 100 + 40 * i, 1200, 130 + 40 * i)
+        for i in range(5)
+    ]
+    regions = [("text", (90, 90, 610, 300)), ("text", (690, 90, 1210, 300))]
+    lines = [line.text for line in layout_reading_order(right + left, regions)]
+    assert lines == [s.text for s in left + right]

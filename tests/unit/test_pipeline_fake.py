@@ -159,3 +159,30 @@ def test_layer_ocr_agreement_compares_sampled_lines_with_what_the_engine_reads()
         layer_ocr_agreement(image, [clearocr.Line.from_words([clearocr.Word("7", (1, 1, 5, 5), 1.0)])], echo)
         is None
     )
+
+
+def test_a_rotated_pdf_page_reads_its_layer_upright(samples):
+    """``/Rotate 90`` shows upright text sideways: the layer is read on the page turned back, its
+    boxes inside that page, with the turn recorded as for OCR (rotation and transform)."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(samples / "invoice-3pages.pdf") as pdf:
+        pdf.pages[0].Rotate = 90
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+    with clearocr.Reader(engine="fake", dpi=72) as reader:
+        upright = reader.read(samples / "invoice-3pages.pdf", pages="1", pdf_text="layer").pages[0]
+        turned = reader.read(buffer.getvalue(), pages="1", pdf_text="layer").pages[0]
+    assert turned.text == upright.text
+    assert (turned.width, turned.height) == (upright.width, upright.height)
+    assert turned.rotation == 270 and turned.source_size == (upright.height, upright.width)
+    for word in turned.words:
+        assert (
+            0 <= word.bbox[0] < word.bbox[2] <= turned.width
+            and 0 <= word.bbox[1] < word.bbox[3] <= turned.height
+        )
+    a, b, c, d, e, f = turned.transform
+    sx, sy = turned.source_size
+    assert (a * sx + b * 0 + c, d * sx + e * 0 + f) == (0, 0)  # the source's top-right corner is the top-left
