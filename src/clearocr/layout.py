@@ -448,11 +448,19 @@ def _cell_like(boxes: list[BBox]) -> bool:
     return _median([b[2] - b[0] for b in boxes]) < 8 * _median([b[3] - b[1] for b in boxes])
 
 
+def _tabular(group: list[_Item]) -> bool:
+    """Whether a column's items can all be parts of a table: loose segments, tables, and regions
+    whose lines are cell-like (:func:`_cell_like`)."""
+    return all(
+        kind in (None, "table") or _cell_like([line.bbox for line in lines]) for _, lines, kind in group
+    )
+
+
 def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
     """Neighbouring columns joined again when they are the columns of one table: at least half of
     the smaller side's segments sit on a row of the other side (:func:`_same_row`), and both sides
-    are loose segments or cell-like (:func:`_cell_like`: labels and their amounts, or a table whose
-    columns the layout model boxed one by one: read as one "table" block, row by row). Columns of
+    are loose segments, tables, or cell-like (:func:`_cell_like`: labels and their amounts, or a
+    table whose columns the layout model boxed one by one: read as one "table" block, row by row). Columns of
     running text side by side may share a baseline grid and still be columns."""
     joined = [columns[0]]
     for group in columns[1:]:
@@ -460,7 +468,7 @@ def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
         a = [line.bbox for _, lines, _ in previous for line in lines]
         b = [line.bbox for _, lines, _ in group for line in lines]
         loose = all(kind is None for _, _, kind in previous + group)
-        if loose or (_cell_like(a) and _cell_like(b)):
+        if loose or (_tabular(previous) and _tabular(group)):
             few, many = (a, b) if len(a) <= len(b) else (b, a)
             if sum(1 for box in few if any(_same_row(box, other) for other in many)) >= 0.5 * len(few):
                 if loose:
@@ -472,6 +480,35 @@ def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
                 continue
         joined.append(group)
     return joined
+
+
+def _table_across(columns: list[list[_Item]]) -> int | None:
+    """The top (y) of a table that runs across neighbouring columns: cell-like blocks or loose
+    segments (:func:`_cell_like`) on both sides of a gutter whose rows are shared (half of the
+    smaller side's). None when there is none."""
+
+    def cells(group: list[_Item]) -> list[BBox]:
+        out = []
+        for box, lines, kind in group:
+            boxes = [line.bbox for line in lines]
+            if kind is None or (kind == "table" or _cell_like(boxes)):
+                out += boxes if kind is not None else [box]
+        return out
+
+    tops = []
+    for left, right in zip(columns, columns[1:]):
+        a, b = cells(left), cells(right)
+        if len(a) < 2 or len(b) < 2:
+            continue
+        shared_a = [box for box in a if any(_same_row(box, other) for other in b)]
+        shared_b = [box for box in b if any(_same_row(box, other) for other in a)]
+        if (
+            len(shared_a) >= 2
+            and len(shared_b) >= 2
+            and min(len(shared_a), len(shared_b)) >= 0.5 * min(len(a), len(b))
+        ):
+            tops.append(min(box[1] for box in shared_a + shared_b))
+    return min(tops) if tops else None
 
 
 def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
@@ -504,6 +541,13 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
             if any(kind is not None for _, _, kind in group)
             and max(b[3] for b, _, _ in group) - min(b[1] for b, _, _ in group) >= 0.3 * height
         ]
+        if len(tall) >= 2:
+            top = _table_across(columns)
+            if top is not None:  # a table runs under both columns: the columns end above it
+                above = [it for it in items if it[0][3] <= top]
+                below = [it for it in items if it[0][3] > top]
+                if above and below:
+                    return _xy_cut(above, depth + 1) + _xy_cut(below, depth + 1)
         for groups in (columns,) if len(tall) >= 2 else (_cut(items, 1, widest=True), columns):
             if len(groups) > 1:
                 return [block for group in groups for block in _xy_cut(group, depth + 1)]

@@ -102,8 +102,8 @@ class ReadOptions(BaseModel):
     dpi: int = Field(300, ge=50, le=1200, description="Resolution to render PDF pages at.")
     pdf_text: Literal["auto", "ocr", "layer"] = Field(
         "auto",
-        description="PDF pages with a text layer: auto uses it when present, ocr always OCRs, "
-        "layer never OCRs.",
+        description="PDF pages with a text layer: auto uses it when it is good (words of the "
+        "languages, agreeing with OCR of a few of its lines), ocr always OCRs, layer never OCRs.",
     )
     mode: Literal["printed", "handwritten"] = Field(
         "printed",
