@@ -227,7 +227,7 @@ def main() -> int:
                         "cer": cer(normalize_text("\n".join(reference)), normalize_text(document.text)),
                         "pairs_in_order": ordered,
                         "pairs": pairs,
-                        "blocks": len(document.pages[0].blocks),
+                        "blocks": len(getattr(document.pages[0], "blocks", [])),
                         "seconds": round(seconds, 2),
                     }
                 )
