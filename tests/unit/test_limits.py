@@ -94,7 +94,12 @@ def test_languages_restrict_the_recognisers_script():
     from clearocr.engines.rapidocr import _ScriptMask, foreign_script
 
     assert foreign_script("排", ["en"]) and foreign_script("（", ["en", "sv"]) and foreign_script("ж", ["es"])
-    assert not foreign_script("排", ["en", "zh"]) and not any(foreign_script(c, ["sv"]) for c in "åäöñáß€£°")
+    assert not foreign_script("排", ["en", "zh"]) and not any(foreign_script(c, ["sv"]) for c in "åäöÅÄÖé€£°")
+    # Accented Latin letters outside the languages' alphabets: out with sv, in with sv,es / sv,de.
+    assert all(foreign_script(c, ["en", "sv"]) for c in "âółāñß")
+    assert not foreign_script("ñ", ["sv", "es"]) and not foreign_script("ß", ["de", "sv"])
+    # English alone, or a language without an alphabet table, restricts nothing (names: Café, Müller).
+    assert not any(foreign_script(c, ["en"]) for c in "éüâñß") and not foreign_script("ő", ["sv", "vi"])
 
     class Decoder:
         character = ["blank", "(", "（", "a", "排"]

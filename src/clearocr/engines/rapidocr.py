@@ -112,14 +112,61 @@ _FOREIGN_PREFIXES = (
 )
 
 
+#: The letters beyond A-Z of Latin-script languages' alphabets (lower case; upper case follows),
+#: loanword accents included where they are common in print (Swedish "idé", German "Café").
+LATIN_ALPHABETS: dict[str, str] = {
+    "en": "",
+    "sv": "åäöé",
+    "fi": "åäöšž",
+    "da": "æøåé",
+    "no": "æøåé",
+    "nb": "æøåé",
+    "nn": "æøåé",
+    "de": "äöüßẞé",
+    "nl": "éëïöüèáóú",
+    "es": "áéíóúñü",
+    "ca": "àçèéíïòóúü",
+    "fr": "àâæçéèêëîïôœùûüÿ",
+    "it": "àèéìíîòóùú",
+    "pt": "áâãàçéêíóôõúü",
+    "pl": "ąćęłńóśźż",
+    "cs": "áčďéěíňóřšťúůýž",
+    "sk": "áäčďéíĺľňóôŕšťúýž",
+    "hu": "áéíóöőúüű",
+    "ro": "ăâîșțşţ",
+    "tr": "çğıöşüâî",
+}
+
+
+def _latin_allowed(languages: Sequence[str]) -> frozenset[str] | None:
+    """The accented Latin letters the languages allow, or None for no restriction: English alone
+    (English text carries foreign names: "Café", "Müller"), or a language without a table above."""
+    codes = set(languages)
+    if codes <= {"en"} or not codes <= set(LATIN_ALPHABETS):
+        return None
+    letters = "".join(LATIN_ALPHABETS[code] for code in codes)
+    return frozenset(letters + letters.upper())
+
+
 def foreign_script(token: str, languages: Sequence[str]) -> bool:
-    """Whether a recogniser output token is in a script none of ``languages`` uses (always False
-    when a CJK language is requested: then every character the model knows may appear)."""
+    """Whether a recogniser output token is in a script none of ``languages`` uses, or holds an
+    accented Latin letter outside their alphabets (:data:`LATIN_ALPHABETS`: with ``sv`` asked for,
+    "â" and "ó" are out, so the recogniser's next choice, usually "ä" or "ö", is read). Always False
+    when a CJK language is requested: then every character the model knows may appear."""
     import unicodedata
 
     if CJK_LANGUAGES & set(languages):
         return False
-    return any(unicodedata.name(char, "").startswith(_FOREIGN_PREFIXES) for char in token)
+    if any(unicodedata.name(char, "").startswith(_FOREIGN_PREFIXES) for char in token):
+        return True
+    allowed = _latin_allowed(languages)
+    return allowed is not None and any(
+        char.isalpha()
+        and not char.isascii()
+        and char not in allowed
+        and unicodedata.name(char, "").startswith("LATIN")
+        for char in token
+    )
 
 
 class _ScriptMask:
