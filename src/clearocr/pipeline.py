@@ -392,6 +392,7 @@ class Reader:
             layer_image = rotate_right_angle(page_image.image, layer_turn)
             words = [LayerWord(w.text, _turn_box(w.bbox, matrix), w.line_break_before) for w in words]
         use_layer = opts.pdf_text == "layer"
+        layer: list[Line] | None = None  # the layer's lines, once built
         params: dict[str, Any] = {"words": len(words)}
         if opts.pdf_text == "auto" and layer_has_text(words):
             judged = layer_word_rate(words, opts.languages)
@@ -441,7 +442,7 @@ class Reader:
             if layer_turn:
                 params["turned"] = layer_turn
             steps.append(PreprocessStep("pdf_text_layer", params))
-            lines, blocks = to_blocks([(None, layer_lines(words))])
+            lines, blocks = to_blocks([(None, layer if layer is not None else layer_lines(words))])
             return Page(
                 number=page_image.number,
                 width=layer_image.shape[1],
