@@ -202,3 +202,56 @@ def test_extractor_option_reaches_extract_and_the_factory():
     assert type(make_extractor("rules", ["en"])).__name__ == "RuleExtractor"
     with pytest.raises(KeyError):
         make_extractor("nonsense")
+
+
+@pytest.mark.parametrize(
+    "text, registration_only, not_address",
+    [
+        ("(771234-P)", True, True),
+        ("(JX0123456-WV)", True, True),
+        ("Company No: KT0456789-A", True, True),
+        ("(LLP0004321-KUL)", True, True),
+        ("03 Feb 2019 18:40", False, True),
+        ("+603-555.0199", False, True),
+        ("NO. 8, JALAN KENARI 3,", False, False),
+        ("47100 PUCHONG, SELANGOR.", False, False),
+    ],
+)
+def test_lines_an_address_does_not_contain(text, registration_only, not_address):
+    from clearocr.extraction.scoring import _not_address, _registration_only
+
+    assert _registration_only(text) is registration_only
+    assert _not_address(text) is not_address
+
+
+def test_address_starts_after_a_registration_and_a_printed_time():
+    # An invented receipt whose header prints the time and the registration number between the
+    # name and the address, as some till printers do.
+    document = doc(
+        [
+            [("MERANTI BAKERY SDN BHD", 100)],
+            [("03 Feb 2019 18:40", 200)],
+            [("(JX0123456-WV)", 200)],
+            [("12, Jalan Cempaka 4/2, Taman Cempaka,", 60)],
+            [("81200 Kota Jaya, Johor", 100)],
+            [("TAX INVOICE", 200)],
+            [("Bun 2.00", 40)],
+            [("TOTAL", 40), ("2.00", 400)],
+        ]
+    )
+    values = ScoredExtractor(["en"]).extract(document).values()
+    assert values["vendor_name"] == "MERANTI BAKERY SDN BHD"
+    assert values["vendor_address"] == "12, Jalan Cempaka 4/2, Taman Cempaka, 81200 Kota Jaya, Johor"
+
+
+def test_a_registration_row_is_not_joined_to_the_name():
+    document = doc(
+        [
+            [("BRIGHT LEAF PHARMACY PLT", 100)],
+            [("(LLP0004321-KUL)", 200)],
+            [("NO 3, JALAN MAWAR 7,", 100)],
+            [("68000 AMPANG, SELANGOR", 100)],
+            [("TOTAL", 40), ("9.90", 400)],
+        ]
+    )
+    assert ScoredExtractor(["en"]).extract(document).values()["vendor_name"] == "BRIGHT LEAF PHARMACY PLT"

@@ -46,19 +46,23 @@ NOT_VENDOR = _ALL.not_vendor
 ITEM_HEADER = _ALL.item_header
 RECIPIENT = _ALL.recipient
 # Legal forms of company names, with the OCR confusions seen in them ("SIN BHD", "5/B"): a pattern,
-# not a word list, so it stays here.
-LEGAL_SUFFIX = re.compile(
-    r"(?<![A-Za-z])(S[DIl1]N\.?\s*BHD\.?|BHD|[S5]/B|ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|"
-    r"AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|"
-    r"PLC|OY|A/S|AS|CO\.|COMPANY|PTE|有限公司|公司)(?![A-Za-z])",
-    re.IGNORECASE,
+# not a word list, so it stays here. PLT/LLP: Malaysian and common-law limited liability partnerships.
+_LEGAL_FORMS = (
+    r"S[DIl1]N\.?\s*BHD\.?|BHD|[S5]/B|PLT|LLP|AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|"
+    r"CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|PLC|OY|A/S|AS|PTE|有限公司|公司"
 )
+# Trade words that end a business name on receipts ("... HARDWARE", "... RESTAURANT") without a legal form.
+_TRADE_WORDS = r"ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|CO\.|COMPANY"
+#: A legal form or a trade word that ends a company name.
+LEGAL_SUFFIX = re.compile(rf"(?<![A-Za-z])({_LEGAL_FORMS}|{_TRADE_WORDS})(?![A-Za-z])", re.IGNORECASE)
+#: A legal form proper (a registered company's name), not a trade word.
+LEGAL_FORM = re.compile(rf"(?<![A-Za-z])({_LEGAL_FORMS})(?![A-Za-z])", re.IGNORECASE)
 
 NUMBER_TOKEN = re.compile(r"(?:RM|\$|€|£)?-?\d{1,3}(?:[ ,.]\d{3})*(?:[.,]\d{1,3})?")
 
 # Company registration numbers printed after a name: "(682288-V)", "273500-U", "(139386 X)", "Co. No. 113825-W".
 REGISTRATION = re.compile(
-    r"\s*(?:\(\s*)?(?:(?:co|company)\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]?\b\)?"
+    r"\s*(?:\(\s*)?(?:(?:co|company)\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z]{0,3}\d{5,}[\s-]*[A-Z]{0,3}\b\)?"
     r"|\s*\(?\b(?:co|company)\.?\s*(?:reg\.?\s*)?no\b.*$",
     re.I,
 )

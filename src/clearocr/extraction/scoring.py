@@ -39,6 +39,7 @@ from typing import Any
 from clearocr.document import Document, union_bbox
 from clearocr.extraction.rules import (
     ADDRESS_STOP,
+    LEGAL_FORM,
     COMPANY_DATA,
     LEGAL_SUFFIX,
     REGISTRATION,
@@ -70,7 +71,7 @@ SCORED_FIELDS = ("total", "invoice_date", "vendor_name", "vendor_address", "invo
 
 _TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.][0-5]\d(?:[:.][0-5]\d)?(?!\d)")
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)|(?<!\d)\d{3}\s\d{2}(?!\d)|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
-_PHONE = re.compile(r"\b\d{2,4}[- ]\d{6,8}\b|\b\d{2,4}-\d{3,4}\s?\d{4}\b|\+\d[\d\s-]{7,}")
+_PHONE = re.compile(r"\b\d{2,4}[- ]\d{6,8}\b|\b\d{2,4}-\d{3,4}\s?\d{4}\b|\+\d[\d\s.-]{7,}")
 _ID_TOKEN = re.compile(r"[#:]?([A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*)", re.I)
 
 
@@ -298,6 +299,24 @@ class Context:
         return (ref.line.bbox[1] + ref.line.bbox[3]) / 2 / max(1, ref.page_height)
 
 
+def _registration_only(text: str) -> bool:
+    """A line that is nothing but a company registration number ("(867388-U)", "(JM0840871-WV)",
+    "Company No: JM0632980-V"), which a name or an address does not continue into."""
+    return not REGISTRATION.sub("", text).strip(" ,.;:()-")
+
+
+def _not_address(text: str) -> bool:
+    """A line an address does not contain: a label of another concept (phone, tax id, document
+    title, date), a registration number alone, a phone number, or a clock time."""
+    return bool(
+        ADDRESS_STOP.search(text)
+        or _registration_only(text)
+        or _PHONE.search(text)
+        or _TIME.search(text)
+        or find_dates(text)
+    )
+
+
 def _has(pattern: re.Pattern[str], text: str) -> float:
     return 1.0 if pattern.search(text) else 0.0
 
@@ -442,6 +461,7 @@ def _name_features(ctx: Context, text: str, refs: list[LineRef], header: list[Li
         else 0.0,
         "height": min(3.0, max(ctx.height(r) for r in refs)) - 1.0,
         "legal_suffix": 1.0 if suffix else 0.0,
+        "legal_form": 1.0 if LEGAL_FORM.search(text) else 0.0,
         "not_vendor_kw": _has(v.not_vendor, text) if not suffix else 0.0,
         "recipient_kw": _has(v.recipient, first.text),
         "under_recipient_label": 1.0 if previous is not None and _is_recipient_label(previous.text) else 0.0,
@@ -487,7 +507,11 @@ def vendor_candidates(ctx: Context) -> list[Candidate]:
         if index + 1 < len(header):
             below = header[index + 1]
             second = _clean_name(ctx, below.text)
-            if sum(ch.isalpha() for ch in second) >= 2 and not ADDRESS_STOP.search(below.text):
+            if (
+                sum(ch.isalpha() for ch in second) >= 2
+                and not ADDRESS_STOP.search(below.text)
+                and not _registration_only(below.text)
+            ):
                 joined = f"{text} {second}"
                 features = _name_features(ctx, joined, [ref, below], header)
                 head = LEGAL_SUFFIX.search(second)
@@ -575,11 +599,9 @@ def address_candidates(ctx: Context, vendor: Candidate | None) -> list[Candidate
                 "lines": length / 6,
                 "postcode": 1.0 if _POSTCODE.search(text) else 0.0,
                 "last_has_postcode": 1.0 if _POSTCODE.search(run[-1].text) else 0.0,
-                "stop_inside": sum(1 for r in run if ADDRESS_STOP.search(r.text)) / length,
-                "next_is_stop": 1.0
-                if following is None or ADDRESS_STOP.search(following.text) or _PHONE.search(following.text)
-                else 0.0,
-                "skipped_stop": 1.0 if skipped and all(ADDRESS_STOP.search(r.text) for r in skipped) else 0.0,
+                "stop_inside": sum(1 for r in run if _not_address(r.text)) / length,
+                "next_is_stop": 1.0 if following is None or _not_address(following.text) else 0.0,
+                "skipped_stop": 1.0 if skipped and all(_not_address(r.text) for r in skipped) else 0.0,
                 "ends_with_comma": 1.0 if run[-1].text.rstrip().endswith(",") else 0.0,
                 "ends_with_period": 1.0 if run[-1].text.rstrip().endswith(".") else 0.0,
                 "next_has_postcode": 1.0
@@ -588,7 +610,7 @@ def address_candidates(ctx: Context, vendor: Candidate | None) -> list[Candidate
                 "next_ends_with_period": 1.0
                 if following is not None
                 and following.text.rstrip().endswith(".")
-                and not ADDRESS_STOP.search(following.text)
+                and not _not_address(following.text)
                 else 0.0,
                 "legal_suffix_inside": 1.0 if any(LEGAL_SUFFIX.search(r.text) for r in run) else 0.0,
                 "height": min(3.0, max(ctx.height(r) for r in run)) - 1.0,
@@ -597,7 +619,7 @@ def address_candidates(ctx: Context, vendor: Candidate | None) -> list[Candidate
                 "first_has_registration": 1.0
                 if re.search(r"(?i)\breg\b|\(\s*\d{5,}|\d{5,}-[A-Z]\b", run[0].text)
                 else 0.0,
-                "first_line_stop": 1.0 if ADDRESS_STOP.search(run[0].text) else 0.0,
+                "first_line_stop": 1.0 if _not_address(run[0].text) else 0.0,
                 "first_no_digits": 1.0 if not any(ch.isdigit() for ch in run[0].text) else 0.0,
             }
             out.append(
