@@ -255,3 +255,30 @@ def test_a_registration_row_is_not_joined_to_the_name():
         ]
     )
     assert ScoredExtractor(["en"]).extract(document).values()["vendor_name"] == "BRIGHT LEAF PHARMACY PLT"
+
+
+def test_a_logo_short_name_yields_to_the_legal_name_below_it():
+    document = doc(
+        [
+            [("KORALIS", 250)],
+            [("KORALIS TRAVEL SDN BHD (512345-K)", 100)],
+            [("No 5 Jalan Kenanga 2/1", 100)],
+            [("56000 Kuala Lumpur", 100)],
+            [("Email: hello@koralis.example", 100)],
+            [("TOTAL", 40), ("120.00", 400)],
+        ]
+    )
+    assert ScoredExtractor(["en"]).extract(document).values()["vendor_name"] == "KORALIS TRAVEL SDN BHD"
+
+
+def test_a_name_row_ending_in_ampersand_continues_on_the_next_row():
+    document = doc(
+        [
+            [("SINAR JAYA PAINT &", 100)],
+            [("ELECTRICAL", 200)],
+            [("NO. 4, JALAN DAHLIA 1,", 100)],
+            [("40170 SHAH ALAM, SELANGOR.", 100)],
+            [("TOTAL", 40), ("15.00", 400)],
+        ]
+    )
+    assert ScoredExtractor(["en"]).extract(document).values()["vendor_name"] == "SINAR JAYA PAINT & ELECTRICAL"

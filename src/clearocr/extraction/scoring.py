@@ -466,7 +466,16 @@ def _name_features(ctx: Context, text: str, refs: list[LineRef], header: list[Li
         "recipient_kw": _has(v.recipient, first.text),
         "under_recipient_label": 1.0 if previous is not None and _is_recipient_label(previous.text) else 0.0,
         "label_colon": 1.0 if re.search(r"\w:\s*$", first.text) or ":" in text else 0.0,
-        "repeated_elsewhere": 1.0 if len(key) >= 4 and key in others else 0.0,
+        # Repeated in the footer or elsewhere, but not merely as the stem of a fuller legal name of
+        # the header (a logo's "ACME" over "ACME SERVICES LTD": the legal name is the company's).
+        "repeated_elsewhere": 1.0
+        if len(key) >= 4
+        and key in others
+        and (
+            suffix is not None
+            or not any(key in r.text.casefold() and LEGAL_FORM.search(r.text) for r in header if r not in refs)
+        )
+        else 0.0,
         "letter_ratio": letters / max(1, len(stripped)),
         "upper_ratio": sum(ch.isupper() for ch in text) / max(1, letters),
         "has_digits": 1.0 if any(ch.isdigit() for ch in text) else 0.0,
@@ -503,7 +512,9 @@ def vendor_candidates(ctx: Context) -> list[Candidate]:
         if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
             continue
         features = _name_features(ctx, text, [ref], header)
-        out.append(_name_candidate(ctx, text, text, [ref], "header", features))
+        if not (text.rstrip().endswith("&") and index + 1 < len(header)):
+            # A name does not end with "&": that row continues on the next one (kept as the pair below).
+            out.append(_name_candidate(ctx, text, text, [ref], "header", features))
         if index + 1 < len(header):
             below = header[index + 1]
             second = _clean_name(ctx, below.text)
