@@ -255,6 +255,61 @@ def rotate_by(image: np.ndarray, angle: float, expand: bool = False) -> np.ndarr
 MIN_ENGINE_SIDE = 32
 
 
+#: A straightened page is trimmed to its text only when that drops at least this share of its area.
+TRIM_MIN_SAVING = 0.15
+#: Margin kept around the text when trimming, as a share of the straightened page's longer side.
+TRIM_MARGIN = 0.03
+
+
+def text_extent(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box ``(x0, y0, x1, y1)`` in pixels of the text-like marks of a page with dark text on a
+    light ground, or None when there are none.
+
+    Marks are pixels at least 15 grey levels darker than their 31x31 neighbourhood (adaptive
+    threshold). Their connected components of at least 4 px count, except large sparse ones (over
+    8% of the page high or 30% wide, filling under 20% of their box): the long slanted edges where
+    a rotated photo's background meets the fill of its enlarged canvas, which would stretch the box
+    to the whole canvas.
+    """
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    height, width = grey.shape[:2]
+    if min(height, width) < 8:
+        return None
+    marks = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    sparse_and_large = ((h > 0.08 * height) | (w > 0.3 * width)) & (area < 0.2 * w * h)
+    text = (area >= 4) & ~sparse_and_large
+    if count <= 1 or not text.any():
+        return None
+    return (
+        int(x[text].min()),
+        int(y[text].min()),
+        int((x[text] + w[text]).max()),
+        int((y[text] + h[text]).max()),
+    )
+
+
+def _trim_box(small: np.ndarray, page_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The part of a straightened page (``page_size``) that holds its text, found on ``small``, its
+    straightened analysis copy; None when trimming would not drop :data:`TRIM_MIN_SAVING` of the area."""
+    extent = text_extent(small)
+    if extent is None:
+        return None
+    small_h, small_w = small.shape[:2]
+    sx, sy = page_size[0] / small_w, page_size[1] / small_h
+    margin = TRIM_MARGIN * max(page_size)
+    x0 = max(0, int(np.floor(extent[0] * sx - margin)))
+    y0 = max(0, int(np.floor(extent[1] * sy - margin)))
+    x1 = min(page_size[0], int(np.ceil(extent[2] * sx + margin)))
+    y1 = min(page_size[1], int(np.ceil(extent[3] * sy + margin)))
+    if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) > (1 - TRIM_MIN_SAVING) * page_size[0] * page_size[1]:
+        return None
+    return x0, y0, x1, y1
+
+
 def rescale_factor(
     width: int, height: int, dpi: float | None, upscale: bool, max_side: int, max_pixels: int | None = None
 ) -> float:
@@ -375,10 +430,18 @@ def preprocess(
         image.shape[1] if rotation in (90, 270) else image.shape[0],
     )
     height, width = image.shape[:2]
+    trim = None
     if abs(angle) > EXPAND_ABOVE_DEGREES:
-        page_size = rotated_size(width, height, angle)  # the straightened page keeps its corners
+        expanded = rotated_size(width, height, angle)  # the straightened page keeps its corners
+        # ... but most of that canvas is fill: keep the part with the text, so that the page is not
+        # shrunk to fit max_side more than the same page photographed straight would be.
+        trim = _trim_box(rotate_right_angle(small, rotation) if rotation else small, expanded)
+        page_size = (trim[2] - trim[0], trim[3] - trim[1]) if trim else expanded
     else:
-        page_size = (width, height)
+        expanded = page_size = (width, height)
+    if trim is not None:
+        deskew_step = next(step for step in steps if step.name == "deskew")
+        deskew_step.params["trimmed_to_text"] = list(trim)
     factor = rescale_factor(page_size[0], page_size[1], dpi, upscale, max_side, max_pixels)
     if factor != 1.0:
         size = (max(1, round(page_size[0] * factor)), max(1, round(page_size[1] * factor)))
@@ -393,16 +456,14 @@ def preprocess(
     straighten = np.eye(3)
     if angle:
         straighten[:2] = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
-        straighten[0, 2] += page_size[0] / 2.0 - width / 2.0
-        straighten[1, 2] += page_size[1] / 2.0 - height / 2.0
+        straighten[0, 2] += expanded[0] / 2.0 - width / 2.0 - (trim[0] if trim else 0)
+        straighten[1, 2] += expanded[1] / 2.0 - height / 2.0 - (trim[1] if trim else 0)
     affine = (straighten @ turn)[:2].ravel()
     a, b, c, d, e, f = (float(round(v, 9)) for v in affine)
     transform = (a, b, c, d, e, f)
     if angle or factor != 1.0:
-        # One warp: rotate about the page centre, scale, land in the output size.
-        matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, factor)
-        matrix[0, 2] += size[0] / 2.0 - width / 2.0
-        matrix[1, 2] += size[1] / 2.0 - height / 2.0
+        # One warp: rotate about the page centre (straighten, with its trim), scale, land in the output size.
+        matrix = (np.diag([factor, factor, 1.0]) @ straighten)[:2]
         if angle:
             # warpAffine has no area interpolation; linear is adequate for the modest shrinks here.
             image = cv2.warpAffine(

@@ -281,4 +281,6 @@ def test_a_name_row_ending_in_ampersand_continues_on_the_next_row():
             [("TOTAL", 40), ("15.00", 400)],
         ]
     )
-    assert ScoredExtractor(["en"]).extract(document).values()["vendor_name"] == "SINAR JAYA PAINT & ELECTRICAL"
+    assert (
+        ScoredExtractor(["en"]).extract(document).values()["vendor_name"] == "SINAR JAYA PAINT & ELECTRICAL"
+    )

@@ -56,7 +56,7 @@ def test_right_angle_rotation_is_clockwise():
 
 
 @pytest.mark.parametrize("angle", [-45.0, -30.0, -15.0, 15.0, 30.0, 44.0])
-def test_large_skew_is_recovered_on_an_enlarged_canvas(page_image, angle):
+def test_large_skew_is_recovered_on_an_enlarged_canvas(page_image, angle, monkeypatch):
     skewed = rotate_by(page_image, angle, expand=True)
     measured = estimate_skew(skewed)
     # Lines end up horizontal, or vertical (at 45 degrees either is as near; orientation then turns it).
@@ -64,8 +64,21 @@ def test_large_skew_is_recovered_on_an_enlarged_canvas(page_image, angle):
     assert min(residual, 90 - residual) < 0.5
     result = preprocess(skewed, upscale=False)
     assert result.steps[0].name == "deskew" and result.steps[0].params["angle"] == measured
-    # The straightened page keeps its corners: the canvas grows instead of cutting them off.
-    assert result.page_image_size[0] >= skewed.shape[1] - 1
+    # The straightened page keeps all its text: the canvas grows instead of cutting it off, and
+    # is trimmed back to the text (with a margin), as the page was before it was turned.
+    monkeypatch.setattr("clearocr.preprocess.TRIM_MIN_SAVING", 2.0)  # never trim
+    untrimmed = preprocess(skewed, upscale=False)
+    assert "trimmed_to_text" not in untrimmed.steps[0].params
+    assert untrimmed.page_image_size[0] >= skewed.shape[1] - 1
+
+    def dark(image):
+        return int((image.min(axis=2) < 128).sum())
+
+    assert dark(result.image) == pytest.approx(dark(untrimmed.image), rel=0.001)  # no ink was cut off
+    assert dark(result.image) == pytest.approx(dark(page_image), rel=0.08)  # two rotations' blur only
+    trim = result.steps[0].params["trimmed_to_text"]
+    assert result.page_image_size == (trim[2] - trim[0], trim[3] - trim[1])
+    assert result.page_image_size[0] < skewed.shape[1] and result.page_image_size[1] < skewed.shape[0]
 
 
 def test_skew_of_a_page_turned_by_90_is_measured_on_its_vertical_lines(page_image):
@@ -139,3 +152,46 @@ def test_transform_maps_input_pixels_to_box_pixels():
     red = np.argwhere((prepared.image[:, :, 0] > 200) & (prepared.image[:, :, 1] < 80))
     cy, cx = red.mean(axis=0) / prepared.scale
     assert abs(cx - x) < 3 and abs(cy - y) < 3
+
+
+def test_text_extent_ignores_the_slanted_edges_of_a_rotated_photo(page_image):
+    from clearocr.preprocess import text_extent
+
+    # A photo of light-grey paper turned 40 degrees on an enlarged canvas filled with white: the
+    # paper's slanted edges are long, sparse marks and must not stretch the box to the canvas.
+    grey_paper = page_image.copy()
+    grey_paper[page_image == 255] = 215
+    turned = rotate_by(grey_paper, 40.0, expand=True)
+    straight = rotate_by(turned, -40.0, expand=True)
+    x0, y0, x1, y1 = text_extent(straight)
+    height, width = straight.shape[:2]
+    # The bars span 360 x 578 px of the 600 x 800 page; the canvas is about 1100 px wider.
+    assert 340 <= x1 - x0 <= 460 and 560 <= y1 - y0 <= 640
+    assert x1 - x0 < 0.4 * width and y1 - y0 < 0.5 * height
+    assert text_extent(np.full((50, 50, 3), 255, np.uint8)) is None
+
+
+def test_trimming_keeps_a_small_mark_far_from_the_text(page_image, monkeypatch):
+    page = page_image.copy()
+    page[770:782, 560:570] = 30  # a page number alone in the bottom-right corner
+    skewed = rotate_by(page, -25.0, expand=True)
+    result = preprocess(skewed, upscale=False)
+    assert "trimmed_to_text" in result.steps[0].params
+    monkeypatch.setattr("clearocr.preprocess.TRIM_MIN_SAVING", 2.0)
+    untrimmed = preprocess(skewed, upscale=False)
+
+    def dark(image):
+        return int((image.min(axis=2) < 128).sum())
+
+    assert dark(result.image) == pytest.approx(dark(untrimmed.image), rel=0.001)
+    # The mark is where the page's transform puts it: its place on the skewed input, mapped.
+    import cv2
+
+    from clearocr.preprocess import rotated_size
+
+    out_w, out_h = rotated_size(600, 800, -25.0)
+    turn = cv2.getRotationMatrix2D((300.0, 400.0), -25.0, 1.0)
+    sx, sy = turn @ np.array([565.0, 776.0, 1.0]) + (out_w / 2.0 - 300.0, out_h / 2.0 - 400.0)
+    a, b, c, d, e, f = result.transform
+    x, y = a * sx + b * sy + c, d * sx + e * sy + f
+    assert result.image[round(y) - 2 : round(y) + 3, round(x) - 2 : round(x) + 3].min() < 128

@@ -39,8 +39,8 @@ from typing import Any
 from clearocr.document import Document, union_bbox
 from clearocr.extraction.rules import (
     ADDRESS_STOP,
-    LEGAL_FORM,
     COMPANY_DATA,
+    LEGAL_FORM,
     LEGAL_SUFFIX,
     REGISTRATION,
     LineRef,
@@ -473,7 +473,9 @@ def _name_features(ctx: Context, text: str, refs: list[LineRef], header: list[Li
         and key in others
         and (
             suffix is not None
-            or not any(key in r.text.casefold() and LEGAL_FORM.search(r.text) for r in header if r not in refs)
+            or not any(
+                key in r.text.casefold() and LEGAL_FORM.search(r.text) for r in header if r not in refs
+            )
         )
         else 0.0,
         "letter_ratio": letters / max(1, len(stripped)),
