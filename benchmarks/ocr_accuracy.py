@@ -7,7 +7,9 @@ Each engine runs in its own child process (so its peak RSS is its own), over the
 
 * sroie: the 90 SROIE 2019 receipts (ground truth: the line transcripts of ``box/NNN.csv``).
 * scribeocr: 10 printed English pages (``gt_text_derived``; its line order is not verified, so a
-  bag-of-words F1 is reported beside CER/WER).
+  bag-of-words F1 is reported beside CER/WER). scribeocr-lines: the same readings with each word
+  placed on the ground-truth line whose box holds it (:func:`text_on_lines`), so that CER measures
+  recognition and line grouping without the order of lines.
 * omnidoc-zh: the Chinese OmniDocBench pages (text blocks of ``OmniDocBench_demo.json`` in their
   annotated reading order; tables, formulas and figures excluded); CER without whitespace.
   omnidoc-zh-text: the same readings, with the words whose centre lies inside an annotated table,
@@ -67,8 +69,68 @@ def scribe_items(limit: int | None) -> list[dict]:
     items = []
     for image in sorted((folder / "img").iterdir())[:limit]:
         reference = (folder / "gt_text_derived" / f"{image.stem}.txt").read_text(encoding="utf-8")
-        items.append({"id": image.stem, "path": str(image), "reference": reference})
+        hocr = next((folder / "gt_hocr").glob(f"{image.stem}*.hocr"))
+        items.append(
+            {"id": image.stem, "path": str(image), "reference": reference, "lines": hocr_lines(hocr)}
+        )
     return items
+
+
+#: hOCR classes of a line of words (the hOCR 1.2 spec's line-level elements).
+HOCR_LINE_CLASSES = ("ocr_line", "ocr_caption", "ocr_header", "ocr_textfloat")
+
+
+def hocr_lines(path: Path) -> list[tuple[tuple[float, float, float, float], str]]:
+    """``(bbox, text)`` of each line of an hOCR file, in file order (the order ``gt_text_derived`` has)."""
+    import xml.etree.ElementTree as ET
+
+    lines = []
+    for element in ET.parse(path).getroot().iter():
+        if element.get("class") not in HOCR_LINE_CLASSES:
+            continue
+        words = [
+            "".join(word.itertext()).strip() for word in element.iter() if word.get("class") == "ocrx_word"
+        ]
+        title = element.get("title", "")
+        box = title.split("bbox", 1)[1].split(";", 1)[0].split() if "bbox" in title else None
+        if box and any(words):
+            lines.append((tuple(float(v) for v in box), " ".join(w for w in words if w)))
+    return lines
+
+
+def text_on_lines(document, lines: list[tuple[tuple[float, float, float, float], str]]) -> str:
+    """The document's words placed on the reference's lines: the ``-lines`` variant's hypothesis.
+
+    Each recognised word goes to the reference line whose box holds the word's centre (mapped back
+    onto the input image by the inverse of ``Page.transform``; a quarter of the line's height of
+    slack above and below; the nearest line by height when several do), words of one line are
+    ordered left to right, and the lines are joined in the reference's order. Words on no line are
+    appended at the end, so they count as insertions. CER on this text measures recognition and line
+    grouping but not the order of lines, which the scribeocr ground truth does not verify (its
+    SOURCE.md advises per-word box matching for tables).
+    """
+    import numpy as np
+
+    placed: list[list[tuple[float, str]]] = [[] for _ in lines]
+    extra: list[str] = []
+    for page in document.pages:
+        inverse = np.linalg.inv(np.vstack([np.array(page.transform, dtype=float).reshape(2, 3), [0, 0, 1]]))
+        for line in page.lines:
+            for word in line.words:
+                cx, cy = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+                x, y, _ = inverse @ np.array([cx, cy, 1.0])
+                hits = [
+                    i
+                    for i, (b, _) in enumerate(lines)
+                    if b[0] <= x <= b[2] and b[1] - 0.25 * (b[3] - b[1]) <= y <= b[3] + 0.25 * (b[3] - b[1])
+                ]
+                if hits:
+                    best = min(hits, key=lambda i: abs((lines[i][0][1] + lines[i][0][3]) / 2 - y))
+                    placed[best].append((x, word.text))
+                else:
+                    extra.append(word.text)
+    out = [" ".join(text for _, text in sorted(words)) for words in placed]
+    return "\n".join(out + [" ".join(extra)])
 
 
 def omnidoc_items(limit: int | None) -> list[dict]:
@@ -176,6 +238,10 @@ def run_engine(engine: str, datasets: list[str], limit: int | None, queue: mp.Qu
                 variants.append(
                     (f"{dataset}-text", text_outside(document, item["exclude"]) if document else "")
                 )
+            if "lines" in item:
+                variants.append(
+                    (f"{dataset}-lines", text_on_lines(document, item["lines"]) if document else "")
+                )
             for name, output in variants:
                 ref, hyp = normalize_text(item["reference"], **norm), normalize_text(output, **norm)
                 rows.append(
@@ -250,6 +316,7 @@ def summarize(rows: list[dict]) -> list[dict]:
     order = [
         "sroie",
         "scribeocr",
+        "scribeocr-lines",
         "omnidoc-zh",
         "omnidoc-zh-text",
         "iam",
