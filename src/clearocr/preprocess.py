@@ -366,7 +366,9 @@ def preprocess(
     Inversion, skew (up to 45 degrees) and orientation (0/90/180/270, on the straightened copy) are
     measured on a copy at most 1000 px long; the right-angle turn is applied exactly, and the deskew
     rotation and the rescaling in one affine warp, so a 600-dpi scan is never rotated at full
-    resolution only to be shrunk afterwards.
+    resolution only to be shrunk afterwards. A page straightened by more than
+    :data:`EXPAND_ABOVE_DEGREES` gets a canvas that keeps its corners, trimmed to its text
+    (:func:`text_extent`) before the scale is chosen, so that the fill does not shrink the text.
 
     Args:
         image: RGB ``uint8`` array ``(height, width, 3)``.
