@@ -24,7 +24,6 @@ import json
 import re
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,6 +33,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from clearocr import Reader  # noqa: E402
 from clearocr.export import to_markdown  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from ocr_accuracy import hocr_lines  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "scribeocr-benchmark"
 
 
@@ -42,18 +44,9 @@ def _tokens(text: str) -> list[str]:
 
 
 def gt_lines(hocr: Path) -> list[list[str]]:
-    """The ground truth's lines (``ocr_line``), in the file's order, as lower-case word tokens."""
-    text = re.sub(r"<!DOCTYPE[^>]*>", "", hocr.read_text(encoding="utf-8", errors="replace"))
-    root = ET.fromstring(text)
-    out = []
-    for element in root.iter():
-        if (element.get("class") or "").startswith("ocr_line") or element.get("class") in (
-            "ocr_header",
-            "ocr_caption",
-        ):
-            words = [w.text or "" for w in element.iter() if w.get("class") == "ocrx_word"]
-            out.append(_tokens(" ".join(words)))
-    return out
+    """The ground truth's lines, in the file's order, as lower-case word tokens (lines read by
+    ocr_accuracy's :func:`hocr_lines`)."""
+    return [_tokens(text) for _, text in hocr_lines(hocr)]
 
 
 def score(lines: list[list[str]], markdown: str, min_words: int) -> tuple[int, int, int, int]:
