@@ -117,3 +117,31 @@ def test_languages_restrict_the_recognisers_script():
     mask.use(["en", "zh"])
     assert mask(preds) == ["（排a"]
     assert preds[0, 0, 2] == pytest.approx(0.6)  # the model's output itself is not modified
+
+
+def test_english_discounts_accents_without_banning_them():
+    from clearocr.engines.rapidocr import ENGLISH_ACCENT_PRIOR, _ScriptMask, accent_penalised
+
+    assert accent_penalised("í", ["en"]) and accent_penalised("Ó", ["en", "zh"])
+    assert not accent_penalised("i", ["en"]) and not accent_penalised("é", ["en", "fr"])
+    assert not accent_penalised("ä", ["sv"]) and not accent_penalised("排", ["en"])
+
+    class Decoder:
+        character = ["blank", "i", "í", "ø", "o", "é", "e"]
+
+        def __call__(self, preds, *args, **kwargs):
+            best = preds.argmax(axis=2)
+            text = "".join(self.character[i] for i in best[0] if i)
+            return text, [round(float(preds[0, t, i]), 3) for t, i in enumerate(best[0]) if i]
+
+    mask = _ScriptMask(Decoder())
+    preds = np.zeros((1, 3, 7), np.float32)
+    preds[0, 0, [2, 1]] = [0.55, 0.4]  # unsure accent: read as its plain letter
+    preds[0, 1, [3, 0]] = [0.5, 0.45]  # unsure letter without a plain one: the next best (blank)
+    preds[0, 2, [5, 6]] = [0.95, 0.04]  # sure accent: kept, with its own probability
+    assert 0.95 * ENGLISH_ACCENT_PRIOR > 0.04 and 0.55 * ENGLISH_ACCENT_PRIOR < 0.4
+    mask.use(["en"])
+    assert mask(preds) == ("ié", [0.55, 0.95])
+    mask.use(["vi"])  # no alphabet table: no ban and no prior
+    assert mask(preds) == ("íøé", [0.55, 0.5, 0.95])
+    assert preds[0, 0, 2] == pytest.approx(0.55)  # the model's output itself is not modified

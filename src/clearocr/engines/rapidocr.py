@@ -169,29 +169,107 @@ def foreign_script(token: str, languages: Sequence[str]) -> bool:
     )
 
 
+#: How much less likely than the model says an accented Latin letter is taken to be when English
+#: is the only Latin-script language asked for: at a step whose best character is such a letter, it
+#: is read only when its probability is at least 1 / ENGLISH_ACCENT_PRIOR times that of the best
+#: other character. English print does carry accents (names, "Café", "Müller"), so they are
+#: penalised rather than banned; the multilingual recogniser otherwise puts them on plain letters of
+#: noisy scans ("Intércept", "Biò"). Fitted on the FUNSD forms; see benchmarks/accent_prior.py.
+ENGLISH_ACCENT_PRIOR = 0.2
+
+
+def accent_penalised(token: str, languages: Sequence[str]) -> bool:
+    """Whether a recogniser token holds an accented Latin letter that English alone does not use,
+    when English is the only Latin-script language among ``languages`` (``en``, or ``en,zh``); such
+    tokens get the prior :data:`ENGLISH_ACCENT_PRIOR` in :class:`_ScriptMask`. Tokens that
+    :func:`foreign_script` bans are not penalised (they are out already)."""
+    import unicodedata
+
+    latin = set(languages) - CJK_LANGUAGES
+    if latin != {"en"} or foreign_script(token, languages):
+        return False
+    return any(
+        char.isalpha() and not char.isascii() and unicodedata.name(char, "").startswith("LATIN")
+        for char in token
+    )
+
+
+def _base_letter(token: str) -> str | None:
+    """The unaccented letter under an accented one ("í" -> "i", "Ö" -> "O"), or None ("ß", "ø")."""
+    import unicodedata
+
+    base = unicodedata.normalize("NFD", token)[:1]
+    return base if len(token) == 1 and base.isascii() and base.isalpha() else None
+
+
 class _ScriptMask:
-    """Wraps RapidOCR's CTC decoder: the recogniser's probabilities of characters outside the
-    requested languages' scripts are set to zero before decoding, so the decoder picks the best
-    character that is allowed (the language restriction of a multilingual CTC model)."""
+    """Wraps RapidOCR's CTC decoder with the requested languages' prior over characters.
+
+    The recogniser's probabilities of characters outside the requested languages' scripts
+    (:func:`foreign_script`) are set to zero before decoding, so the decoder picks the best character
+    that is allowed (the language restriction of a multilingual CTC model). Characters that are
+    only unlikely (:func:`accent_penalised`) keep their place where the model is sure of them: at a
+    step where one is the best, and its probability times :data:`ENGLISH_ACCENT_PRIOR` falls below
+    that of the best other output (blank included), its probability goes to its unaccented letter
+    ("í" -> "i"; one without, such as "ø", is zeroed). The model's output array is not modified, and
+    the probability of a character read is the model's, so confidences keep their meaning.
+    """
 
     def __init__(self, decoder: Any) -> None:
         self.decoder = decoder
         self.character = decoder.character
         self.columns: np.ndarray | None = None
-        self._masks: dict[tuple[str, ...], np.ndarray | None] = {}
+        self.penalised: np.ndarray | None = None
+        self.base: np.ndarray | None = None
+        self._masks: dict[tuple[str, ...], tuple[np.ndarray | None, ...]] = {}
 
     def use(self, languages: Sequence[str]) -> None:
         key = tuple(sorted(set(languages)))
         if key not in self._masks:
             banned = [i for i, token in enumerate(self.character) if foreign_script(token, key)]
-            self._masks[key] = np.asarray(banned, dtype=np.int64) if banned else None
-        self.columns = self._masks[key]
+            unlikely = [i for i, token in enumerate(self.character) if accent_penalised(token, key)]
+            index = {token: i for i, token in enumerate(self.character)}
+            bases = [index.get(_base_letter(self.character[i]) or "", -1) for i in unlikely]
+            self._masks[key] = (
+                np.asarray(banned, dtype=np.int64) if banned else None,
+                np.asarray(unlikely, dtype=np.int64) if unlikely else None,
+                np.asarray(bases, dtype=np.int64) if unlikely else None,
+            )
+        self.columns, self.penalised, self.base = self._masks[key]
 
     def __call__(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        if self.columns is not None and preds.shape[-1] == len(self.character):
-            preds = preds.copy()
-            preds[:, :, self.columns] = 0.0
+        if preds.ndim == 3 and preds.shape[-1] == len(self.character):
+            if self.columns is not None:
+                preds = preds.copy()
+                preds[:, :, self.columns] = 0.0
+            if self.penalised is not None and self.base is not None:
+                preds = self._penalise(preds, self.penalised, self.base)
         return self.decoder(preds, *args, **kwargs)
+
+    @staticmethod
+    def _penalise(preds: np.ndarray, penalised: np.ndarray, base: np.ndarray) -> np.ndarray:
+        best = preds.argmax(axis=-1)
+        where = np.flatnonzero(np.isin(best, penalised))
+        if not len(where):
+            return preds
+        flat = preds.reshape(-1, preds.shape[-1])
+        rows = flat[where].copy()
+        chosen = best.ravel()[where]
+        top = rows[np.arange(len(rows)), chosen]
+        others = rows.copy()
+        others[np.arange(len(rows)), chosen] = 0.0
+        drop = top * ENGLISH_ACCENT_PRIOR < others.max(axis=-1)
+        if not drop.any():
+            return preds
+        preds = preds.copy()
+        flat = preds.reshape(-1, preds.shape[-1])
+        lookup = dict(zip(penalised.tolist(), base.tolist()))
+        for row, column, value in zip(where[drop], chosen[drop], top[drop]):
+            flat[row, penalised] = 0.0
+            target = lookup[int(column)]
+            if target >= 0:
+                flat[row, target] = max(flat[row, target], value)
+        return preds
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.decoder, name)
