@@ -6,7 +6,7 @@ With ``--lang en`` the multilingual PP-OCRv6 recogniser may put accents on plain
 scan ("Intércept"); :data:`clearocr.engines.rapidocr.ENGLISH_ACCENT_PRIOR` discounts them (1 is no
 prior, 0 bans them). Two sets, read with ``languages="en"``, one row per prior:
 
-* FUNSD (``../shared/data/funsd``, 50 English forms, word-level ground truth with no accented
+* FUNSD (``../shared/data/funsd``, the 17 English forms shipped there, word-level ground truth with no accented
   letter): the output words holding an accented Latin letter (every one is spurious) and the
   case-sensitive bag-of-words F1 against the ground-truth words. This is the set the prior is fitted on.
 * parsee invoices (``../shared/data/parsee-invoices``, 5 born-digital English PDFs whose vendors'
