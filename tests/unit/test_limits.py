@@ -145,3 +145,45 @@ def test_english_discounts_accents_without_banning_them():
     mask.use(["vi"])  # no alphabet table: no ban and no prior
     assert mask(preds) == ("íøé", [0.55, 0.5, 0.95])
     assert preds[0, 0, 2] == pytest.approx(0.55)  # the model's output itself is not modified
+
+
+def test_a_space_the_model_saw_is_read_but_never_inside_a_number_or_word():
+    from clearocr.engines.rapidocr import SPACE_EVIDENCE, _ScriptMask, space_allowed
+
+    assert space_allowed("", "E", "(", "0") and space_allowed("d", ".", "O", "n")
+    assert space_allowed("a", "x", "P", "h")  # a capital after a small letter: two words run together
+    assert not space_allowed("", "2", "1", "0") and not space_allowed("8", ":", "1", "3")
+    assert not space_allowed("0", "1", "-", "5") and not space_allowed("", "H", "A", "H")
+    assert not space_allowed("", "a", "b", "") and not space_allowed("", "A", "水", "")
+
+    class Decoder:
+        character = ["blank", "E", "(", "0", "1", "a", "b", " "]
+
+        def __call__(self, preds, *args, **kwargs):
+            best = preds.argmax(axis=2)[0]
+            return "".join(
+                self.character[i] for t, i in enumerate(best) if i and (t == 0 or i != best[t - 1])
+            )
+
+    def steps(*columns: tuple[int, float, float]):
+        """One step per (character, its probability, the space's probability)."""
+        preds = np.zeros((1, len(columns), 8), np.float32)
+        for t, (index, p, space) in enumerate(columns):
+            preds[0, t, index] = p
+            preds[0, t, 7] = space
+            if index != 0:
+                preds[0, t, 0] = 1 - p - space
+        return preds
+
+    mask = _ScriptMask(Decoder())
+    mask.use(["en"])
+    seen = 2 * SPACE_EVIDENCE
+    # E, a blank step with some space probability, (: the space is read.
+    assert mask(steps((1, 0.9, 0.0), (0, 1 - seen, seen), (2, 0.9, 0.0))) == "E ("
+    # Too little evidence, or characters in the same step run: nothing is added.
+    faint = SPACE_EVIDENCE / 2
+    assert mask(steps((1, 0.9, 0.0), (0, 1 - faint, faint), (2, 0.9, 0.0))) == "E("
+    # Between two digits the same evidence adds nothing (an amount is never split).
+    assert mask(steps((3, 0.9, 0.0), (0, 1 - seen, seen), (4, 0.9, 0.0))) == "01"
+    # Nor between two small letters (a word is never split).
+    assert mask(steps((5, 0.9, 0.0), (0, 1 - seen, seen), (6, 0.9, 0.0))) == "ab"

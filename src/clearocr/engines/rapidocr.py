@@ -177,6 +177,18 @@ def foreign_script(token: str, languages: Sequence[str]) -> bool:
 #: noisy scans ("Intércept", "Biò"). Fitted on the FUNSD forms; see benchmarks/accent_prior.py.
 ENGLISH_ACCENT_PRIOR = 0.2
 
+#: The probability of a space the recogniser must give somewhere between two characters it read
+#: with nothing between them for a space to be read there: PP-OCR's greedy CTC decoding drops the
+#: narrow spaces of tight print ("forward.On", "E(01/13/2015)", "TAXINVOICE"), though the model
+#: often sees them at 5-40%. Spaces are never put inside a number ("210,910", "8:13", "61-5"),
+#: between two letters unless a capital follows a small letter ("SyndaxPharmaceuticals"; inside a
+#: word a space would break it: "SH AH"), or next to a CJK character. Fitted on FUNSD, the parsee
+#: invoices and SROIE; see benchmarks/space_evidence.py.
+SPACE_EVIDENCE = 0.05
+
+#: Characters that continue a number when digits stand on both sides ("3.75", "8:13", "12/31/94").
+_NUMBER_JOINERS = frozenset(".,:/-")
+
 
 def accent_penalised(token: str, languages: Sequence[str]) -> bool:
     """Whether a recogniser token holds an accented Latin letter that English alone does not use,
@@ -192,6 +204,20 @@ def accent_penalised(token: str, languages: Sequence[str]) -> bool:
         char.isalpha() and not char.isascii() and unicodedata.name(char, "").startswith("LATIN")
         for char in token
     )
+
+
+def space_allowed(before: str, left: str, right: str, after: str) -> bool:
+    """Whether a space the model saw between characters ``left`` and ``right`` may be read
+    (``before`` and ``after`` are their other neighbours, "" at a line's ends): not inside a number
+    (digits, or a :data:`_NUMBER_JOINERS` character with a digit beyond it, on both sides), not
+    between two letters unless a capital follows a small letter, not next to a CJK character."""
+    if (left.isdigit() or (left in _NUMBER_JOINERS and before.isdigit())) and (
+        right.isdigit() or (right in _NUMBER_JOINERS and after.isdigit())
+    ):
+        return False
+    if left.isalpha() and right.isalpha() and not (left.islower() and right.isupper()):
+        return False
+    return not (foreign_script(left, ["en"]) or foreign_script(right, ["en"]))
 
 
 def _base_letter(token: str) -> str | None:
@@ -211,8 +237,10 @@ class _ScriptMask:
     only unlikely (:func:`accent_penalised`) keep their place where the model is sure of them: at a
     step where one is the best, and its probability times :data:`ENGLISH_ACCENT_PRIOR` falls below
     that of the best other output (blank included), its probability goes to its unaccented letter
-    ("í" -> "i"; one without, such as "ø", is zeroed). The model's output array is not modified, and
-    the probability of a character read is the model's, so confidences keep their meaning.
+    ("í" -> "i"; one without, such as "ø", is zeroed). Last, a space is read between two characters
+    where the model gives one at least :data:`SPACE_EVIDENCE` (:func:`space_allowed`). The model's
+    output array is not modified, and the probability of a character read is the model's, so
+    confidences keep their meaning.
     """
 
     def __init__(self, decoder: Any) -> None:
@@ -221,6 +249,7 @@ class _ScriptMask:
         self.columns: np.ndarray | None = None
         self.penalised: np.ndarray | None = None
         self.base: np.ndarray | None = None
+        self.space: int | None = next((i for i, c in enumerate(self.character) if c == " "), None)
         self._masks: dict[tuple[str, ...], tuple[np.ndarray | None, ...]] = {}
 
     def use(self, languages: Sequence[str]) -> None:
@@ -244,7 +273,37 @@ class _ScriptMask:
                 preds[:, :, self.columns] = 0.0
             if self.penalised is not None and self.base is not None:
                 preds = self._penalise(preds, self.penalised, self.base)
+            if self.space is not None and SPACE_EVIDENCE < 1.0:
+                preds = self._spaces(preds)
         return self.decoder(preds, *args, **kwargs)
+
+    def _spaces(self, preds: np.ndarray) -> np.ndarray:
+        """``preds`` with a space read between two characters where the model gives one at least
+        :data:`SPACE_EVIDENCE` somewhere between them and :func:`space_allowed` agrees."""
+        space = self.space
+        assert space is not None
+        best = preds.argmax(axis=-1)
+        out = preds
+        for n in range(best.shape[0]):
+            row = best[n]
+            steps = [t for t in range(len(row)) if row[t] != 0 and (t == 0 or row[t] != row[t - 1])]
+            text = [self.character[row[t]] for t in steps]
+            for i in range(1, len(steps)):
+                start, end = steps[i - 1] + 1, steps[i]
+                if end <= start or row[steps[i - 1]] == space or row[end] == space:
+                    continue
+                evidence = preds[n, start:end, space]
+                if float(evidence.max()) < SPACE_EVIDENCE:
+                    continue
+                before = text[i - 2] if i >= 2 else ""
+                after = text[i + 1] if i + 1 < len(text) else ""
+                if not space_allowed(before, text[i - 1], text[i], after):
+                    continue
+                if out is preds:
+                    out = preds.copy()
+                t = start + int(evidence.argmax())
+                out[n, t, space] = float(out[n, t].max()) + 1e-6
+        return out
 
     @staticmethod
     def _penalise(preds: np.ndarray, penalised: np.ndarray, base: np.ndarray) -> np.ndarray:
