@@ -12,10 +12,12 @@ layouts, two seeds each:
   text, each on its own line pitch;
 * ``sidebar-right``: the same mirrored, the sidebar on the right;
 * ``columns-table``: a title, two columns, then a table across the page (rows read left to right);
-* ``three-columns``: a title and three columns.
+* ``three-columns``: a title and three columns;
+* ``boxed-form``: a title, twelve ruled boxes (grey rules, three across) of a label and one or two
+  value lines, then an unruled table across the page.
 
-The known order: title; each column top to bottom, left column first (the sidebar is a column); then
-the table row by row. Reported per layout: CER of the page text against that order (whitespace
+The known order: title; each column top to bottom, left column first (the sidebar is a column); the
+boxes row by row, each box's lines together; then the table row by row. Reported per layout: CER of the page text against that order (whitespace
 normalised, clearocr.metrics) and **pairs in order**: of all pairs of reference lines both found in
 the output (by their full text), the share that come out in the reference's order. Run with the default options and
 with ``layout=False`` (the geometric order alone), same code.
@@ -140,6 +142,27 @@ def render(layout: str, seed: int):
                         (120 + c * 360 + (0 if c == 0 else 120), y + r * 44), cell, fill="black", font=body
                     )
                 reference.append(" ".join(cells))
+    elif layout == "boxed-form":
+        # Ruled boxes, 3 across and 4 down, in grey 2 px rules: a label, then one or two value lines.
+        box_w, box_h, gap = 440, 150, 37
+        for r in range(4):
+            for c in range(3):
+                x, y = 120 + c * (box_w + gap), 280 + r * (box_h + 40)
+                page.draw.rectangle((x, y, x + box_w, y + box_h), outline=(150, 150, 150), width=2)
+                label = " ".join(rng.choice(WORDS) for _ in range(2)).title()
+                values = _sentence_lines(rng, body, box_w - 60, rng.choice((1, 2)))
+                page.column(x + 30, y + 20, [label, *values], body, 42)
+                reference += [label, *values]
+        y = 280 + 4 * (box_h + 40) + 60
+        for r in range(6):  # an unruled table below: rows read left to right
+            cells = [" ".join(rng.choice(WORDS) for _ in range(2)).title()] + [
+                f"{rng.randint(10, 9999)}.{rng.randint(0, 99):02d}" for _ in range(3)
+            ]
+            for c, cell in enumerate(cells):
+                page.draw.text(
+                    (120 + c * 360 + (0 if c == 0 else 120), y + r * 44), cell, fill="black", font=body
+                )
+            reference.append(" ".join(cells))
     elif layout == "three-columns":
         gutter, width = 50, (PAGE_W - 240 - 100) // 3
         for c in range(3):
@@ -186,7 +209,7 @@ def pairs_in_order(reference: list[str], output: str) -> tuple[int, int]:
     return ordered, len(positions) * (len(positions) - 1) // 2
 
 
-LAYOUTS = ["two-columns", "sidebar-left", "sidebar-right", "columns-table", "three-columns"]
+LAYOUTS = ["two-columns", "sidebar-left", "sidebar-right", "columns-table", "three-columns", "boxed-form"]
 
 
 def main() -> int:
@@ -196,6 +219,7 @@ def main() -> int:
     parser.add_argument("--font", choices=sorted(FONTS), default="sans")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "layout_order.json"))
     parser.add_argument("--save-pages", default=None, help="also write the rendered pages (PNG) here")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS), help="comma-separated subset of the layouts")
     args = parser.parse_args()
 
     import numpy as np
@@ -208,7 +232,8 @@ def main() -> int:
 
     reader = clearocr.Reader()
     rows = []
-    for layout in LAYOUTS:
+    layouts = args.layouts.split(",")
+    for layout in layouts:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             image, reference = render(layout, seed)
             if args.save_pages:
@@ -237,7 +262,7 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
     ]
     summary = []
-    for layout in [*LAYOUTS, "all"]:
+    for layout in [*layouts, "all"]:
         cells = []
         for use_layout in (True, False):
             items = [r for r in rows if r["layout_model"] is use_layout and layout in (r["layout"], "all")]

