@@ -130,13 +130,18 @@ def main() -> int:
             f"{r['parsee_bow_f1']:.4f} |"
         )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "command": "python benchmarks/accent_prior.py " + " ".join(sys.argv[1:]),
-            "date": time.strftime("%Y-%m-%d"),
-        }
-        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+        write_rows(args.json, "accent_prior.py", rows)
     return 0
+
+
+def write_rows(path: Path, script: str, rows: list[dict]) -> None:
+    """Save a sweep's rows as JSON with the command that made them and the date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "command": f"python benchmarks/{script} " + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,21 @@ class Canvas:
             self.draw.text((x, y + index * pitch), line, fill="black", font=font)
         return y + len(lines) * pitch
 
+    def table(self, rng: random.Random, y: int, rows: int, font) -> list[str]:
+        """An unruled table across the page from ``y``: a two-word name and three amounts per row;
+        returns its rows as reference lines (read left to right)."""
+        out = []
+        for r in range(rows):
+            cells = [" ".join(rng.choice(WORDS) for _ in range(2)).title()] + [
+                f"{rng.randint(10, 9999)}.{rng.randint(0, 99):02d}" for _ in range(3)
+            ]
+            for c, cell in enumerate(cells):
+                self.draw.text(
+                    (120 + c * 360 + (0 if c == 0 else 120), y + r * 44), cell, fill="black", font=font
+                )
+            out.append(" ".join(cells))
+        return out
+
 
 def render(layout: str, seed: int):
     """``(PIL image, reference lines in reading order)`` for one page."""
@@ -132,16 +147,7 @@ def render(layout: str, seed: int):
             page.column(x, y + 42, second, body, 42)
             reference += first + second
         if layout == "columns-table":
-            y = 280 + (rows + 2) * 42
-            for r in range(8):
-                cells = [" ".join(rng.choice(WORDS) for _ in range(2)).title()] + [
-                    f"{rng.randint(10, 9999)}.{rng.randint(0, 99):02d}" for _ in range(3)
-                ]
-                for c, cell in enumerate(cells):
-                    page.draw.text(
-                        (120 + c * 360 + (0 if c == 0 else 120), y + r * 44), cell, fill="black", font=body
-                    )
-                reference.append(" ".join(cells))
+            reference += page.table(rng, 280 + (rows + 2) * 42, 8, body)
     elif layout == "boxed-form":
         # Ruled boxes, 3 across and 4 down, in grey 2 px rules: a label, then one or two value lines.
         box_w, box_h, gap = 440, 150, 37
@@ -153,16 +159,7 @@ def render(layout: str, seed: int):
                 values = _sentence_lines(rng, body, box_w - 60, rng.choice((1, 2)))
                 page.column(x + 30, y + 20, [label, *values], body, 42)
                 reference += [label, *values]
-        y = 280 + 4 * (box_h + 40) + 60
-        for r in range(6):  # an unruled table below: rows read left to right
-            cells = [" ".join(rng.choice(WORDS) for _ in range(2)).title()] + [
-                f"{rng.randint(10, 9999)}.{rng.randint(0, 99):02d}" for _ in range(3)
-            ]
-            for c, cell in enumerate(cells):
-                page.draw.text(
-                    (120 + c * 360 + (0 if c == 0 else 120), y + r * 44), cell, fill="black", font=body
-                )
-            reference.append(" ".join(cells))
+        reference += page.table(rng, 280 + 4 * (box_h + 40) + 60, 6, body)  # unruled, read by rows
     elif layout == "three-columns":
         gutter, width = 50, (PAGE_W - 240 - 100) // 3
         for c in range(3):

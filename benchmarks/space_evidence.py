@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from accent_prior import f1, funsd_items, parsee_items, words_of  # noqa: E402
+from accent_prior import f1, funsd_items, parsee_items, words_of, write_rows  # noqa: E402
 from ocr_accuracy import sroie_items  # noqa: E402
 
 
@@ -87,12 +87,7 @@ def main() -> int:
             f"{r['sroie_bow_f1']:.4f} | {100 * r['sroie_cer_pooled']:.2f}% |"
         )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "command": "python benchmarks/space_evidence.py " + " ".join(sys.argv[1:]),
-            "date": time.strftime("%Y-%m-%d"),
-        }
-        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+        write_rows(args.json, "space_evidence.py", rows)
     return 0
 
 
