@@ -773,8 +773,9 @@ def boxed_blocks(
     (kind ``"box"``) when it holds two to :data:`BOX_MAX_ROWS` rows of text, its text is at least
     half as wide as it is tall (not a table's column ruled on both sides), and a segment outside it
     would share one of those rows (:func:`_vertical_overlap` of at least ``min_row_overlap``), none
-    of them in a box of one row (then it is a table's cell whose text wrapped); its lines keep their
-    rows inside it. The blocks and every other segment are ordered by :func:`_xy_cut`, bands
+    of them in a box of one row (then it is a table's cell whose text wrapped), and another such box
+    stands beside it (a box alone, such as a table header's wrapped cell, leaves the page to the
+    rows); its lines keep their rows inside it. The blocks and every other segment are ordered by :func:`_xy_cut`, bands
     first (boxes are not read as a sidebar), and boxes side by side are never joined into a table.
     A box of one row is left to the rows (a table's cells keep each row as one line).
 
@@ -789,8 +790,7 @@ def boxed_blocks(
             held.setdefault(index, []).append(segment)
     rows_of = {index: reading_order(group, min_row_overlap, columns=False) for index, group in held.items()}
     one_row = {id(s) for index, group in held.items() if len(rows_of[index]) == 1 for s in group}
-    blocks: list[_Item] = []
-    inside: set[int] = set()
+    candidates: list[tuple[BBox, list[Line], set[int]]] = []
     for index, group in held.items():
         rows = rows_of[index]
         box = union_bbox(s.bbox for s in group)
@@ -805,9 +805,20 @@ def boxed_blocks(
         ]
         # Beside one-line boxes, it is a table cell whose text wrapped: the row runs across it.
         if beside and not any(id(other) in one_row for other in beside):
-            blocks.append((box, rows, "box"))
-            inside |= members
-    if not blocks:
+            candidates.append((box, rows, members))
+    # Only boxes that stand beside another such box: one box alone (a table header's wrapped
+    # cell, a stamp) leaves the page to the rows.
+    chosen = [
+        (box, rows, members)
+        for box, rows, members in candidates
+        if any(
+            other is not box and _vertical_overlap(box, other) >= 0.5 and _horizontal_overlap(box, other) == 0
+            for other, _, _ in candidates
+        )
+    ]
+    if not chosen:
         return None
+    inside = {member for _, _, members in chosen for member in members}
+    blocks: list[_Item] = [(box, rows, "box") for box, rows, _ in chosen]
     blocks.extend((s.bbox, [s], None) for s in items if id(s) not in inside)
     return _xy_cut(blocks)

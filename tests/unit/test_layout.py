@@ -358,3 +358,20 @@ def test_a_wrapped_cell_of_a_ruled_table_keeps_its_row():
         seg("$107.84", 810, 110, 990, 140),
     ]
     assert boxed_blocks(segments, cells) is None
+
+
+def test_one_box_alone_leaves_a_receipt_to_its_rows():
+    from clearocr.layout import boxed_blocks
+
+    # A receipt's item header whose last cell wrapped inside a ruled frame; nothing else is boxed.
+    header = (600, 100, 700, 170)
+    segments = [
+        seg("Item", 100, 110, 200, 130),
+        seg("Qty", 400, 110, 460, 130),
+        seg("S/Price", 610, 110, 690, 130),
+        seg("(GST)", 615, 140, 685, 160),
+        seg("Bread", 100, 190, 200, 210),
+        seg("2", 420, 190, 440, 210),
+        seg("4.20", 620, 190, 680, 210),
+    ]
+    assert boxed_blocks(segments, [header]) is None
