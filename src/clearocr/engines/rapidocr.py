@@ -174,7 +174,8 @@ def foreign_script(token: str, languages: Sequence[str]) -> bool:
 #: is read only when its probability is at least 1 / ENGLISH_ACCENT_PRIOR times that of the best
 #: other character. English print does carry accents (names, "Café", "Müller"), so they are
 #: penalised rather than banned; the multilingual recogniser otherwise puts them on plain letters of
-#: noisy scans ("Intércept", "Biò"). Fitted on the FUNSD forms; see benchmarks/accent_prior.py.
+#: noisy scans ("Intércept", "Biò"). Fitted on the FUNSD forms and the parsee invoices; see
+#: benchmarks/accent_prior.py.
 ENGLISH_ACCENT_PRIOR = 0.2
 
 #: The probability of a space the recogniser must give somewhere between two characters it read
