@@ -523,7 +523,8 @@ class Reader:
                         },
                     )
                 )
-        if groups is None and opts.layout and len(segments) >= 2:
+        # Box order needs two boxes of two rows each: fewer segments skip the search for rules.
+        if groups is None and opts.layout and len(segments) >= 4:
             text_height = statistics.median(s.bbox[3] - s.bbox[1] for s in segments) * prepared.scale
             back = 1.0 / prepared.scale
             boxes = [
