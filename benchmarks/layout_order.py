@@ -14,10 +14,13 @@ layouts, two seeds each:
 * ``columns-table``: a title, two columns, then a table across the page (rows read left to right);
 * ``three-columns``: a title and three columns;
 * ``boxed-form``: a title, twelve ruled boxes (grey rules, three across) of a label and one or two
-  value lines, then an unruled table across the page.
+  value lines, then an unruled table across the page;
+* ``wrapped-table``: a title, then a long list printed as two copies of a three-column table side
+  by side (``Code Item Price || Code Item Price``, 24 rows each, no rules), then a note across the page.
 
 The known order: title; each column top to bottom, left column first (the sidebar is a column); the
-boxes row by row, each box's lines together; then the table row by row. Reported per layout: CER of the page text against that order (whitespace
+boxes row by row, each box's lines together; then the table row by row; a wrapped table's left
+copy (its header, then its rows), then its right copy. Reported per layout: CER of the page text against that order (whitespace
 normalised, clearocr.metrics) and **pairs in order**: of all pairs of reference lines both found in
 the output (by their full text), the share that come out in the reference's order. Run with the default options and
 with ``layout=False`` (the geometric order alone), same code.
@@ -160,6 +163,24 @@ def render(layout: str, seed: int):
                 page.column(x + 30, y + 20, [label, *values], body, 42)
                 reference += [label, *values]
         reference += page.table(rng, 280 + 4 * (box_h + 40) + 60, 6, body)  # unruled, read by rows
+    elif layout == "wrapped-table":
+        for c in range(2):
+            x = 120 + c * 840
+            rows = [["Code", "Item", "Price"]] + [
+                [
+                    f"{rng.randint(100, 999)}-{rng.randint(10, 99)}",
+                    rng.choice(WORDS).title(),
+                    f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}",
+                ]
+                for _ in range(24)
+            ]
+            for r, cells in enumerate(rows):
+                for offset, cell in zip((0, 200, 560), cells):
+                    page.draw.text((x + offset, 300 + r * 48), cell, fill="black", font=body)
+            reference += [" ".join(cells) for cells in rows]
+        note = _sentence_lines(rng, body, PAGE_W - 240, 2)
+        page.column(120, 300 + 26 * 48, note, body, 42)
+        reference += note
     elif layout == "three-columns":
         gutter, width = 50, (PAGE_W - 240 - 100) // 3
         for c in range(3):
@@ -206,7 +227,15 @@ def pairs_in_order(reference: list[str], output: str) -> tuple[int, int]:
     return ordered, len(positions) * (len(positions) - 1) // 2
 
 
-LAYOUTS = ["two-columns", "sidebar-left", "sidebar-right", "columns-table", "three-columns", "boxed-form"]
+LAYOUTS = [
+    "two-columns",
+    "sidebar-left",
+    "sidebar-right",
+    "columns-table",
+    "three-columns",
+    "boxed-form",
+    "wrapped-table",
+]
 
 
 def main() -> int:

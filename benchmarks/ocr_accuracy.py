@@ -9,13 +9,20 @@ Each engine runs in its own child process (so its peak RSS is its own), over the
 * scribeocr: 10 printed English pages (``gt_text_derived``; its line order is not verified, so a
   bag-of-words F1 is reported beside CER/WER). scribeocr-lines: the same readings with each word
   placed on the ground-truth line whose box holds it (:func:`text_on_lines`), so that CER measures
-  recognition and line grouping without the order of lines.
+  recognition and line grouping without the order of lines. scribeocr-ordered: the same readings
+  against the ground truth's lines put in a hand-verified reading order on the 7 pages where the
+  ground truth's own order is not one (``benchmarks/data/scribeocr_order.json``: tables and forms
+  row by row, columns one after the other, an org chart box by box).
 * omnidoc-zh: the Chinese OmniDocBench pages (text blocks of ``OmniDocBench_demo.json`` in their
   annotated reading order; tables, formulas and figures excluded); CER without whitespace.
   omnidoc-zh-text: the same readings, with the words whose centre lies inside an annotated table,
   figure, formula or "abandon" region left out of the output too, as OmniDocBench's own text metric
   compares text blocks only (the reference has no text for those regions, so on the full output
-  every character of a table counts as an insertion).
+  every character of a table counts as an insertion). omnidoc-zh-tables: the same readings against
+  the page's text blocks and its tables, each table's cells read row by row from its ground-truth
+  HTML (:func:`html_table_text`), all in the annotated reading order, so that the whole output is
+  scored, tables included (text inside figures has no ground truth and still counts as insertions;
+  blocks with no annotated order, such as footnotes and page footers, come last).
 * iam: the IAM handwritten paragraphs (white-on-black as shipped; the pipeline inverts them).
 * rotation: the first 10 SROIE receipts turned by 90, 180 and 270 degrees, vs the same upright.
 
@@ -64,16 +71,75 @@ def sroie_items(limit: int | None) -> list[dict]:
     return items
 
 
+#: The hand-verified reading order of the scribeocr pages whose ground-truth order is not one
+#: (see its ``_about``): the ``scribeocr-ordered`` variant's reference.
+SCRIBE_ORDER = Path(__file__).resolve().parent / "data" / "scribeocr_order.json"
+
+
 def scribe_items(limit: int | None) -> list[dict]:
     folder = DATA / "scribeocr-benchmark"
+    orders = json.loads(SCRIBE_ORDER.read_text(encoding="utf-8"))
     items = []
     for image in sorted((folder / "img").iterdir())[:limit]:
         reference = (folder / "gt_text_derived" / f"{image.stem}.txt").read_text(encoding="utf-8")
         hocr = next((folder / "gt_hocr").glob(f"{image.stem}*.hocr"))
+        lines = hocr_lines(hocr)
+        ordered = ordered_lines(lines, orders[image.stem]) if image.stem in orders else reference
         items.append(
-            {"id": image.stem, "path": str(image), "reference": reference, "lines": hocr_lines(hocr)}
+            {
+                "id": image.stem,
+                "path": str(image),
+                "reference": reference,
+                "lines": lines,
+                "references": {"ordered": ordered},
+            }
         )
     return items
+
+
+def ordered_lines(lines: list[tuple[tuple[float, float, float, float], str]], steps: list[str]) -> str:
+    """The text of ``lines`` (hOCR ``(bbox, text)``) in the order ``steps`` give (the format of
+    ``benchmarks/data/scribeocr_order.json``): ``"A-B"`` or ``"A"`` takes those lines (0-based) as
+    they are; ``"rows X0 Y0 X1 Y1"`` takes the unused lines whose centre lies in that box, joined into
+    rows (vertical overlap of at least half the smaller height), rows top to bottom, words left to
+    right.
+
+    Raises:
+        ValueError: a line is used twice or not at all.
+    """
+    used: list[int] = []
+    out: list[str] = []
+    for step in steps:
+        if step.startswith("rows "):
+            x0, y0, x1, y1 = (float(v) for v in step.split()[1:])
+            inside = [
+                i
+                for i, (b, _) in enumerate(lines)
+                if i not in used and x0 <= (b[0] + b[2]) / 2 <= x1 and y0 <= (b[1] + b[3]) / 2 <= y1
+            ]
+            rows: list[list[int]] = []
+            for i in sorted(inside, key=lambda i: (lines[i][0][1] + lines[i][0][3]) / 2):
+                b = lines[i][0]
+                for row in rows:
+                    r = lines[row[0]][0]
+                    overlap = min(b[3], r[3]) - max(b[1], r[1])
+                    if overlap >= 0.5 * min(b[3] - b[1], r[3] - r[1]):
+                        row.append(i)
+                        break
+                else:
+                    rows.append([i])
+            for row in rows:
+                out.append(" ".join(lines[i][1] for i in sorted(row, key=lambda i: lines[i][0][0])))
+            used += inside
+        else:
+            first, _, last = step.partition("-")
+            span = list(range(int(first), int(last or first) + 1))
+            out += [lines[i][1] for i in span]
+            used += span
+    if sorted(used) != list(range(len(lines))):
+        missing = sorted(set(range(len(lines))) - set(used))
+        raise ValueError(f"reading order: lines used twice or missing (missing {missing[:10]})")
+    return "\n".join(out)
 
 
 #: hOCR classes of a line of words (the hOCR 1.2 spec's line-level elements).
@@ -151,15 +217,57 @@ def omnidoc_items(limit: int | None) -> list[dict]:
         blocks.sort(key=lambda b: b.get("order") if b.get("order") is not None else 10**6)
         reference = "\n".join(b["text"] for b in blocks)
         textless = [b for b in page["layout_dets"] if not b.get("ignore") and b not in blocks]
+        tables = [b for b in textless if b.get("category_type") == "table" and b.get("html")]
+        with_tables = sorted(
+            blocks + tables, key=lambda b: b.get("order") if b.get("order") is not None else 10**6
+        )
         items.append(
             {
                 "id": info["image_path"][:40],
                 "path": str(folder / "images" / info["image_path"]),
                 "reference": reference,
                 "exclude": [_poly_box(b["poly"]) for b in textless if b.get("poly")],
+                "references": {
+                    "tables": "\n".join(
+                        html_table_text(b["html"]) if b in tables else b["text"] for b in with_tables
+                    )
+                },
             }
         )
     return items[:limit]
+
+
+def html_table_text(html: str) -> str:
+    """The cells of an HTML table as text, row by row (the HTML's own order): a row's cells joined by
+    spaces, rows by line breaks; a cell spanning rows or columns is read once, in its first row."""
+    from html.parser import HTMLParser
+
+    class _Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("td", "th") and self.cell is not None:
+                if not self.rows:
+                    self.rows.append([])
+                self.rows[-1].append("".join(self.cell).strip())
+                self.cell = None
+
+        def handle_data(self, data: str) -> None:
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = _Cells()
+    parser.feed(html)
+    return "\n".join(" ".join(cell for cell in row if cell) for row in parser.rows)
 
 
 def _poly_box(poly: list[float]) -> tuple[float, float, float, float]:
@@ -233,17 +341,27 @@ def run_engine(engine: str, datasets: list[str], limit: int | None, queue: mp.Qu
             except clearocr.ClearOCRError as exc:
                 text, error = "", str(exc)
             seconds = time.perf_counter() - started
-            variants = [(dataset, text)]
+            variants = [(dataset, text, item["reference"])]
             if "exclude" in item:
                 variants.append(
-                    (f"{dataset}-text", text_outside(document, item["exclude"]) if document else "")
+                    (
+                        f"{dataset}-text",
+                        text_outside(document, item["exclude"]) if document else "",
+                        item["reference"],
+                    )
                 )
             if "lines" in item:
                 variants.append(
-                    (f"{dataset}-lines", text_on_lines(document, item["lines"]) if document else "")
+                    (
+                        f"{dataset}-lines",
+                        text_on_lines(document, item["lines"]) if document else "",
+                        item["reference"],
+                    )
                 )
-            for name, output in variants:
-                ref, hyp = normalize_text(item["reference"], **norm), normalize_text(output, **norm)
+            for suffix, reference in item.get("references", {}).items():
+                variants.append((f"{dataset}-{suffix}", text, reference))
+            for name, output, reference in variants:
+                ref, hyp = normalize_text(reference, **norm), normalize_text(output, **norm)
                 rows.append(
                     {
                         "engine": engine,
@@ -317,8 +435,10 @@ def summarize(rows: list[dict]) -> list[dict]:
         "sroie",
         "scribeocr",
         "scribeocr-lines",
+        "scribeocr-ordered",
         "omnidoc-zh",
         "omnidoc-zh-text",
+        "omnidoc-zh-tables",
         "iam",
         "rotation-0",
         "rotation-90",

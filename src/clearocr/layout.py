@@ -189,12 +189,106 @@ def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
     return (best[1], best[2]) if best else None
 
 
+#: A wrapped table's header (:func:`_wrapped_table`): copies of the header whose cells agree at
+#: least this much (rapidfuzz's normalised Indel similarity, case-folded) are one header repeated;
+#: OCR noise such as ``Tabla No.`` for ``Table No.`` stays above it.
+WRAPPED_HEADER_SIMILARITY = 0.8
+
+
+def _header_cells(line: Line) -> list[tuple[int, int, str]]:
+    """``(x0, x1, text)`` cells of a row: its words split at gaps wider than the row's height."""
+    cells: list[list[Any]] = []
+    height = max(1, line.bbox[3] - line.bbox[1])
+    for word in sorted(line.words, key=lambda w: w.bbox[0]):
+        if cells and word.bbox[0] - cells[-1][1] <= height:
+            cells[-1][1] = max(cells[-1][1], word.bbox[2])
+            cells[-1][2] = join_texts([cells[-1][2], word.text])
+        else:
+            cells.append([word.bbox[0], word.bbox[2], word.text])
+    return [(int(a), int(b), str(t)) for a, b, t in cells]
+
+
+def _repeated_header(rows: list[Line]) -> tuple[int, list[float]] | None:
+    """``(row index, cuts)`` when one of ``rows[:3]`` is a table header repeated two to four times
+    side by side (see :func:`_wrapped_table`); ``cuts`` are the x positions between the copies."""
+    from rapidfuzz.distance import Indel
+
+    for index, header in enumerate(rows[:3]):
+        cells = _header_cells(header)
+        if not all(any(ch.isalpha() for ch in c[2]) for c in cells):
+            continue
+        for copies in (2, 3, 4):
+            size, extra = divmod(len(cells), copies)
+            if extra or size < 2:
+                continue
+            parts = [cells[i * size : (i + 1) * size] for i in range(copies)]
+            if all(
+                Indel.normalized_similarity(a[2].casefold(), b[2].casefold()) >= WRAPPED_HEADER_SIMILARITY
+                for part in parts[1:]
+                for a, b in zip(parts[0], part)
+            ):
+                return index, [(parts[i][-1][1] + parts[i + 1][0][0]) / 2 for i in range(copies - 1)]
+    return None
+
+
+def _crosses(segments: Sequence[Line], cuts: list[float]) -> bool:
+    return any(s.bbox[0] < cut < s.bbox[2] for s in segments for cut in cuts)
+
+
+def _wrapped_table(
+    bands: list[list[Line]], at: int, rows: list[Line], min_row_overlap: float
+) -> tuple[list[Line], int] | None:
+    """A table wrapped into side-by-side copies (a long list printed as ``Part No. | Table No. ||
+    Part No. | Table No.``), read copy after copy: the left copy's rows, then the next copy's.
+
+    One of the first three ``rows`` of ``bands[at]`` must be a header repeated two to four times:
+    each copy of two or more cells, every cell with a letter, the copies' cell texts alike
+    (:data:`WRAPPED_HEADER_SIMILARITY`). The table runs from the header down through the following
+    bands while no segment crosses a cut between the copies; it is read copy by copy only when every
+    copy holds at least three rows below its header. Rows above the header keep their place.
+
+    Returns:
+        ``(lines, next band index)``, or None when ``bands[at]`` does not start such a table.
+    """
+    found = _repeated_header(rows)
+    if found is None:
+        return None
+    index, cuts = found
+    top = rows[index].bbox[1]
+    table = [s for s in bands[at] if (s.bbox[1] + s.bbox[3]) / 2 >= top]
+    if _crosses(table, cuts):
+        return None
+    end = at + 1
+    while end < len(bands) and not _crosses(bands[end], cuts):
+        table += bands[end]
+        end += 1
+    edges = [float("-inf"), *cuts, float("inf")]
+    strips = [
+        [s for s in table if edges[i] <= (s.bbox[0] + s.bbox[2]) / 2 < edges[i + 1]]
+        for i in range(len(cuts) + 1)
+    ]
+    strip_rows = [_rows(strip, min_row_overlap) if strip else [] for strip in strips]
+    if any(len(r) < 4 for r in strip_rows):  # the header and three rows at least
+        return None
+    return rows[:index] + [line for r in strip_rows for line in r], end
+
+
 def _order(items: Sequence[Line], min_row_overlap: float, columns: bool, depth: int = 0) -> list[Line]:
     lines: list[Line] = []
-    for band in _bands(items):
+    bands = _bands(items)
+    at = 0
+    while at < len(bands):
+        band = bands[at]
+        at += 1
         split = _column_split(band) if columns and depth < 6 else None
         if split is None:
-            lines.extend(_rows(band, min_row_overlap))
+            rows = _rows(band, min_row_overlap)
+            wrapped = _wrapped_table(bands, at - 1, rows, min_row_overlap)
+            if wrapped is not None:
+                lines.extend(wrapped[0])
+                at = wrapped[1]
+            else:
+                lines.extend(rows)
         else:
             for column in split:
                 lines.extend(_order(column, min_row_overlap, columns, depth + 1))

@@ -375,3 +375,33 @@ def test_one_box_alone_leaves_a_receipt_to_its_rows():
         seg("4.20", 620, 190, 680, 210),
     ]
     assert boxed_blocks(segments, [header]) is None
+
+
+def _wrapped(header_right: str, crossing: bool = False):
+    """A list printed as two copies side by side: `Part No. Price || Part No. Price`, five rows each."""
+    segments = [seg("Parts list", 100, 10, 400, 40)]
+    for copy, (x, header) in enumerate(((100, "Part No."), (700, header_right))):
+        segments += [seg(header, x, 60, x + 90, 80), seg("Price", x + 250, 60, x + 330, 80)]
+        for r in range(5):
+            y = 100 + r * 30
+            segments += [
+                seg(f"{copy}{r}", x, y, x + 40, y + 20),
+                seg(f"{copy * 5 + r}.50", x + 250, y, x + 330, y + 20),
+            ]
+    if crossing:
+        segments.append(seg("a note running across both copies", 100, 250, 1000, 270))
+    return segments
+
+
+def test_a_table_wrapped_into_two_copies_is_read_copy_after_copy():
+    lines = [line.text for line in reading_order(_wrapped("Part N0."))]  # OCR noise in one header
+    assert lines[:3] == ["Parts list", "Part No. Price", "00 0.50"]
+    assert lines[6:9] == ["04 4.50", "Part N0. Price", "10 5.50"]
+    assert len(lines) == 13
+
+
+def test_rows_stay_across_when_the_header_is_not_repeated_or_a_line_crosses():
+    across = [line.text for line in reading_order(_wrapped("Amount"))]
+    assert across[1:3] == ["Part No. Price Amount Price", "00 0.50 10 5.50"]
+    crossed = [line.text for line in reading_order(_wrapped("Part No.", crossing=True))]
+    assert crossed[1:3] == ["Part No. Price Part No. Price", "00 0.50 10 5.50"]
