@@ -222,7 +222,14 @@ def pairs_in_order(reference: list[str], output: str) -> tuple[int, int]:
     from clearocr.metrics import normalize_text
 
     text = normalize_text(output)
-    positions = [p for p in (text.find(normalize_text(line)) for line in reference) if p >= 0]
+    after: dict[str, int] = {}  # a line printed twice (a repeated table header) is found twice
+    positions = []
+    for line in reference:
+        key = normalize_text(line)
+        found = text.find(key, after.get(key, 0))
+        if found >= 0:
+            positions.append(found)
+            after[key] = found + 1
     ordered = sum(1 for i, a in enumerate(positions) for b in positions[i + 1 :] if a < b)
     return ordered, len(positions) * (len(positions) - 1) // 2
 
