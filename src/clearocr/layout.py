@@ -606,6 +606,12 @@ def _table_across(columns: list[list[_Item]]) -> int | None:
     return min(tops) if tops else None
 
 
+#: A band across the top of a page, cut from the columns below it by a gap across the whole page and
+#: holding a region the layout model calls a page header, is read first when it is at most this
+#: share of the page's text height (:func:`_xy_cut`).
+PAGE_HEADER_MAX_HEIGHT = 0.2
+
+
 def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
     """Blocks in reading order by recursive XY-cut (Nagy & Seth 1984).
 
@@ -613,7 +619,8 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
     or one segment outside every region with kind None. A group is cut into columns (at every
     vertical gap, left to right) when two or more of them hold a region and are each at least 30% of
     the group's height (a sidebar is read whole before the body beside it; ruled boxes,
-    kind ``"box"``, do not count as regions here); else into bands at its
+    kind ``"box"``, do not count as regions here), except that on the page a top band holding a
+    ``header`` region (:data:`PAGE_HEADER_MAX_HEIGHT`) is read before the columns; else into bands at its
     widest horizontal gaps (80% of the widest or more, top to bottom); else into columns. Columns
     of loose segments that share their rows (:func:`_join_row_sharing`: labels and their amounts)
     are not cut apart. A
@@ -637,6 +644,17 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
             if any(kind not in (None, "box") for _, _, kind in group)
             and max(b[3] for b, _, _ in group) - min(b[1] for b, _, _ in group) >= 0.3 * height
         ]
+        if len(tall) >= 2 and depth == 0:
+            bands = _cut(items, 1)
+            first = bands[0]
+            first_height = max(b[3] for b, _, _ in first) - min(b[1] for b, _, _ in first)
+            if (
+                len(bands) > 1
+                and any(kind == "header" for _, _, kind in first)
+                and first_height <= PAGE_HEADER_MAX_HEIGHT * height
+            ):  # a page header above the columns (a masthead beside the authors' contacts)
+                rest = [item for group in bands[1:] for item in group]
+                return _xy_cut(first, depth + 1) + _xy_cut(rest, depth + 1)
         if len(tall) >= 2:
             top = _table_across(columns)
             if top is not None:  # a table runs under both columns: the columns end above it

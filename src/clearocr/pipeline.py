@@ -182,11 +182,56 @@ def layer_lines(words: list[LayerWord]) -> list[Line]:
             runs.append([])
         runs[-1].append(Word(word.text, word.bbox, 1.0))
     segments = []
+    jumbled: list[bool] = []
     for run in runs:
         starts = [w.bbox[0] for w in run]
         monotonic = starts == sorted(starts) or starts == sorted(starts, reverse=True)
         segments.append(Line.from_words(run if monotonic else sorted(run, key=lambda w: w.bbox[0])))
-    return reading_order(segments)
+        jumbled.append(not monotonic)
+    return reading_order(_rejoin_jumbled(segments, jumbled))
+
+
+def _rejoin_jumbled(segments: list[Line], jumbled: list[bool]) -> list[Line]:
+    """Segments of a layer drawn out of order, rejoined: PDFium may cut one printed line drawn in
+    shuffled order into several lines whose words interleave, and row grouping keeps segments that
+    lie on top of each other apart. So a one-row segment from a jumbled run is merged with every
+    one-row segment whose horizontal span it overlaps on the same row (vertical overlap of at least
+    half the shorter height), words left to right."""
+    if not any(jumbled):
+        return segments
+    # A run holding words of two rows (its box twice as tall as its words) is left as it is.
+    one_row = [
+        s.bbox[3] - s.bbox[1] <= 1.5 * max(w.bbox[3] - w.bbox[1] for w in s.words) if s.words else False
+        for s in segments
+    ]
+    groups = [[index] for index in range(len(segments))]
+    owner = list(range(len(segments)))
+    changed = True
+    while changed:
+        changed = False
+        for a in range(len(segments)):
+            for b in range(a + 1, len(segments)):
+                if owner[a] == owner[b] or not (jumbled[a] or jumbled[b]) or not (one_row[a] and one_row[b]):
+                    continue
+                first, second = segments[a].bbox, segments[b].bbox
+                shorter = max(1, min(first[3] - first[1], second[3] - second[1]))
+                vertical = min(first[3], second[3]) - max(first[1], second[1])
+                horizontal = min(first[2], second[2]) - max(first[0], second[0])
+                if vertical >= 0.5 * shorter and horizontal > 0:
+                    keep, gone = owner[a], owner[b]
+                    for index in groups[gone]:
+                        owner[index] = keep
+                    groups[keep] += groups[gone]
+                    groups[gone] = []
+                    changed = True
+    out = []
+    for group in groups:
+        if len(group) == 1:
+            out.append(segments[group[0]])
+        elif group:
+            words = sorted((w for index in group for w in segments[index].words), key=lambda w: w.bbox[0])
+            out.append(Line.from_words(words))
+    return out
 
 
 class Reader:

@@ -405,3 +405,26 @@ def test_rows_stay_across_when_the_header_is_not_repeated_or_a_line_crosses():
     assert across[1:3] == ["Part No. Price Amount Price", "00 0.50 10 5.50"]
     crossed = [line.text for line in reading_order(_wrapped("Part No.", crossing=True))]
     assert crossed[1:3] == ["Part No. Price Part No. Price", "00 0.50 10 5.50"]
+
+
+def test_a_page_header_band_beside_a_column_is_read_before_the_columns():
+    """A masthead (a `header` region) on the left, the authors' contacts at the same height on the
+    right, then body text and a sidebar: the header band first, then each column."""
+    from clearocr.layout import layout_reading_order
+
+    masthead = [seg("ACME RESEARCH", 100, 40, 500, 90)]
+    contacts = [seg(f"analyst {i} phone", 700, 40 + 30 * i, 950, 65 + 30 * i) for i in range(3)]
+    body = [seg(f"body paragraph line {i}", 100, 200 + 35 * i, 600, 228 + 35 * i) for i in range(20)]
+    side = [seg(f"sidebar line {i}", 700, 200 + 35 * i, 950, 228 + 35 * i) for i in range(12)]
+    regions = [
+        ("header", (90, 30, 510, 100)),
+        ("text", (690, 30, 960, 130)),
+        ("text", (90, 190, 610, 940)),
+        ("text", (690, 190, 960, 660)),
+    ]
+    lines = [line.text for line in layout_reading_order(side + body + contacts + masthead, regions)]
+    assert lines == [s.text for s in masthead + contacts + body + side]
+    # Without a header region, the columns are read whole as before (the sidebar test above).
+    plain = [("text", box) for _, box in regions]
+    lines = [line.text for line in layout_reading_order(side + body + contacts + masthead, plain)]
+    assert lines == [s.text for s in masthead + body + contacts + side]

@@ -132,6 +132,20 @@ def test_layer_lines_put_a_jumbled_line_in_box_order_and_keep_right_to_left_runs
     assert [w.text for w in layer_lines(rtl)[0].words] == ["שלום", "עולם"]
 
 
+def test_layer_lines_rejoin_a_line_whose_shuffled_words_came_in_two_interleaved_runs():
+    """A printed line drawn word by word in random order, which PDFium cut into two lines whose words
+    interleave: one row, not two (each run's box spans the line, so row grouping kept them apart)."""
+    from clearocr.io import LayerWord
+    from clearocr.pipeline import layer_lines
+
+    words = ["Interest", "on", "late", "payment", "is", "charged", "monthly"]
+    boxes = {w: (100 + 120 * i, 300 + (i % 3), 200 + 120 * i, 330 + (i % 3)) for i, w in enumerate(words)}
+    order = ["late", "Interest", "monthly", "on", "charged", "payment", "is"]
+    layer = [LayerWord(w, boxes[w], i in (0, 3)) for i, w in enumerate(order)]
+    layer.append(LayerWord("Goods remain ours", (100, 360, 500, 390), True))
+    assert [line.text for line in layer_lines(layer)] == [" ".join(words), "Goods remain ours"]
+
+
 def test_layer_ocr_agreement_compares_sampled_lines_with_what_the_engine_reads():
     from clearocr.pipeline import layer_ocr_agreement
 
