@@ -204,31 +204,39 @@ def _rejoin_jumbled(segments: list[Line], jumbled: list[bool]) -> list[Line]:
         s.bbox[3] - s.bbox[1] <= 1.5 * max(w.bbox[3] - w.bbox[1] for w in s.words) if s.words else False
         for s in segments
     ]
-    groups = [[index] for index in range(len(segments))]
-    owner = list(range(len(segments)))
-    changed = True
-    while changed:
-        changed = False
-        for a in range(len(segments)):
-            for b in range(a + 1, len(segments)):
-                if owner[a] == owner[b] or not (jumbled[a] or jumbled[b]) or not (one_row[a] and one_row[b]):
-                    continue
-                first, second = segments[a].bbox, segments[b].bbox
-                shorter = max(1, min(first[3] - first[1], second[3] - second[1]))
-                vertical = min(first[3], second[3]) - max(first[1], second[1])
-                horizontal = min(first[2], second[2]) - max(first[0], second[0])
-                if vertical >= 0.5 * shorter and horizontal > 0:
-                    keep, gone = owner[a], owner[b]
-                    for index in groups[gone]:
-                        owner[index] = keep
-                    groups[keep] += groups[gone]
-                    groups[gone] = []
-                    changed = True
+    # Union-find over pairs of segments on one row; segments sorted by top edge, so each is compared
+    # only with those that start above its bottom (a sweep, not every pair of the page).
+    parent = list(range(len(segments)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    order = sorted(range(len(segments)), key=lambda i: segments[i].bbox[1])
+    for position, a in enumerate(order):
+        first = segments[a].bbox
+        for later in range(position + 1, len(order)):
+            b = order[later]
+            second = segments[b].bbox
+            if second[1] >= first[3]:
+                break
+            if not (jumbled[a] or jumbled[b]) or not (one_row[a] and one_row[b]):
+                continue
+            shorter = max(1, min(first[3] - first[1], second[3] - second[1]))
+            vertical = min(first[3], second[3]) - max(first[1], second[1])
+            horizontal = min(first[2], second[2]) - max(first[0], second[0])
+            if vertical >= 0.5 * shorter and horizontal > 0:
+                parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for index in range(len(segments)):
+        groups.setdefault(root(index), []).append(index)
     out = []
-    for group in groups:
+    for group in groups.values():
         if len(group) == 1:
             out.append(segments[group[0]])
-        elif group:
+        else:
             words = sorted((w for index in group for w in segments[index].words), key=lambda w: w.bbox[0])
             out.append(Line.from_words(words))
     return out
