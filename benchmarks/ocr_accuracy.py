@@ -102,7 +102,8 @@ def ordered_lines(lines: list[tuple[tuple[float, float, float, float], str]], st
     ``benchmarks/data/scribeocr_order.json``): ``"A-B"`` or ``"A"`` takes those lines (0-based) as
     they are; ``"rows X0 Y0 X1 Y1"`` takes the unused lines whose centre lies in that box, joined into
     rows (vertical overlap of at least half the smaller height), rows top to bottom, words left to
-    right.
+    right. The row grouping is deliberately simpler than, and separate from, the pipeline's
+    (:func:`clearocr.layout.reading_order`), so that the reference does not share its rules.
 
     Raises:
         ValueError: a line is used twice or not at all.
