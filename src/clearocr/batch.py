@@ -35,10 +35,9 @@ from typing import Any
 
 from clearocr.errors import ClearOCRError, InputError
 from clearocr.export import FORMATS, export, write_atomic
+from clearocr.io import document_suffixes
 from clearocr.options import ReadOptions
 
-#: File suffixes collected from directories (case-insensitive).
-DOCUMENT_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".pdf"})
 #: Suffixes of images and documents a user may expect to be read but clearocr cannot: found in a
 #: folder, each gets an ``error`` record (UnsupportedInputError) rather than being passed over.
 UNSUPPORTED_DOCUMENT_SUFFIXES = frozenset(
@@ -179,7 +178,7 @@ def expand_inputs(
 
 
 def _walk_strict(root: Path) -> list[tuple[str, str]]:
-    found = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
+    found = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in document_suffixes())
     return [(str(p), p.relative_to(root).as_posix()) for p in found]
 
 
@@ -230,7 +229,7 @@ def _walk(
             path = here / name
             relative = path.relative_to(root).as_posix()
             suffix = path.suffix.lower()
-            if suffix in DOCUMENT_SUFFIXES:
+            if suffix in document_suffixes():
                 pairs.append((str(path), relative))
             elif suffix in UNSUPPORTED_DOCUMENT_SUFFIXES:
                 problems.append(
@@ -240,7 +239,7 @@ def _walk(
                         {
                             "status": "error",
                             "type": UnsupportedInputError.__name__,
-                            "message": f"{path}: {suffix} files are not read (clearocr reads {', '.join(sorted(DOCUMENT_SUFFIXES))}); convert it first",
+                            "message": f"{path}: {suffix} files are not read (clearocr reads {', '.join(sorted(document_suffixes()))}); convert it first",
                         },
                     )
                 )
@@ -277,7 +276,7 @@ def _expand_uri(uri: str) -> list[tuple[str, str]]:
     files = sorted(
         i.path
         for i in filesystem.get_file_info(selector)
-        if i.type == fs.FileType.File and Path(i.path).suffix.lower() in DOCUMENT_SUFFIXES
+        if i.type == fs.FileType.File and Path(i.path).suffix.lower() in document_suffixes()
     )
     return [(f"{scheme}://{p}", Path(p).relative_to(path).as_posix()) for p in files]
 

@@ -9,6 +9,7 @@ time with pypdfium2 when asked for, never all at once. Every failure becomes an
 from __future__ import annotations
 
 import errno
+import functools
 import io as _stdio
 import logging
 import os
@@ -51,10 +52,28 @@ log = logging.getLogger("clearocr.io")
 IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "TIFF", "BMP", "DIB", "GIF", "WEBP", "PPM", "JPEG2000")
 IMAGE_FORMAT_NAMES = "PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000"
 
+
+@functools.cache
+def document_suffixes() -> frozenset[str]:
+    """File suffixes (lower case, with the dot) of every format :func:`open_source` reads: the
+    extensions Pillow registers for :data:`IMAGE_FORMATS` (and MPO), and ``.pdf``. The one list that
+    folder walks (batch) and the CLI use, so a format that ``read`` opens is never passed over as
+    "not a document" elsewhere."""
+    Image.init()
+    allowed = set(IMAGE_FORMATS) | {"MPO"}
+    return frozenset({ext for ext, fmt in Image.registered_extensions().items() if fmt in allowed} | {".pdf"})
+
+
 #: PDF pages are rendered with at most this many pixels: a larger page (a poster, a 44-inch sheet) is
 #: rendered at a lower DPI that fits, recorded in the page's preprocessing. 36 Mpx holds an A4 page at
 #: 600 dpi (34.8 Mpx); the OCR image is shrunk to ``max_side`` afterwards anyway.
 MAX_RENDER_PIXELS = 36_000_000
+
+#: A PDF page that fits :data:`MAX_RENDER_PIXELS` only below this resolution is refused
+#: (ImageTooLargeError) instead of being rendered: the PDF specification's largest page (14,400 units,
+#: 200 inches a side) fits at 30 dpi, and a page of a million points would need under 1 dpi, where no
+#: print is legible.
+MIN_RENDER_DPI = 20
 
 #: Images whose sides differ by more than this factor are refused: no page or text line is that
 #: thin, and the engine would have to upscale such a strip by the same factor (a 100000x10 PNG of
@@ -85,9 +104,14 @@ _KNOWN_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 )
 
 
+#: The UTF-8 byte-order mark some editors put before a text format (PostScript, SVG, HTML).
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def describe_bytes(data: bytes) -> str | None:
-    """What ``data`` is, when it is a well-known format clearocr does not read (None otherwise)."""
-    head = data[:64].lstrip()
+    """What ``data`` is, when it is a well-known format clearocr does not read (None otherwise): judged
+    by its leading signature, after whitespace and a UTF-8 byte-order mark."""
+    head = data[:64].removeprefix(_UTF8_BOM).lstrip()
     for signature, offset, what in _KNOWN_SIGNATURES:
         probe = data if offset else head
         if probe[offset : offset + len(signature)].lower() == signature.lower():
@@ -148,13 +172,42 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        top = array.max() or 1.0
-        image = Image.fromarray((array * (255.0 / top)).astype(np.uint8))
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        image = Image.fromarray(scale_to_uint8(np.asarray(image, dtype=np.float64)))
     if image.mode != "RGB":
         image = image.convert("RGB")
     return np.ascontiguousarray(np.asarray(image))
+
+
+class NoFinitePixelsError(ValueError):
+    """An image whose every sample is NaN or infinite (raised by :func:`scale_to_uint8`)."""
+
+
+def scale_to_uint8(samples: np.ndarray) -> np.ndarray:
+    """Grey or colour samples of any numeric type as ``uint8`` 0-255, for 16-bit, 32-bit integer and
+    floating-point images (scientific TIFFs, arrays from other tools).
+
+    Floats in [0, 1] are scaled by 255 and values in [0, 255] kept; other ranges (negative values,
+    16- or 32-bit samples above 255) are stretched linearly from their minimum (or 0, when none is
+    negative) to their maximum. NaN and infinite samples carry no ink: they become white (paper).
+
+    Raises:
+        NoFinitePixelsError: no sample is a finite number (an image of NaN has nothing to read).
+    """
+    values = np.asarray(samples, dtype=np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        raise NoFinitePixelsError("no pixel has a finite value (every sample is NaN or infinite)")
+    low, high = float(values[finite].min()), float(values[finite].max())
+    if samples.dtype.kind == "f" and low >= 0.0 and high <= 1.0:
+        scaled = values * 255.0
+    elif low >= 0.0 and high <= 255.0:
+        scaled = values
+    else:
+        low = min(low, 0.0)
+        scaled = (values - low) * (255.0 / ((high - low) or 1.0))
+    scaled = np.where(finite, scaled, 255.0)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
 class SourceDocument(ABC):
@@ -235,6 +288,8 @@ class ImageSource(SourceDocument):
             array = to_rgb_array(frame)
         except InputError:
             raise
+        except NoFinitePixelsError as exc:
+            raise EmptyInputError(self.name, f"{self._format} image has nothing to read: {exc}") from None
         except (OSError, SyntaxError, ValueError, EOFError, struct_error, MemoryError) as exc:
             what = f"page {number}: " if self.page_count > 1 else ""
             raise CorruptInputError(
@@ -285,12 +340,20 @@ class ArraySource(SourceDocument):
             array = np.stack([array] * 3, axis=-1)
         if array.ndim != 3 or array.shape[2] not in (3, 4):
             raise UnsupportedInputError(name, f"array shape {array.shape} is not HxW, HxWx3 or HxWx4")
-        if array.dtype != np.uint8:
-            if np.issubdtype(array.dtype, np.floating) and array.size and array.max() <= 1.0:
-                array = array * 255.0
-            array = np.clip(array, 0, 255).astype(np.uint8)
         if array.shape[0] == 0 or array.shape[1] == 0:
             raise EmptyInputError(name, "array has zero width or height")
+        if array.dtype != np.uint8:
+            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+                raise UnsupportedInputError(
+                    name, f"array of {array.dtype} is not an image (numbers expected)"
+                )
+            if array.dtype == np.bool_:
+                array = np.where(array, 255, 0).astype(np.uint8)
+            elif array.shape[0] * array.shape[1] <= max_pixels:
+                try:
+                    array = scale_to_uint8(array)
+                except NoFinitePixelsError as exc:
+                    raise EmptyInputError(name, f"array has nothing to read: {exc}") from None
         if array.shape[0] * array.shape[1] > max_pixels:
             raise ImageTooLargeError(name, f"array has more than {max_pixels:,} pixels")
         check_aspect(name, array.shape[1], array.shape[0])
@@ -369,7 +432,14 @@ class PdfSource(SourceDocument):
             pixels = (width_pt * dpi / 72.0) * (height_pt * dpi / 72.0)
             if pixels > budget:
                 # A huge page (a poster, a 44-inch sheet): render it at the DPI that fits the budget.
-                fitted = max(1.0, float(np.floor(dpi * (budget / pixels) ** 0.5)))
+                fitted = float(np.floor(dpi * (budget / pixels) ** 0.5))
+                if fitted < MIN_RENDER_DPI:
+                    raise ImageTooLargeError(
+                        self.name,
+                        f"page {number} is {width_pt / 72:,.0f} x {height_pt / 72:,.0f} inches: it fits the "
+                        f"{budget:,}-pixel page budget only at {dpi * (budget / pixels) ** 0.5:.2g} dpi, below "
+                        f"the {MIN_RENDER_DPI} dpi where print can be read",
+                    )
                 steps.append(
                     (
                         "render_dpi",
@@ -575,8 +645,26 @@ def _read_regular_file(path: Path, name: str, limit: int) -> bytes:
             raise InputError(name, f"cannot read file ({exc.strerror or exc})") from None
 
 
+def image_signature(data: bytes) -> str | None:
+    """The image format whose signature ``data`` starts with (of the formats clearocr reads), or None."""
+    for magic, fmt in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return fmt
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
 def _is_pdf(head: bytes) -> bool:
-    return head[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in head[:1024]
+    """Whether ``head`` (a file's first bytes) is a PDF: it starts with ``%PDF``, or, as PDF readers
+    allow, has ``%PDF-`` within its first 1,024 bytes after bytes of no other format. The leading
+    signature decides first: a PNG that carries ``%PDF-`` in a metadata chunk is a PNG."""
+    start = head[:1024].removeprefix(_UTF8_BOM).lstrip()
+    if start.startswith(b"%PDF"):
+        return True
+    if image_signature(head) is not None or describe_bytes(head) is not None:
+        return False
+    return b"%PDF-" in head[:1024]
 
 
 def open_source(
@@ -685,13 +773,11 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 def _unidentified(data: bytes, name: str) -> InputError:
     """The error for bytes Pillow could not open in the allowed formats: a damaged file of an allowed
     format (its signature is there), another image format Pillow knows, or not an image at all."""
-    for magic, fmt in _IMAGE_MAGIC:
-        if data.startswith(magic):
-            return CorruptInputError(
-                name, f"{fmt} file is damaged or truncated ({len(data):,} bytes; the header cannot be parsed)"
-            )
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return CorruptInputError(name, f"WebP file is damaged or truncated ({len(data):,} bytes)")
+    fmt = image_signature(data)
+    if fmt is not None:
+        return CorruptInputError(
+            name, f"{fmt} file is damaged or truncated ({len(data):,} bytes; the header cannot be parsed)"
+        )
     return CorruptInputError(
         name, f"not an image or PDF that clearocr can read (expected {IMAGE_FORMAT_NAMES} or PDF)"
     )

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from clearocr.errors import OptionsError, PageRangeError
+from clearocr.errors import OptionsError, PageRangeError, TooManyPagesError
 
 #: Default pixel limit per page: Pillow's own decompression-bomb threshold (``Image.MAX_IMAGE_PIXELS``,
 #: 89,478,485 pixels, about 9,460 x 9,460; 256 MB as RGB). Peak memory per page stays under 1.5 GB.
@@ -55,33 +55,73 @@ def page_ranges(spec: str | None, source: str = "<input>") -> list[tuple[int, in
     return ranges
 
 
-def parse_page_spec(spec: str | None, page_count: int, source: str = "<input>") -> list[int]:
+def _selected_intervals(spec: str | None, page_count: int, source: str) -> list[tuple[int, int]]:
+    """The page selection as sorted, merged ``(first, last)`` intervals within ``page_count``.
+
+    Raises:
+        PageRangeError: malformed spec, a page 0, a reversed range, or a page beyond ``page_count``.
+    """
+    intervals: list[tuple[int, int]] = []
+    for first, last in page_ranges(spec, source):
+        end = page_count if last is None else last
+        if first > page_count or end > page_count:
+            raise PageRangeError(
+                source, f"page {max(first, end)} requested but the document has {page_count:,} page(s)"
+            )
+        intervals.append((first, end))
+    merged: list[tuple[int, int]] = []
+    for first, end in sorted(intervals):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((first, end))
+    return merged
+
+
+def count_selected_pages(spec: str | None, page_count: int, source: str = "<input>") -> int:
+    """How many distinct pages ``spec`` selects from a document of ``page_count`` pages, counted
+    without expanding the selection (``"2-"`` on a header that claims 2^31 pages costs nothing).
+
+    Raises:
+        PageRangeError: see :func:`parse_page_spec`.
+    """
+    return sum(end - first + 1 for first, end in _selected_intervals(spec, page_count, source))
+
+
+def parse_page_spec(
+    spec: str | None, page_count: int, source: str = "<input>", max_pages: int | None = None
+) -> list[int]:
     """Turn a page selection such as ``"1-3,5"`` or ``"2-"`` into sorted 1-based page numbers.
 
-    The ranges are checked against ``page_count`` before anything is expanded, so the list is never
-    longer than the document (``"2-"`` on a 3-page PDF is ``[2, 3]``).
+    The ranges are checked against ``page_count`` and counted against ``max_pages`` before anything is
+    expanded, so the list is never longer than the document or the cap: a 94-byte animated PNG whose
+    header claims 2^31 frames is refused here, in microseconds, instead of building a list of 2^31
+    numbers.
 
     Args:
         spec: comma-separated page numbers and ranges (``a-b``, open-ended ``a-``); None or ``"all"``
             selects every page.
-        page_count: number of pages in the document.
+        page_count: number of pages in the document (as its header says).
         source: the input's name, for error messages.
+        max_pages: refuse selections of more pages than this (None: no cap).
 
     Returns:
         Distinct page numbers in ascending order.
 
     Raises:
         PageRangeError: malformed spec, a page 0, a reversed range, or a page beyond ``page_count``.
+        TooManyPagesError: more than ``max_pages`` pages selected.
     """
-    pages: set[int] = set()
-    for first, last in page_ranges(spec, source):
-        end = page_count if last is None else last
-        if first > page_count or end > page_count:
-            raise PageRangeError(
-                source, f"page {max(first, end)} requested but the document has {page_count} page(s)"
-            )
-        pages.update(range(first, end + 1))
-    return sorted(pages)
+    intervals = _selected_intervals(spec, page_count, source)
+    selected = sum(end - first + 1 for first, end in intervals)
+    if max_pages is not None and selected > max_pages:
+        raise TooManyPagesError(
+            source,
+            f"{selected:,} pages selected, more than the limit of {max_pages:,}; select fewer "
+            f"(--pages 1-{max_pages}) or raise the limit (--set max_pages={selected}, "
+            "max_pages=None in Python)",
+        )
+    return [number for first, end in intervals for number in range(first, end + 1)]
 
 
 class ReadOptions(BaseModel):

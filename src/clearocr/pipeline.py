@@ -16,7 +16,6 @@ from typing import Any
 
 from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
-from clearocr.errors import TooManyPagesError
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.layout import (
     boxed_blocks,
@@ -336,14 +335,9 @@ class Reader:
             source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr", name=name
         ) as document_source:
             document = Document(source=document_source.name, languages=list(opts.languages))
-            numbers = parse_page_spec(opts.pages, document_source.page_count, document_source.name)
-            if opts.max_pages is not None and len(numbers) > opts.max_pages:
-                raise TooManyPagesError(
-                    document_source.name,
-                    f"{len(numbers)} pages selected, more than the limit of {opts.max_pages}; select fewer "
-                    f"(--pages 1-{opts.max_pages}) or raise the limit (--set max_pages={len(numbers)}, "
-                    "max_pages=None in Python)",
-                )
+            numbers = parse_page_spec(
+                opts.pages, document_source.page_count, document_source.name, opts.max_pages
+            )
             for index, number in enumerate(numbers, start=1):
                 page = done_pages.get(number) if done_pages else None
                 if page is None:

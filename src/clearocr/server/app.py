@@ -323,7 +323,7 @@ def create_app(settings: ServerSettings, *, reader=None):
     from clearocr.batch import apply_thread_budget, thread_budget
     from clearocr.errors import TimeLimitError
     from clearocr.io import open_source
-    from clearocr.options import parse_page_spec
+    from clearocr.options import count_selected_pages
     from clearocr.pipeline import Reader
     from clearocr.server.jobs import DONE, FAILED, IdempotencyConflict, JobRunner, JobStore
 
@@ -530,12 +530,15 @@ def create_app(settings: ServerSettings, *, reader=None):
         # Open it now: a corrupt or oversized document is answered at once, with the cause.
         def count_pages() -> int:
             with open_source(data, max_pixels=opts.max_pixels, want_layer=False, name=filename) as source:
-                return len(parse_page_spec(opts.pages, source.page_count, filename))
+                # Counted without expanding the selection: a header may claim 2^31 frames.
+                return count_selected_pages(opts.pages, source.page_count, filename)
 
         pages = await asyncio.to_thread(count_pages)
         if pages > settings.max_pages:
             raise _HTTPError(
-                413, "TooManyPages", f"{filename}: {pages} pages, more than the limit of {settings.max_pages}"
+                413,
+                "TooManyPages",
+                f"{filename}: {pages:,} pages, more than the limit of {settings.max_pages}",
             )
         store = state["store"]
         runner = state["runner"]
