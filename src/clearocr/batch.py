@@ -306,6 +306,89 @@ def read_input_bytes(source: str) -> bytes:
         raise InputError(source, f"cannot read file ({exc.strerror or exc})") from None
 
 
+def _anchor(source: str, relative: str) -> str:
+    """The folder an input's ``relative`` name is relative to: the walked directory, a glob's or a
+    file's folder (absolute for local paths; ``scheme/host/...`` for URIs)."""
+    if _is_uri(source):
+        scheme, rest = source.split("://", 1)
+        folder = rest[: len(rest) - len(relative)] if rest.endswith(relative) else os.path.dirname(rest)
+        return "/" + scheme + "/" + folder.strip("/")
+    path = os.path.abspath(source)
+    depth = len(Path(relative).parts)
+    return os.path.dirname(path) if depth <= 1 else str(Path(path).parents[depth - 1])
+
+
+def output_names(pairs: list[tuple[str, str]], suffix: str, reserved: Iterable[str] = ()) -> list[str]:
+    """Output names (relative paths, ``/``-separated) for ``(input, relative_name)`` pairs, distinct by
+    construction.
+
+    Outputs mirror the input folders below the inputs' common folder: ``d1/a.png d2/a.png`` give
+    ``d1/a<suffix>`` and ``d2/a<suffix>``; one folder's files keep their paths below it. An output is
+    named after the input's stem (``a.png`` -> ``a.json``); inputs whose names would meet (``a.png``
+    and ``a.pdf``, or ``A.png`` and ``a.png`` on a case-insensitive disk) keep their full name
+    (``a.png.json``), and any name still taken gets ``~2``, ``~3`` ... before the suffix. Names are
+    compared case-folded, so no two outputs share a file on any file system.
+
+    Args:
+        pairs: from :func:`expand_inputs` (or ``(path, file name)`` for plain files).
+        suffix: the format's file suffix (``.json``).
+        reserved: names (relative to the output folder) that must not be used: the inputs that lie
+            there, so that ``-f pdf`` into the inputs' own folder never overwrites a PDF it reads.
+
+    Returns:
+        One name per pair, in order.
+    """
+    anchors = [_anchor(source, relative) for source, relative in pairs]
+    local = [a for (source, _), a in zip(pairs, anchors) if not _is_uri(source)]
+    remote = [a for (source, _), a in zip(pairs, anchors) if _is_uri(source)]
+    roots = {
+        "local": os.path.commonpath(local) if local else "",
+        "remote": os.path.commonpath(remote) if remote else "",
+    }
+    full: list[str] = []
+    for (source, relative), anchor in zip(pairs, anchors):
+        kind = "remote" if _is_uri(source) else "local"
+        prefix = os.path.relpath(anchor, roots[kind]) if anchor != roots[kind] else ""
+        if kind == "remote" and local:  # kept apart from local folders of the same names
+            prefix = os.path.join("remote", prefix)
+        parts = [part for part in Path(prefix).parts if part not in ("", ".")] + [relative]
+        full.append(Path(*parts).as_posix())
+
+    def stem_name(relative: str) -> str:
+        stem = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
+        return stem + suffix
+
+    short = [stem_name(relative) for relative in full]
+    counts: dict[str, int] = {}
+    for name in short:
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+    names = [
+        name if counts[name.casefold()] == 1 else relative + suffix for name, relative in zip(short, full)
+    ]
+    taken = {Path(name).as_posix().casefold() for name in reserved}
+    unique = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = f"{name[: len(name) - len(suffix)]}~{number}{suffix}"
+        taken.add(candidate.casefold())
+        unique.append(candidate)
+    return unique
+
+
+def inputs_below(pairs: list[tuple[str, str]], output_dir: Path) -> list[str]:
+    """The local inputs that lie in ``output_dir``, as names relative to it."""
+    folder = os.path.realpath(output_dir)
+    below = []
+    for source, _ in pairs:
+        if not _is_uri(source):
+            real = os.path.realpath(source)
+            if real.startswith(folder + os.sep):
+                below.append(os.path.relpath(real, folder))
+    return below
+
+
 def plan(
     inputs: Iterable[str],
     output_dir: Path,
@@ -313,8 +396,9 @@ def plan(
     settings: BatchSettings | None = None,
     resume: bool = True,
 ) -> list[BatchItem]:
-    """Items for ``inputs``: output paths under ``output_dir`` (same relative layout, format suffix)
-    and, when ``resume``, the content hash of each input's last successful run from the manifest.
+    """Items for ``inputs``: output paths under ``output_dir`` (mirroring the input folders, format
+    suffix, distinct by construction: :func:`output_names`) and, when ``resume``, the content hash of
+    each input's last successful run from the manifest.
 
     Inputs that cannot be read (a missing path, an empty glob, an unsupported type, a file that is
     not a document) become items with a ``problem``, so they get a manifest record and the rest of
@@ -323,16 +407,10 @@ def plan(
     suffix = FORMATS[fmt]
     problems: list[tuple[str, str, dict[str, Any]]] = []
     pairs = expand_inputs(inputs, problems, exclude=output_dir)
-    seen: dict[str, int] = {}
     items: list[BatchItem] = []
     for source, _relative, issue in problems:
         items.append(BatchItem(source, None, problem=issue))
-    for source, relative in pairs:
-        stem = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
-        name = stem + suffix
-        if name in seen:  # a.png and a.pdf in one folder: keep the full name
-            name = relative + suffix
-        seen[name] = seen.get(name, 0) + 1
+    for (source, _relative), name in zip(pairs, output_names(pairs, suffix, inputs_below(pairs, output_dir))):
         items.append(BatchItem(source, str(output_dir / name)))
     if resume:
         previous = latest_records(output_dir / MANIFEST_NAME)
@@ -380,7 +458,15 @@ class Manifest:
         self._lock = threading.Lock()
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append ``record`` as one line. A file name that is not valid UTF-8 (which Python holds with
+        surrogate escapes, :func:`os.fsdecode`) is written with JSON ``\\u`` escapes, which
+        ``json.loads`` turns back into the same name (``os.fsencode`` gives its bytes): every input
+        gets its record, whatever its name."""
         line = json.dumps(record, ensure_ascii=False) + "\n"
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(record, ensure_ascii=True) + "\n"
         with self._lock:
             self._handle.write(line)
             self._handle.flush()

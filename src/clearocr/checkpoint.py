@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from clearocr.document import Page
+from clearocr.files import sibling_name
 
 log = logging.getLogger("clearocr.checkpoint")
 
@@ -28,8 +29,9 @@ SCHEMA = "clearocr.checkpoint/1"
 
 
 def checkpoint_path(output: Path) -> Path:
-    """Where the checkpoint of ``output`` lives: a hidden file beside it."""
-    return output.parent / f".{output.name}.pages.jsonl"
+    """Where the checkpoint of ``output`` lives: a hidden file beside it, ``.NAME.pages.jsonl``
+    (shortened with a hash when that would exceed the file-name limit: :func:`~clearocr.files.sibling_name`)."""
+    return output.parent / sibling_name(output.name, ".", ".pages.jsonl", reserve=len(".tmp"))
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

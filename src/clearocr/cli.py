@@ -114,10 +114,15 @@ def _as_error(path: Path, exc: Exception) -> ClearOCRError:
     return ClearOCRError(f"{path}: unexpected {type(exc).__name__} while reading: {exc}")
 
 
-def output_names(files: list[Path], suffix: str) -> list[str]:
-    """Output file names: the input's stem + suffix, or the full name + suffix when stems collide."""
-    stems = [f.stem for f in files]
-    return [f"{f.stem}{suffix}" if stems.count(f.stem) == 1 else f"{f.name}{suffix}" for f in files]
+def output_names(files: list[Path], suffix: str, output_dir: Path | None = None) -> list[str]:
+    """Output names below ``output_dir`` for ``files``: the batch's naming
+    (:func:`clearocr.batch.output_names`), so outputs mirror the input folders and never meet, and no
+    output takes the name of an input that lies in ``output_dir``."""
+    from clearocr.batch import inputs_below
+    from clearocr.batch import output_names as batch_output_names
+
+    pairs = [(str(f), f.name) for f in files]
+    return batch_output_names(pairs, suffix, inputs_below(pairs, output_dir) if output_dir else ())
 
 
 @app.command()
@@ -226,7 +231,9 @@ def read(
     from clearocr.pipeline import Reader
 
     path = files[0]
-    target = output_file or (output_dir / output_names(files, FORMATS[fmt.value])[0] if output_dir else None)
+    target = output_file or (
+        output_dir / output_names(files, FORMATS[fmt.value], output_dir)[0] if output_dir else None
+    )
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -298,6 +305,9 @@ def _output_file(files: list[Path], output: Path | None, fmt: str) -> Path | Non
             f"[red]error:[/red] -o {output}: the {fmt} format is written as {FORMATS[fmt]}, not {output.suffix}"
         )
         raise typer.Exit(2)
+    if output.exists() and files and os.path.realpath(output) == os.path.realpath(files[0]):
+        stderr.print(f"[red]error:[/red] -o {output}: is the input itself; the output would overwrite it")
+        raise typer.Exit(2)
     return output
 
 
@@ -313,7 +323,7 @@ def _read_many(
     settings = BatchSettings(
         options=options.model_dump(mode="json"), fmt=fmt, extract=extract, engines=registry_targets()
     )
-    names = output_names(files, FORMATS[fmt])
+    names = output_names(files, FORMATS[fmt], output_dir)
     items = [
         BatchItem(str(path), str(output_dir / name) if output_dir is not None else None)
         for path, name in zip(files, names)

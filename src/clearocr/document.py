@@ -43,6 +43,17 @@ def union_bbox(boxes: Iterable[BBox]) -> BBox:
     )
 
 
+def printable_name(name: str) -> str:
+    """``name`` as text any UTF-8 output can hold: a file name that is not valid UTF-8 (held by
+    Python with surrogate escapes, :func:`os.fsdecode`) shows its odd bytes as ``\\xff``; every other
+    name is returned unchanged."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
 def _is_cjk(char: str) -> bool:
     name = unicodedata.name(char, "")
     return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "FULLWIDTH", "IDEOGRAPHIC"))

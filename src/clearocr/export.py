@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearocr.document import SCHEMA, Document, Line, Page, _is_cjk, join_texts, union_bbox
+from clearocr.document import SCHEMA, Document, Line, Page, _is_cjk, join_texts, printable_name, union_bbox
 from clearocr.errors import OptionsError
+from clearocr.files import sibling_name
 from clearocr.registry import Registry
 
 
@@ -33,7 +34,7 @@ def to_dict(document: Document) -> dict[str, Any]:
     are added (line and word texts in ``pages`` are the corrected ones)."""
     data: dict[str, Any] = {
         "schema": SCHEMA,
-        "source": document.source,
+        "source": printable_name(document.source),
         "languages": document.languages,
         "pages": [page.to_dict() for page in document.pages],
         "text": document.text,
@@ -108,7 +109,7 @@ def to_hocr(document: Document) -> str:
         },
     )
     head = ET.SubElement(html_el, "head")
-    ET.SubElement(head, "title").text = document.source
+    ET.SubElement(head, "title").text = printable_name(document.source)
     ET.SubElement(head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"})
     ET.SubElement(head, "meta", {"name": "ocr-system", "content": "clearocr"})
     ET.SubElement(
@@ -122,7 +123,9 @@ def to_hocr(document: Document) -> str:
     body = ET.SubElement(html_el, "body")
     for page in document.pages:
         n = page.number
-        title = _bbox_title((0, 0, page.width, page.height), image=f'"{document.source}"', ppageno=n - 1)
+        title = _bbox_title(
+            (0, 0, page.width, page.height), image=f'"{printable_name(document.source)}"', ppageno=n - 1
+        )
         if page.dpi:
             title += f"; scan_res {round(page.dpi)} {round(page.dpi)}"
         page_el = ET.SubElement(body, "div", {"class": "ocr_page", "id": f"page_{n}", "title": title})
@@ -208,7 +211,7 @@ def to_alto(document: Document) -> str:
     description = ET.SubElement(root, q("Description"))
     ET.SubElement(description, q("MeasurementUnit")).text = "pixel"
     info = ET.SubElement(description, q("sourceImageInformation"))
-    ET.SubElement(info, q("fileName")).text = document.source
+    ET.SubElement(info, q("fileName")).text = printable_name(document.source)
     processing = ET.SubElement(description, q("Processing"), {"ID": "OCR_0"})
     ET.SubElement(processing, q("processingStepDescription")).text = (
         "OCR, then post-correction" if document.corrections else "OCR"
@@ -476,7 +479,9 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         OSError: the folder cannot be created or written (nothing is left behind).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp adds 8 random characters between prefix and suffix.
+    prefix = sibling_name(path.name, ".", ".", reserve=8 + len(".tmp"))
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         data = content if isinstance(content, bytes) else content.encode("utf-8")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from clearocr.document import Document, Page
+from clearocr.document import Document, Page, printable_name
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
     chars = sum(len(w.text) for w in words) or 1
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return environment.from_string(_TEMPLATE).render(
-        source=document.source,
+        source=printable_name(document.source),
         pages=pages,
         fields=fields,
         checks=checks,

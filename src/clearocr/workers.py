@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,8 +33,48 @@ if TYPE_CHECKING:
 log = logging.getLogger("clearocr.workers")
 
 
-def _worker_main(conn: Connection, settings: BatchSettings) -> None:
-    """A worker's loop: receive an item, send back its record; ``None`` ends it."""
+#: How often (seconds) a worker checks that the process that started it is still alive.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (the process that started it) dies, even by SIGKILL.
+
+    A worker killed with its parent leaves its document's page checkpoint (:mod:`clearocr.checkpoint`)
+    behind and writes no output, so the parent's successor (a rerun) resumes the document where it
+    stopped instead of finding an output with no manifest record. On Linux the kernel sends SIGKILL
+    at once (``prctl(PR_SET_PDEATHSIG)``); elsewhere, and as a fallback, a daemon thread notices the
+    new parent process id within :data:`PARENT_CHECK_SECONDS`.
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="clearocr-parent-watch", daemon=True).start()
+
+
+def _worker_main(conn: Connection, settings: BatchSettings, parent_pid: int | None = None) -> None:
+    """A worker's loop: receive an item, send back its record; ``None`` ends it. The worker dies
+    with ``parent_pid`` (:func:`die_with_parent`)."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     from clearocr.batch import DocumentProcessor, process_item
 
     processor = None
@@ -118,7 +159,7 @@ def run_isolated(
     def start() -> _Worker:
         parent, child = context.Pipe()
         process = context.Process(
-            target=_worker_main, args=(child, settings), daemon=True, name="clearocr-worker"
+            target=_worker_main, args=(child, settings, os.getpid()), daemon=True, name="clearocr-worker"
         )
         process.start()
         child.close()

@@ -71,7 +71,8 @@ def test_hocr_output_file(tmp_path):
 def test_output_names_disambiguate_same_stem(tmp_path):
     from pathlib import Path
 
-    assert output_names([Path("a/x.png"), Path("b/y.pdf")], ".json") == ["x.json", "y.json"]
+    assert output_names([Path("a/x.png"), Path("a/y.pdf")], ".json") == ["x.json", "y.json"]
+    assert output_names([Path("a/x.png"), Path("b/y.pdf")], ".json") == ["a/x.json", "b/y.json"]
     assert output_names([Path("x.png"), Path("x.pdf")], ".txt") == ["x.png.txt", "x.pdf.txt"]
 
 
