@@ -8,7 +8,11 @@ Manifest (``OUTDIR/manifest.jsonl``, one JSON object per line, appended as each 
 
     {"input": "scans/a.png", "output": "out/a.json", "status": "ok" | "error" | "skipped" | "ignored",
      "sha256": "<input content hash>", "options": "<options hash>", "pages": 1, "seconds": 1.2,
-     "error": {"type": "CorruptInputError", "message": "scans/a.png: ..."} | null, "time": "<ISO 8601>"}
+     "error": {"type": "CorruptInputError", "message": "scans/a.png: ..."} | null, "time": "<ISO 8601>",
+     "warnings": ["no text found on page 2", ...]}
+
+``warnings`` (read documents only) says what may be missing from an ``ok`` output: a page with no text,
+characters a language restriction removed (:class:`~clearocr.document.ReadWarning`).
 
 Every input gets a record: a missing path or an empty glob is an ``error`` record (the batch goes on),
 an image type clearocr cannot read (``.heic``, ``.svg``) too, and other files found in a folder
@@ -530,7 +534,7 @@ def read_to_output(
     on_page: Callable[[Any, int, int], None] | None = None,
     on_resume: Callable[[int], None] | None = None,
     split_pages: bool = False,
-) -> tuple[str | bytes, int]:
+) -> tuple[str | bytes, Any]:
     """Read the local file ``source`` and export it; with ``output``, pages are checkpointed beside it
     as they finish (:mod:`clearocr.checkpoint`) and the output is written atomically at the end.
     (URIs are read into memory by :func:`process_item` and are not checkpointed.)
@@ -550,8 +554,8 @@ def read_to_output(
             the page number: ``out.txt`` -> ``out.page-0001.txt``, ... (each atomically).
 
     Returns:
-        ``(content, pages)``: the exported text (bytes for ``pdf``; with ``split_pages``, the last
-        page's) and the page count.
+        ``(content, document)``: the exported text (bytes for ``pdf``; with ``split_pages``, the last
+        page's) and the :class:`~clearocr.document.Document` (its pages, its ``warnings``).
 
     Raises:
         ClearOCRError subclasses: see :meth:`~clearocr.pipeline.Reader.read`.
@@ -608,7 +612,7 @@ def read_to_output(
             checkpoint.close()
     if checkpoint is not None:
         checkpoint.discard()
-    return content, len(document.pages)
+    return content, document
 
 
 def problem_record(item: BatchItem, options_hash: str) -> dict[str, Any]:
@@ -683,8 +687,9 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
             else:
                 record["content"] = content
             record["pages"] = len(document.pages)
+            record["warnings"] = [w.message for w in document.warnings]
         else:
-            content, record["pages"] = read_to_output(
+            content, document = read_to_output(
                 processor.reader,
                 item.input,
                 Path(item.output) if item.output else None,
@@ -693,6 +698,8 @@ def process_item(item: BatchItem, processor: DocumentProcessor) -> dict[str, Any
                 extract=processor.settings.extract,
                 key={"sha256": record["sha256"], "options": processor.options_hash},
             )
+            record["pages"] = len(document.pages)
+            record["warnings"] = [w.message for w in document.warnings]
             if not item.output:
                 record["content"] = content
     except Exception as exc:  # one bad document must not stop the batch
@@ -745,6 +752,8 @@ class BatchSummary:
     skipped: int = 0
     failed: int = 0
     ignored: int = 0
+    #: Read documents whose record carries warnings (a page with no text, characters removed).
+    warned: int = 0
     pages: int = 0
     seconds: float = 0.0
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -752,6 +761,8 @@ class BatchSummary:
     def add(self, record: dict[str, Any]) -> None:
         self.records.append(record)
         self.pages += record.get("pages") or 0
+        if record.get("warnings"):
+            self.warned += 1
         if record["status"] == "ok":
             self.ok += 1
         elif record["status"] == "skipped":

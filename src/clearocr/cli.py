@@ -30,24 +30,32 @@ app = typer.Typer(
     no_args_is_help=True,
     help="clearocr: read scanned documents and images into text, JSON or hOCR, offline.",
 )
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)  # paths and messages whole, never wrapped
 _FIELDS = ReadOptions.model_fields
 
 
+class _CliLogHandler:
+    """Marker base for the CLI's log handler (so a second configure_logging replaces, not adds, it)."""
+
+
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
-    """Log to stderr through rich: clearocr's own records at warning by default, ``-v`` info (pages
-    read, models loaded), ``-vv`` debug, ``-q`` errors only; other libraries' records (img2pdf,
-    OCRmyPDF's renderer, Python warnings) at warning, or errors only with ``-q``."""
+    """Log to stderr, one line per record, never wrapped (paths stay whole when copied): clearocr's own
+    records at warning by default, ``-v`` info (pages read, models loaded), ``-vv`` debug, ``-q``
+    errors only; other libraries' records (img2pdf, OCRmyPDF's renderer, Python warnings) at warning,
+    or errors only with ``-q``. A document's :class:`~clearocr.document.ReadWarning` records are left
+    out here: the commands print them themselves, once, with the input's name."""
     import logging
 
-    from rich.logging import RichHandler
+    class Handler(_CliLogHandler, logging.StreamHandler):
+        pass
 
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, RichHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, _CliLogHandler)]:
         root.removeHandler(old)
-    handler = RichHandler(console=stderr, show_path=False, markup=False, rich_tracebacks=False)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler = Handler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "read_warning", False))
     root.addHandler(handler)
     root.setLevel(logging.ERROR if quiet else logging.WARNING)
     logging.getLogger("clearocr").setLevel(level)
@@ -251,7 +259,7 @@ def read(
             progress.update(task, completed=index, total=total)
 
         try:
-            content, _ = read_to_output(
+            content, document = read_to_output(
                 reader,
                 str(path),
                 target,
@@ -267,6 +275,7 @@ def read(
             progress.stop()
             stderr.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(error.exit_code) from None
+    _print_warnings(path, document)
     if target is None:
         if isinstance(content, bytes):
             sys.stdout.flush()
@@ -279,6 +288,14 @@ def read(
         stderr.print(f"1 of 1 file(s) read into {split_page_path(target, 1).name} ... (one file per page)")
     else:
         stderr.print(f"1 of 1 file(s) read into {target}")
+
+
+def _print_warnings(path: Path, document: Any) -> None:
+    """A document's warnings on stderr, one line each, paths whole (never wrapped)."""
+    for warning in document.warnings:
+        stderr.print(
+            f"[yellow]warning:[/yellow] {escape(str(path))}: {escape(warning.message)}", soft_wrap=True
+        )
 
 
 def _output_file(files: list[Path], output: Path | None, fmt: str) -> Path | None:
@@ -343,6 +360,10 @@ def _read_many(
         # One worker: records come back in input order.
         for path, record in zip(files, run_isolated(items, settings, jobs=1)):
             progress.update(task, description=f"read {path.name}", advance=1)
+            for message in record.get("warnings") or ():
+                progress.console.print(
+                    f"[yellow]warning:[/yellow] {escape(str(path))}: {escape(message)}", soft_wrap=True
+                )
             if record["status"] == "error":
                 failed += 1
                 progress.console.print(f"[red]error:[/red] {escape(str(record['error']['message']))}")
@@ -415,6 +436,7 @@ def extract(
         for path in files:
             try:
                 document = reader.read(path)
+                _print_warnings(path, document)
                 fields = extract_fields(document, options.languages, options.extractor, llm).to_dict()
             except Exception as exc:  # one bad file must not stop the others
                 failures += 1
@@ -507,6 +529,7 @@ def review(
             )
             with Reader(options) as reader:
                 document = reader.read(str(file), options)
+            _print_warnings(file, document)
             if extract_kind is ExtractKind.invoice:
                 from clearocr.extraction import extract_fields
 
@@ -629,6 +652,11 @@ def batch(
             pages_done += record.get("pages") or 0
             if record["status"] == "error":
                 progress.console.print(f"[red]error:[/red] {escape(str(record['error']['message']))}")
+            for message in record.get("warnings") or ():
+                progress.console.print(
+                    f"[yellow]warning:[/yellow] {escape(str(record['input']))}: {escape(message)}",
+                    soft_wrap=True,
+                )
             rate = pages_done / max(time.perf_counter() - started, 1e-6)
             progress.update(task, advance=1, pages=pages_done, rate=rate)
 
@@ -651,6 +679,7 @@ def batch(
     stderr.print(
         f"{summary.ok} read, {summary.skipped} skipped (unchanged), "
         + (f"{summary.ignored} ignored (not documents), " if summary.ignored else "")
+        + (f"[yellow]{summary.warned} with warnings[/yellow], " if summary.warned else "")
         + (f"[red]{summary.failed} failed[/red]" if summary.failed else "0 failed")
         + f"; {summary.pages} pages in {summary.seconds:.1f} s; manifest: {manifest}"
     )

@@ -326,6 +326,30 @@ class Correction:
 
 
 @dataclass
+class ReadWarning:
+    """Something the reader noticed that may mean text is missing from the result: a page with no
+    text, characters a language restriction removed. Shown on the CLI's stderr, logged, and written
+    to the JSON's ``"warnings"`` and the batch manifest; never silent.
+
+    Attributes:
+        code: a stable identifier (``"no_text"``, ``"no_text_with_ink"``, ``"script_removed"``).
+        message: the warning in words, naming the page.
+        page: 1-based page number, or None for the whole document.
+    """
+
+    code: str
+    message: str
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "page": self.page, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReadWarning:
+        return cls(str(data["code"]), str(data["message"]), data.get("page"))
+
+
+@dataclass
 class Document:
     """A read document: its source name and its pages in order.
 
@@ -336,6 +360,7 @@ class Document:
         raw_text: OCR text before post-processing; lines and words hold the corrected text.
         corrections: every post-processor change (JSON ``"corrections"``, with ``"corrected_text"``).
         languages: the languages it was read in (ISO 639-1 codes, from ``ReadOptions.languages``).
+        warnings: what may be missing from the result (:class:`ReadWarning`; JSON ``"warnings"``).
     """
 
     source: str
@@ -347,6 +372,7 @@ class Document:
     #: Changes made by post-processors, in order.
     corrections: list[Correction] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
+    warnings: list[ReadWarning] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -374,8 +400,15 @@ class Document:
             for c in data.get("corrections", [])
         ]
         raw_text = data["text"] if "corrected_text" in data else None
+        warnings = [ReadWarning.from_dict(w) for w in data.get("warnings", [])]
         return cls(
-            data["source"], pages, data.get("fields"), raw_text, corrections, list(data.get("languages", []))
+            data["source"],
+            pages,
+            data.get("fields"),
+            raw_text,
+            corrections,
+            list(data.get("languages", [])),
+            warnings,
         )
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -38,6 +38,7 @@ def to_dict(document: Document) -> dict[str, Any]:
         "languages": document.languages,
         "pages": [page.to_dict() for page in document.pages],
         "text": document.text,
+        "warnings": [w.to_dict() for w in document.warnings],
     }
     if document.raw_text is not None:
         data["text"] = document.raw_text

@@ -136,11 +136,11 @@ class ClearOCREngine(OcrEngine):
         import numpy as np
         from PIL import Image
 
-        from clearocr.preprocess import _analysis_copy, estimate_skew
+        from clearocr.preprocess import analysis_copy, estimate_skew
 
         with Image.open(input_file) as image:
             array = np.asarray(image.convert("RGB"))
-        angle = estimate_skew(_analysis_copy(array))
+        angle = estimate_skew(analysis_copy(array))
         return float(angle) if abs(angle) >= 0.3 else 0.0
 
     @staticmethod

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, Word
+from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, ReadWarning, Word
 from clearocr.engines import OcrEngine, create_engine, engine_class
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.layout import (
@@ -28,6 +28,7 @@ from clearocr.layout import (
 )
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, right_angle_matrix, rotate_right_angle
+from clearocr.tiling import plan_tiles, read_tiles
 
 #: A PDF page's text layer is used in ``pdf_text="auto"`` mode when it has at least this many
 #: letters and digits; fewer (a stamp, a page number on a scanned page) means the page still needs OCR.
@@ -241,6 +242,41 @@ def _rejoin_jumbled(segments: list[Line], jumbled: list[bool]) -> list[Line]:
     return out
 
 
+#: A page is "blank" when less than this fraction of its pixels are ink (darker than half the paper's
+#: brightness): scanner dust and a crease stay below it, one short line of text on A4 is above it.
+MIN_INK_FRACTION = 0.0005
+
+
+def ink_fraction(image: Any) -> float:
+    """The fraction of a page image's pixels that are ink: darker than half the median brightness (the
+    paper), measured on a copy at most 1,000 px on its longer side. A dark page (light text on black)
+    is judged inverted."""
+    import cv2
+    import numpy as np
+
+    from clearocr.preprocess import analysis_copy
+
+    small = analysis_copy(image)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
+    paper = float(np.median(grey))
+    if paper < 128:  # light text on a dark ground
+        grey, paper = 255 - grey, 255 - paper
+    return float(np.count_nonzero(grey < paper / 2)) / max(1, grey.size)
+
+
+def empty_page_warning(number: int, ink: float | None) -> ReadWarning:
+    """The warning for page ``number`` read with no text; ``ink`` is :func:`ink_fraction` of its image
+    (None: unknown, e.g. a page taken from a checkpoint)."""
+    if ink is not None and ink >= MIN_INK_FRACTION:
+        return ReadWarning(
+            "no_text_with_ink",
+            f"no text found on page {number}, though {ink:.1%} of it is ink: the text may be too small, "
+            "faint, handwritten (--set mode=handwritten) or in a language not asked for (--lang)",
+            number,
+        )
+    return ReadWarning("no_text", f"no text found on page {number}", number)
+
+
 class Reader:
     """Reads documents into :class:`~clearocr.document.Document` trees.
 
@@ -342,7 +378,10 @@ class Reader:
                 page = done_pages.get(number) if done_pages else None
                 if page is None:
                     started = time.perf_counter()
-                    page = self._read_page(document_source.page(number), opts)
+                    page_image = document_source.page(number)
+                    page = self._read_page(page_image, opts)
+                    if not page.lines:
+                        document.warnings.append(empty_page_warning(number, ink_fraction(page_image.image)))
                     log.info(
                         "%s: page %d (%d of %d) read in %.2f s by %s: %d lines, %s",
                         document_source.name,
@@ -356,9 +395,13 @@ class Reader:
                     )
                 else:
                     log.info("%s: page %d taken from the checkpoint", document_source.name, number)
+                    if not page.lines:
+                        document.warnings.append(empty_page_warning(number, None))
                 document.pages.append(page)
                 if on_page is not None:
                     on_page(page, index, len(numbers))
+        for warning in document.warnings:
+            log.warning("%s: %s", document.source, warning.message, extra={"read_warning": True})
         if opts.correct != "none":
             from clearocr.correction import apply_postprocessors
             from clearocr.correction.lexical import LexicalCorrector
@@ -540,7 +583,27 @@ class Reader:
                 max_pixels=opts.max_pixels,
                 verify=verify_turn,
             )
-            segments = self.engine(opts.engine, opts.mode).recognize(prepared.image, opts.languages)
+            engine = self.engine(opts.engine, opts.mode)
+            tiles = plan_tiles(prepared.image, engine.detector_side)
+            if tiles.tiles:
+                segments = read_tiles(
+                    prepared.image, tiles, lambda tile: engine.recognize(tile, opts.languages)
+                )
+                prepared.steps.append(
+                    PreprocessStep(
+                        "tiles",
+                        {
+                            "tiles": len(tiles.tiles),
+                            "overlap": tiles.overlap,
+                            "glyph_height": round(tiles.glyph_height or 0.0, 1),
+                            "reason": f"glyphs of {tiles.glyph_height:.0f} px would be "
+                            f"{(tiles.glyph_height or 0.0) * tiles.detector_scale:.1f} px at the detector's "
+                            "scale: read in tiles at full scale",
+                        },
+                    )
+                )
+            else:
+                segments = engine.recognize(prepared.image, opts.languages)
         page_width, page_height = prepared.page_image_size
         if prepared.scale != 1.0:
             back = 1.0 / prepared.scale

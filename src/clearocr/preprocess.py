@@ -334,7 +334,7 @@ def rescale_factor(
     return factor if factor > 1.0 else 1.0
 
 
-def _analysis_copy(image: np.ndarray, longest: int = 1000) -> np.ndarray:
+def analysis_copy(image: np.ndarray, longest: int = 1000) -> np.ndarray:
     """A downscaled copy for measuring (orientation, skew, inversion): cheap on 35-Mpx scans."""
     import cv2
 
@@ -392,7 +392,7 @@ def preprocess(
 
     steps: list[PreprocessStep] = []
     rotation = 0
-    small = _analysis_copy(image)
+    small = analysis_copy(image)
     inverted = is_inverted(small)
     if inverted:
         small = 255 - small

@@ -155,9 +155,9 @@ def test_read_and_batch_with_a_244_character_name(tmp_path):
 _PARENT = r"""
 import sys
 from pathlib import Path
-import tests.fixtures.crash_engine  # registers "sleepy"
+import tests.fixtures.crash_engine  # registers "slow-on-blue"
 from clearocr.batch import BatchSettings, plan, registry_targets, run_local
-settings = BatchSettings(options={"engine": "sleepy", "orientation": False, "deskew": False},
+settings = BatchSettings(options={"engine": "slow-on-blue", "orientation": False, "deskew": False},
                          fmt="json", engines=registry_targets())
 out = Path(sys.argv[2])
 run_local(plan([sys.argv[1]], out, "json", settings), settings, out / "manifest.jsonl", jobs=1)
@@ -167,13 +167,13 @@ run_local(plan([sys.argv[1]], out, "json", settings), settings, out / "manifest.
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_killing_the_batch_process_ends_its_worker(tmp_path):
     psutil = pytest.importorskip("psutil")
-    _page(tmp_path / "in" / "long.png", colour=(0, 0, 255))  # the sleepy engine takes a minute on it
+    _page(tmp_path / "in" / "long.png", colour=(0, 0, 255))  # the slow-on-blue engine takes a minute on it
     parent = subprocess.Popen(
         [sys.executable, "-c", _PARENT, str(tmp_path / "in"), str(tmp_path / "out")], cwd=ROOT
     )
+    workers: list = []
     try:
         deadline = time.monotonic() + 60
-        workers: list = []
         while time.monotonic() < deadline and not workers:
             workers = [p for p in psutil.Process(parent.pid).children(recursive=True) if "python" in p.name()]
             time.sleep(0.2)
@@ -181,11 +181,13 @@ def test_killing_the_batch_process_ends_its_worker(tmp_path):
         time.sleep(2)  # the worker is inside the document now
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
-        gone, alive = psutil.wait_procs(workers, timeout=10)
+        _, alive = psutil.wait_procs(workers, timeout=10)
         assert not alive, f"workers outlived their parent: {alive}"
     finally:
         if parent.poll() is None:
             parent.kill()
-        for process in psutil.process_iter():
-            if process.pid != os.getpid() and "sleepy" in " ".join(process.cmdline() or []):
-                process.kill()
+        for worker in workers:
+            try:
+                worker.kill()
+            except psutil.Error:
+                pass

@@ -48,6 +48,11 @@ class OcrEngine(ABC):
     #: Constructor options used in handwritten mode (merged under the caller's engine options).
     HANDWRITTEN_OPTIONS: dict[str, object] = {}
 
+    #: The longer side (pixels) the engine's text detector shrinks a page to, or None when it reads
+    #: pages at their own scale; pages whose glyphs that shrink would make illegible are read in
+    #: tiles (:mod:`clearocr.tiling`).
+    detector_side: int | None = None
+
     @abstractmethod
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         """Read ``image`` (RGB ``uint8``, ``HxWx3``) and return text segments with word boxes.

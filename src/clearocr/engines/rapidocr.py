@@ -421,6 +421,7 @@ class RapidOcrEngine(OcrEngine):
         }
         log.info("loading RapidOCR (%s, %d inference threads)", Path(paths["Rec"]).name, threads)
         self._ocr: Any = RapidOCR(params=params)
+        self.detector_side = det_limit_side
         self._mask: _ScriptMask | None = None
 
     @classmethod
