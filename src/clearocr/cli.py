@@ -82,6 +82,11 @@ def _default(name: str) -> Any:
     return _FIELDS[name].default
 
 
+def _default_languages() -> list[str]:
+    factory = _FIELDS["languages"].default_factory
+    return list(factory()) if factory is not None else ["auto"]  # type: ignore[call-arg]
+
+
 def _server_field(name: str) -> Any:
     # ServerSettings lives in the server extra's module, which imports nothing from FastAPI at the top.
     from clearocr.server.app import ServerSettings
@@ -152,7 +157,7 @@ def read(
         + ".",
     ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
-    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    lang: str = typer.Option(",".join(_default_languages()), "--lang", "-l", help=_help("languages")),
     pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     dpi: int = typer.Option(_default("dpi"), "--dpi", help=_help("dpi")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
@@ -221,9 +226,10 @@ def read(
         raise typer.Exit(2)
 
     try:
-        from clearocr.engines import engine_class
+        from clearocr.engines import engine_class, ocr_languages
 
-        engine_class(options.engine).resolve_languages(options.languages)
+        chosen = engine_class(options.engine)
+        chosen.resolve_languages(ocr_languages(chosen, options.languages))
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
@@ -392,7 +398,7 @@ def extract(
     ),
     fmt: ExtractFormat = typer.Option(ExtractFormat.table, "--format", "-f", help="Output format."),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
-    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    lang: str = typer.Option(",".join(_default_languages()), "--lang", "-l", help=_help("languages")),
     pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
     use_llm: bool = typer.Option(
@@ -497,7 +503,7 @@ def review(
         "(default: the path the document names).",
     ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
-    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    lang: str = typer.Option(",".join(_default_languages()), "--lang", "-l", help=_help("languages")),
     pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
     extract_kind: ExtractKind = typer.Option(
@@ -577,7 +583,7 @@ def batch(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat("json"), "--format", "-f", help="Output format."),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
-    lang: str = typer.Option("en", "--lang", "-l", help=_help("languages")),
+    lang: str = typer.Option(",".join(_default_languages()), "--lang", "-l", help=_help("languages")),
     pages: str | None = typer.Option(None, "--pages", "-p", help=_help("pages")),
     pdf_text: PdfText = typer.Option(PdfText(_default("pdf_text")), "--pdf-text", help=_help("pdf_text")),
     correct: CorrectMode = typer.Option(CorrectMode(_default("correct")), "--correct", help=_help("correct")),
@@ -729,7 +735,9 @@ def serve(
     max_dpi: int = typer.Option(_server_default("max_dpi"), "--max-dpi", help=_server_help("max_dpi")),
     threads: int | None = typer.Option(None, "--threads", help=_server_help("threads")),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
-    lang: str = typer.Option("en", "--lang", "-l", help="Default " + _help("languages")),
+    lang: str = typer.Option(
+        ",".join(_default_languages()), "--lang", "-l", help="Default " + _help("languages")
+    ),
     settings: list[str] = typer.Option(
         [], "--set", help="Any other default reading option as KEY=VALUE (repeatable)."
     ),

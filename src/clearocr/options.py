@@ -135,8 +135,9 @@ class ReadOptions(BaseModel):
 
     engine: str = Field("rapidocr", description="OCR engine name (see `clearocr engines`).")
     languages: list[str] = Field(
-        default_factory=lambda: ["en"],
-        description="ISO 639-1 language codes, e.g. en,sv,es,zh.",
+        default_factory=lambda: ["auto"],
+        description="ISO 639-1 language codes, e.g. en,sv,es,zh; auto (the default) keeps every script the "
+        "recogniser is sure of and detects the languages for correction and extraction.",
     )
     pages: str | None = Field(None, description="Page selection, e.g. 1-3,5 (default: all pages).")
     dpi: int = Field(300, ge=50, le=1200, description="Resolution to render PDF pages at.")
@@ -216,6 +217,8 @@ class ReadOptions(BaseModel):
             cleaned = [str(v).strip().lower() for v in value if str(v).strip()]
             if not cleaned:
                 raise ValueError("at least one language is needed")
+            if "auto" in cleaned and len(cleaned) > 1:
+                raise ValueError("auto detects the languages: give it alone, or list the languages instead")
             return cleaned
         return value
 

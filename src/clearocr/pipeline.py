@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, ReadWarning, Word
-from clearocr.engines import OcrEngine, create_engine, engine_class
+from clearocr.engines import OcrEngine, create_engine, engine_class, ocr_languages
 from clearocr.io import LayerWord, PageImage, Source, open_source
+from clearocr.languages import detect_languages, is_auto
 from clearocr.layout import (
     boxed_blocks,
     has_columns,
@@ -83,8 +84,11 @@ def layer_word_rate(words: list[LayerWord], languages: list[str]) -> tuple[float
 
     from wordfreq import available_languages, zipf_frequency
 
+    from clearocr.languages import LATIN_CANDIDATES, is_auto
+
     known = available_languages()
-    usable = [code for code in languages if code in known and code not in ("zh", "ja", "ko")]
+    asked = LATIN_CANDIDATES if is_auto(languages) else languages
+    usable = [code for code in asked if code in known and code not in ("zh", "ja", "ko")]
     if not usable:
         return None
     tokens = [t for w in words for t in re.findall(r"[^\W\d_]{3,}", w.text)]
@@ -264,6 +268,36 @@ def ink_fraction(image: Any) -> float:
     return float(np.count_nonzero(grey < paper / 2)) / max(1, grey.size)
 
 
+#: A page gets a ``script_removed`` warning when the requested languages' scripts removed at least this
+#: many characters the recogniser was sure of (one is a smudge; three are text).
+MIN_REMOVED_WARNING = 3
+
+
+def script_warnings(page: Page, languages: list[str]) -> list[ReadWarning]:
+    """The ``script_removed`` warning of a page whose ``script_mask`` step removed at least
+    :data:`MIN_REMOVED_WARNING` characters the recogniser was sure of."""
+    step = next((s for s in page.preprocessing if s.name == "script_mask"), None)
+    removed = int(step.params.get("removed", 0)) if step else 0
+    if step is None or removed < MIN_REMOVED_WARNING:
+        return []
+    examples = str(step.params.get("examples", ""))
+    fix = (
+        "leave --lang out (or give --lang auto) to keep every script, or add the language (e.g. --lang "
+        f"{','.join(languages)},zh)"
+        if not is_auto(languages)
+        else "give the document's languages with --lang"
+    )
+    return [
+        ReadWarning(
+            "script_removed",
+            f"{removed} characters the recogniser was sure of ({examples}...) were removed from page "
+            f"{page.number} because the languages asked for ({','.join(languages)}) do not use their "
+            f"script: {fix}",
+            page.number,
+        )
+    ]
+
+
 def empty_page_warning(number: int, ink: float | None) -> ReadWarning:
     """The warning for page ``number`` read with no text; ``ink`` is :func:`ink_fraction` of its image
     (None: unknown, e.g. a page taken from a checkpoint)."""
@@ -363,10 +397,10 @@ class Reader:
             UnsupportedLanguageError, EngineUnavailableError, OptionsError.
         """
         opts = ReadOptions.build(options or self.options, **overrides)
-        languages = list(opts.languages)
         needs_ocr = opts.pdf_text != "layer"
-        if needs_ocr:
-            engine_class(opts.engine).resolve_languages(languages)  # fail before touching the file
+        if needs_ocr:  # fail before touching the file
+            chosen = engine_class(opts.engine)
+            chosen.resolve_languages(ocr_languages(chosen, opts.languages))
         with open_source(
             source, dpi=opts.dpi, max_pixels=opts.max_pixels, want_layer=opts.pdf_text != "ocr", name=name
         ) as document_source:
@@ -382,6 +416,7 @@ class Reader:
                     page = self._read_page(page_image, opts)
                     if not page.lines:
                         document.warnings.append(empty_page_warning(number, ink_fraction(page_image.image)))
+                    document.warnings.extend(script_warnings(page, opts.languages))
                     log.info(
                         "%s: page %d (%d of %d) read in %.2f s by %s: %d lines, %s",
                         document_source.name,
@@ -400,13 +435,16 @@ class Reader:
                 document.pages.append(page)
                 if on_page is not None:
                     on_page(page, index, len(numbers))
+        if is_auto(opts.languages):
+            document.languages = detect_languages(document.text)
+            log.info("%s: languages detected: %s", document.source, ",".join(document.languages))
         for warning in document.warnings:
             log.warning("%s: %s", document.source, warning.message, extra={"read_warning": True})
         if opts.correct != "none":
             from clearocr.correction import apply_postprocessors
             from clearocr.correction.lexical import LexicalCorrector
 
-            lexical = LexicalCorrector(self._lexicon_languages(opts.languages), hints=opts.hints)
+            lexical = LexicalCorrector(self._lexicon_languages(document.languages), hints=opts.hints)
             chain: list = [lexical]
             if opts.correct == "llm" or (opts.correct == "auto" and self._llm_available(opts)):
                 backend = self.llm(opts)
@@ -425,7 +463,7 @@ class Reader:
                     chain.append(
                         LLMCorrectionCorrector(
                             backend,
-                            self._lexicon_languages(opts.languages),
+                            self._lexicon_languages(document.languages),
                             lexical=lexical,
                             system_prompt=prompt,
                         )
@@ -481,6 +519,7 @@ class Reader:
     def _read_page(self, page_image: PageImage, opts: ReadOptions) -> Page:
         height, width = page_image.image.shape[:2]
         steps = [PreprocessStep(name, params) for name, params in page_image.steps]
+        languages = ocr_languages(engine_class(opts.engine), opts.languages)
         words = page_image.layer_words
         layer_image, layer_turn, layer_transform = page_image.image, page_image.layer_turn, IDENTITY
         if layer_turn and (opts.pdf_text != "ocr"):
@@ -515,11 +554,9 @@ class Reader:
                 agreement = layer_ocr_agreement(
                     layer_image,
                     layer,
-                    (lambda crop: read_line(crop, opts.languages))
+                    (lambda crop: read_line(crop, languages))
                     if read_line is not None
-                    else (
-                        lambda crop: " ".join(line.text for line in engine.recognize(crop, opts.languages))
-                    ),
+                    else (lambda crop: " ".join(line.text for line in engine.recognize(crop, languages))),
                 )
                 if agreement is not None:
                     params["ocr_agreement"], params["lines_sampled"] = round(agreement[0], 3), agreement[1]
@@ -559,8 +596,8 @@ class Reader:
 
         def verify_turn(small: Any, clockwise: int) -> tuple[bool, dict[str, Any]]:
             engine = self.engine(opts.engine, opts.mode)
-            as_is = reading_score(engine.recognize(small, opts.languages))
-            turned = reading_score(engine.recognize(rotate_right_angle(small, clockwise), opts.languages))
+            as_is = reading_score(engine.recognize(small, languages))
+            turned = reading_score(engine.recognize(rotate_right_angle(small, clockwise), languages))
             accept = turned >= max(ORIENTATION_MIN_SCORE, as_is * ORIENTATION_MARGIN)
             return accept, {"score_as_is": round(as_is, 1), "score_turned": round(turned, 1)}
 
@@ -584,11 +621,10 @@ class Reader:
                 verify=verify_turn,
             )
             engine = self.engine(opts.engine, opts.mode)
+            engine.take_notes()  # what the orientation check read is not this page's text
             tiles = plan_tiles(prepared.image, engine.detector_side)
             if tiles.tiles:
-                segments = read_tiles(
-                    prepared.image, tiles, lambda tile: engine.recognize(tile, opts.languages)
-                )
+                segments = read_tiles(prepared.image, tiles, lambda tile: engine.recognize(tile, languages))
                 prepared.steps.append(
                     PreprocessStep(
                         "tiles",
@@ -603,7 +639,12 @@ class Reader:
                     )
                 )
             else:
-                segments = engine.recognize(prepared.image, opts.languages)
+                segments = engine.recognize(prepared.image, languages)
+            notes = engine.take_notes()
+            if notes.get("removed") or notes.get("cjk_lines"):
+                prepared.steps.append(
+                    PreprocessStep("script_mask", {"languages": ",".join(languages), **notes})
+                )
         page_width, page_height = prepared.page_image_size
         if prepared.scale != 1.0:
             back = 1.0 / prepared.scale

@@ -56,4 +56,4 @@ def test_invalid_options_raise_readable_error(overrides, fragment):
 def test_build_merges_overrides_without_mutating():
     base = ReadOptions.build(dpi=200)
     merged = ReadOptions.build(base, languages="sv")
-    assert merged.dpi == 200 and merged.languages == ["sv"] and base.languages == ["en"]
+    assert merged.dpi == 200 and merged.languages == ["sv"] and base.languages == ["auto"]

@@ -48,6 +48,11 @@ class OcrEngine(ABC):
     #: Constructor options used in handwritten mode (merged under the caller's engine options).
     HANDWRITTEN_OPTIONS: dict[str, object] = {}
 
+    #: Whether the engine reads ``languages=["auto"]`` itself (keeping each line's script where it is
+    #: sure of it); other engines read ``AUTO_FALLBACK`` then (see :func:`ocr_languages`).
+    detects_script: ClassVar[bool] = False
+    AUTO_FALLBACK: ClassVar[tuple[str, ...]] = ("en",)
+
     #: The longer side (pixels) the engine's text detector shrinks a page to, or None when it reads
     #: pages at their own scale; pages whose glyphs that shrink would make illegible are read in
     #: tiles (:mod:`clearocr.tiling`).
@@ -82,6 +87,8 @@ class OcrEngine(ABC):
         Raises:
             UnsupportedLanguageError: naming the codes this engine cannot read and those it can.
         """
+        if cls.detects_script and list(languages) == ["auto"]:
+            return ["auto"]
         supported = cls.supported_languages()
         unknown = [code for code in languages if code not in supported]
         if unknown:
@@ -91,6 +98,13 @@ class OcrEngine(ABC):
             )
         return [cls.LANGUAGES[code] for code in languages]
 
+    def take_notes(self) -> dict[str, object]:
+        """What the engine noticed since the last call that may mean text was lost, for the page's
+        warnings: ``removed`` (characters it was sure of that the requested languages' scripts
+        excluded), ``examples`` (a few of them), ``cjk_lines``. Engines without such notes return
+        ``{}``; the counters restart on each call."""
+        return {}
+
     def close(self) -> None:
         """Free models and native handles. Safe to call twice."""
 
@@ -99,6 +113,17 @@ class OcrEngine(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def ocr_languages(engine: type[OcrEngine] | OcrEngine, languages: Sequence[str]) -> list[str]:
+    """The languages to pass to ``engine``: ``languages`` as given, or for ``["auto"]`` (detection,
+    :mod:`clearocr.languages`) ``["auto"]`` when the engine detects scripts itself and its
+    ``AUTO_FALLBACK`` otherwise."""
+    from clearocr.languages import AUTO, is_auto
+
+    if not is_auto(languages):
+        return list(languages)
+    return [AUTO] if engine.detects_script else list(engine.AUTO_FALLBACK)
 
 
 EngineType = TypeVar("EngineType", bound=type[OcrEngine])

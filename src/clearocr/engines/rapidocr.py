@@ -229,6 +229,29 @@ def _base_letter(token: str) -> str | None:
     return base if len(token) == 1 and base.isascii() and base.isalpha() else None
 
 
+#: A character the recogniser gives at least this probability is one it is sure of: a mask that
+#: removes such characters is reported (:meth:`RapidOcrEngine.take_notes`), and in ``auto`` mode a
+#: line with enough of them keeps its script (:data:`MIN_SURE_CJK`).
+SURE = 0.9
+
+#: In ``languages=["auto"]`` mode a line keeps CJK characters when the recogniser is sure of at least
+#: this many of them, or of one that is at least half of a short line's characters (a one-character
+#: label such as "元"). A lone sure CJK character in a Latin line (a smudge read as "排" on an English
+#: receipt) is removed, as with ``--lang en``.
+MIN_SURE_CJK = 2
+
+
+def _is_cjk_token(token: str) -> bool:
+    import unicodedata
+
+    return bool(token) and all(
+        unicodedata.name(char, "").startswith(
+            ("CJK UNIFIED", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA", "KATAKANA", "HANGUL")
+        )
+        for char in token
+    )
+
+
 class _ScriptMask:
     """Wraps RapidOCR's CTC decoder with the requested languages' prior over characters.
 
@@ -252,9 +275,27 @@ class _ScriptMask:
         self.base: np.ndarray | None = None
         self.space: int | None = next((i for i, c in enumerate(self.character) if c == " "), None)
         self._masks: dict[tuple[str, ...], tuple[np.ndarray | None, ...]] = {}
+        self.auto = False
+        self._cjk = np.asarray([_is_cjk_token(token) for token in self.character], dtype=bool)
+        self._banned = np.zeros(len(self.character), dtype=bool)
+        #: Sure characters removed by the mask since :meth:`take_notes` (count, first examples) and
+        #: lines read with their CJK characters kept in auto mode.
+        self.removed = 0
+        self.removed_examples = ""
+        self.cjk_lines = 0
+
+    def take_notes(self) -> dict[str, Any]:
+        """What the mask did since the last call: ``removed`` sure characters (with ``examples``) and
+        ``cjk_lines`` kept in CJK in auto mode; the counters restart."""
+        notes = {"removed": self.removed, "examples": self.removed_examples, "cjk_lines": self.cjk_lines}
+        self.removed, self.removed_examples, self.cjk_lines = 0, "", 0
+        return notes
 
     def use(self, languages: Sequence[str]) -> None:
-        key = tuple(sorted(set(languages)))
+        from clearocr.languages import is_auto
+
+        self.auto = is_auto(languages)
+        key = ("en",) if self.auto else tuple(sorted(set(languages)))
         if key not in self._masks:
             banned = [i for i, token in enumerate(self.character) if foreign_script(token, key)]
             unlikely = [i for i, token in enumerate(self.character) if accent_penalised(token, key)]
@@ -266,12 +307,46 @@ class _ScriptMask:
                 np.asarray(bases, dtype=np.int64) if unlikely else None,
             )
         self.columns, self.penalised, self.base = self._masks[key]
+        self._banned[:] = False
+        if self.columns is not None:
+            self._banned[self.columns] = True
+
+    def _sure_tokens(self, row: np.ndarray) -> list[tuple[int, float]]:
+        """``(column, probability)`` of each character the greedy decoding of one line reads."""
+        best = row.argmax(axis=-1)
+        out = []
+        for t in range(len(best)):
+            if best[t] != 0 and (t == 0 or best[t] != best[t - 1]):
+                out.append((int(best[t]), float(row[t, best[t]])))
+        return out
+
+    def _keeps_cjk(self, tokens: list[tuple[int, float]]) -> bool:
+        """Auto mode: whether a line's sure CJK characters are enough to read it in CJK."""
+        sure = sum(1 for column, p in tokens if self._cjk[column] and p >= SURE)
+        return sure >= MIN_SURE_CJK or (sure == 1 and 2 * sure >= len(tokens))
+
+    def _mask_rows(self, preds: np.ndarray) -> np.ndarray:
+        """``preds`` with the banned columns zeroed, row by row (in auto mode, not in rows read in CJK);
+        sure characters that are removed are counted."""
+        if self.columns is None:
+            return preds
+        out = preds.copy()
+        for n in range(preds.shape[0]):
+            tokens = self._sure_tokens(preds[n])
+            if self.auto and self._keeps_cjk(tokens):
+                self.cjk_lines += 1
+                continue
+            lost = [column for column, p in tokens if self._banned[column] and p >= SURE]
+            if lost:
+                self.removed += len(lost)
+                if len(self.removed_examples) < 12:
+                    self.removed_examples += "".join(self.character[c] for c in lost)[:12]
+            out[n][:, self.columns] = 0.0
+        return out
 
     def __call__(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
         if preds.ndim == 3 and preds.shape[-1] == len(self.character):
-            if self.columns is not None:
-                preds = preds.copy()
-                preds[:, :, self.columns] = 0.0
+            preds = self._mask_rows(preds)
             if self.penalised is not None and self.base is not None:
                 preds = self._penalise(preds, self.penalised, self.base)
             if self.space is not None and SPACE_EVIDENCE < 1.0:
@@ -381,6 +456,7 @@ class RapidOcrEngine(OcrEngine):
     """
 
     LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_RAPIDOCR
+    detects_script: ClassVar[bool] = True
 
     #: Handwriting is recognised with lower scores: keep lines down to 0.2 (default 0.5 drops most
     #: of a cursive paragraph). Measured on IAM paragraphs (benchmarks/handwriting.py).
@@ -436,6 +512,10 @@ class RapidOcrEngine(OcrEngine):
         return EngineInfo(
             cls.name, f"rapidocr {version} (PP-OCRv6 small, onnxruntime)", sorted(cls.LANGUAGES)
         )
+
+    def take_notes(self) -> dict[str, Any]:
+        """What the script mask did since the last call (see :meth:`OcrEngine.take_notes`)."""
+        return self._mask.take_notes() if self._mask is not None else {}
 
     def _prepare(self, languages: Sequence[str]) -> None:
         if self._ocr is None:

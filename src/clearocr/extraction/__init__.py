@@ -51,16 +51,20 @@ def make_extractor(name: str = "scored", languages: Any = ("en",)) -> RuleExtrac
 
 
 def extract_fields(
-    document: Document, languages: Any = ("en",), extractor: str = "scored", llm: Any = None
+    document: Document, languages: Any = None, extractor: str = "scored", llm: Any = None
 ) -> InvoiceFields:
-    """Fields of an already-read ``document`` with the named extractor; ``llm`` (an
+    """Fields of an already-read ``document`` with the named extractor, in ``languages`` (ISO codes;
+    None or ``["auto"]``: the languages detected when it was read, ``document.languages``); ``llm`` (an
     :class:`~clearocr.llm.LLMBackend`) adds its located answers as candidates (scored) or fills the
     fields the rules left empty (rules).
 
     Returns:
         :class:`InvoiceFields`.
     """
-    langs = tuple(languages or ("en",))
+    from clearocr.languages import is_auto
+
+    # "auto" (or nothing): the languages detected when the document was read.
+    langs = tuple((document.languages or ["en"]) if is_auto(languages) else languages)
     chosen = make_extractor(extractor, langs)
     llm_fields = None
     if llm is not None:
@@ -105,4 +109,4 @@ def extract(
         if languages:
             read_options["languages"] = languages
         source = read(source, **read_options)
-    return extract_fields(source, languages or ("en",), extractor, llm)
+    return extract_fields(source, languages or None, extractor, llm)
