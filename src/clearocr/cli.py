@@ -734,6 +734,17 @@ def serve(
     ),
     max_dpi: int = typer.Option(_server_default("max_dpi"), "--max-dpi", help=_server_help("max_dpi")),
     threads: int | None = typer.Option(None, "--threads", help=_server_help("threads")),
+    max_connections: int = typer.Option(
+        _server_default("max_connections"), "--max-connections", help=_server_help("max_connections")
+    ),
+    max_connections_per_client: int = typer.Option(
+        _server_default("max_connections_per_client"),
+        "--max-connections-per-client",
+        help=_server_help("max_connections_per_client"),
+    ),
+    header_timeout: float = typer.Option(
+        _server_default("header_timeout"), "--header-timeout", help=_server_help("header_timeout")
+    ),
     engine: str = typer.Option(_default("engine"), "--engine", "-e", help=_help("engine")),
     lang: str = typer.Option(
         ",".join(_default_languages()), "--lang", "-l", help="Default " + _help("languages")
@@ -770,12 +781,17 @@ def serve(
             job_timeout=job_timeout,
             max_dpi=max_dpi,
             threads=threads,
+            max_connections=max_connections,
+            max_connections_per_client=max_connections_per_client,
+            header_timeout=header_timeout,
         )
         application = create_app(server_settings)
     except ClearOCRError as exc:
         stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    from clearocr.server.protocol import uvicorn_config
+
+    uvicorn.Server(uvicorn_config(application, server_settings, host, port)).run()
 
 
 @app.command("api-key")

@@ -80,6 +80,14 @@ class TimeLimitError(SourceError):
     http_status = 422
 
 
+class JobCancelledError(SourceError):
+    """A server job deleted while it was being read (its synchronous client went away, or its owner
+    deleted it): reading stops at the next page. (HTTP 499: nobody is left to receive it.)"""
+
+    exit_code = 1
+    http_status = 499
+
+
 class PageRangeError(InputError, ValueError):
     """A page selection that is malformed or outside the document. Also a :class:`ValueError`."""
 

@@ -246,7 +246,7 @@ class ReadOptions(BaseModel):
         return value
 
     @classmethod
-    def build(cls, options: ReadOptions | None = None, **overrides: Any) -> ReadOptions:
+    def build(cls, options: ReadOptions | None = None, /, **overrides: Any) -> ReadOptions:
         """Validated options from an existing object and/or keyword overrides.
 
         Raises:

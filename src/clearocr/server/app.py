@@ -36,8 +36,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from clearocr.errors import ClearOCRError, OptionsError
+from clearocr.errors import ClearOCRError, JobCancelledError, OptionsError
 from clearocr.options import ReadOptions
+from clearocr.server.throttle import FailureThrottle
+
+#: Failed client-credentials attempts allowed per client id, and per address, in the window (seconds).
+TOKEN_MAX_FAILURES = 10
+TOKEN_MAX_FAILURES_PER_ADDRESS = 30
+TOKEN_FAILURE_WINDOW = 300.0
+
+#: Seconds between checks, while a synchronous request waits, that its client is still connected.
+DISCONNECT_POLL = 0.5
+
 
 #: Options only the server operator sets (files on the server, downloads, resource limits).
 SERVER_ONLY_OPTIONS = frozenset(
@@ -102,6 +112,15 @@ class ServerSettings(BaseModel):
     )
     threads: int | None = Field(
         None, ge=1, description="Inference threads per worker (default: cores // workers)."
+    )
+    max_connections: int = Field(
+        512, ge=1, description="Open connections at most; more are refused (503 + Retry-After)."
+    )
+    max_connections_per_client: int = Field(
+        64, ge=1, description="Open connections at most from one client address."
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers (then 408)."
     )
 
 
@@ -313,10 +332,9 @@ def create_app(settings: ServerSettings, *, reader=None):
     Raises:
         OptionsError: no API key configured.
     """
-    from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+    from fastapi import FastAPI, File, Form, Query, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
-    from fastapi.security import HTTPBasic, HTTPBasicCredentials
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -334,17 +352,26 @@ def create_app(settings: ServerSettings, *, reader=None):
         )
     key_hashes = [bytes.fromhex(h) for h in settings.api_key_hashes]
     tokens = TokenIssuer(settings.client_secret_hashes, settings.token_ttl)
+    client_throttle = FailureThrottle(TOKEN_MAX_FAILURES, TOKEN_FAILURE_WINDOW)
+    address_throttle = FailureThrottle(TOKEN_MAX_FAILURES_PER_ADDRESS, TOKEN_FAILURE_WINDOW)
     state: dict[str, Any] = {}
     waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
     waiters_lock = threading.Lock()
     capacity = settings.workers + settings.queue_size
 
-    def process(data: bytes, filename: str, options: dict[str, Any], worker: int = 0) -> dict[str, Any]:
+    def process(
+        data: bytes, filename: str, options: dict[str, Any], worker: int = 0, job_id: str | None = None
+    ) -> dict[str, Any]:
         extract = options.pop("extract", "none")
         opts = ReadOptions.build(settings.options, **options)
         deadline = time.monotonic() + settings.job_timeout
 
         def check_time(page: Any, index: int, total: int) -> None:
+            if index < total and job_id is not None and state["store"].get(job_id) is None:
+                raise JobCancelledError(
+                    filename,
+                    f"job {job_id} was deleted (its client went away) after {index} of {total} pages",
+                )
             if index < total and time.monotonic() > deadline:
                 raise TimeLimitError(
                     filename,
@@ -506,6 +533,8 @@ def create_app(settings: ServerSettings, *, reader=None):
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
             raise OptionsError("Idempotency-Key: 1 to 255 characters")
         form = await request.form()
+        if len(form.getlist("file")) > 1:
+            raise OptionsError("file: send one document per request (this request has several file parts)")
         overrides = _parse_options(options)
         for key, value in form.items():
             if key not in ("file", "options", "extract"):
@@ -514,6 +543,7 @@ def create_app(settings: ServerSettings, *, reader=None):
         if forbidden:
             raise OptionsError(f"{', '.join(forbidden)}: set by the server operator, not per request")
         opts = ReadOptions.build(settings.options, **overrides)  # 422 with pydantic's message
+        _check_engine(opts)  # an unknown engine or language is the client's error (422), not the server's
         if opts.dpi > settings.max_dpi:
             raise OptionsError(f"dpi {opts.dpi} is over this server's limit of {settings.max_dpi}")
         if opts.max_side > settings.max_side_limit:
@@ -589,7 +619,20 @@ def create_app(settings: ServerSettings, *, reader=None):
         job = store.get(job_id)
         try:
             if job.status not in (DONE, FAILED):
-                await asyncio.wait_for(asyncio.shield(future), timeout=settings.request_timeout)
+                deadline = loop.time() + settings.request_timeout
+                while not future.done():
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        raise TimeoutError
+                    try:
+                        await asyncio.wait_for(
+                            asyncio.shield(future), timeout=min(DISCONNECT_POLL, remaining)
+                        )
+                    except TimeoutError:
+                        if not keep and await request.is_disconnected():
+                            # Nobody waits for this answer: drop the job; its reader stops at the next page.
+                            store.delete(job_id)
+                            return _error(499, "ClientClosedRequest", f"{filename}: the client went away")
         except TimeoutError:
             store.set_async(job_id)
             return JSONResponse(
@@ -661,41 +704,60 @@ def create_app(settings: ServerSettings, *, reader=None):
             return _error(404, "NotFound", f"no job {job_id[:64]}")
         return None
 
-    @app.post("/v1/token", tags=["auth"], responses={400: {}, 401: {}})
+    @app.post("/v1/token", tags=["auth"], responses={400: {}, 401: {}, 429: {}})
     async def token(
         request: Request,
-        grant_type: str = Form(..., description="client_credentials"),
+        grant_type: str | None = Form(None, description="client_credentials"),
         client_id: str | None = Form(None),
         client_secret: str | None = Form(None),
         scope: str | None = Form(None, description="Ignored: a token allows everything an API key does."),
-        basic: HTTPBasicCredentials | None = Depends(HTTPBasic(auto_error=False)),
     ):
         """OAuth 2.0 client credentials (RFC 6749 section 4.4): a client id and secret, in the form or
         in HTTP Basic auth, for a bearer access token valid ``expires_in`` seconds. Errors follow
-        RFC 6749 section 5.2 (``{"error": "invalid_client"}``, ...)."""
-        if basic is not None:
-            client_id, client_secret = basic.username, basic.password
-        if grant_type != "client_credentials":
+        RFC 6749 section 5.2 (``{"error": "invalid_client"}``, ...). After
+        :data:`TOKEN_MAX_FAILURES` wrong secrets for one client id (or :data:`TOKEN_MAX_FAILURES_PER_ADDRESS`
+        from one address) in :data:`TOKEN_FAILURE_WINDOW` seconds, attempts get 429 with
+        ``Retry-After`` until the window has passed, whatever the secret."""
+
+        def oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None):
             return JSONResponse(
-                status_code=400,
-                content={
-                    "error": "unsupported_grant_type",
-                    "error_description": "only client_credentials is supported",
-                },
+                status_code=status,
+                content={"error": error, "error_description": description},
+                headers=headers,
             )
+
+        authorization = request.headers.get("authorization", "")
+        if authorization[:6].lower() == "basic ":
+            credentials = _basic_credentials(authorization[6:])
+            if credentials is None:
+                return oauth_error(
+                    400, "invalid_request", "malformed Basic credentials: base64 of client_id:client_secret"
+                )
+            client_id, client_secret = credentials
+        if not grant_type:
+            return oauth_error(400, "invalid_request", "grant_type is required (client_credentials)")
+        if grant_type != "client_credentials":
+            return oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
         if not client_id or not client_secret:
-            return JSONResponse(
-                status_code=400,
-                content={
-                    "error": "invalid_request",
-                    "error_description": "client_id and client_secret are required",
-                },
+            return oauth_error(400, "invalid_request", "client_id and client_secret are required")
+        address = request.client.host if request.client else "unknown"
+        keys = (f"client:{client_id[:200]}", f"address:{address}")
+        wait = max(client_throttle.retry_after(keys[0]), address_throttle.retry_after(keys[1]))
+        if wait:
+            return oauth_error(
+                429,
+                "too_many_requests",
+                f"too many failed attempts; retry in {wait} s",
+                {"Retry-After": str(wait)},
             )
         if not tokens.check_client(client_id, client_secret):
-            return JSONResponse(
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="clearocr"'},
-                content={"error": "invalid_client", "error_description": "unknown client or wrong secret"},
+            client_throttle.fail(keys[0])
+            address_throttle.fail(keys[1])
+            return oauth_error(
+                401,
+                "invalid_client",
+                "unknown client or wrong secret",
+                {"WWW-Authenticate": 'Basic realm="clearocr"'},
             )
         return JSONResponse(
             content={
@@ -712,6 +774,42 @@ def create_app(settings: ServerSettings, *, reader=None):
         settings.max_upload_bytes + 64 * 1024,
         open_paths=frozenset({"/healthz", "/v1/token"}),
     )
+
+
+def _basic_credentials(encoded: str) -> tuple[str, str] | None:
+    """``(client_id, client_secret)`` from HTTP Basic credentials (RFC 7617; RFC 6749 2.3.1 form-encodes
+    both parts), or None when they are not base64 of ``id:secret``."""
+    import base64
+    import binascii
+    from urllib.parse import unquote_plus
+
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _check_engine(opts: ReadOptions) -> None:
+    """Refuse a request for an engine this server does not know, or a language it cannot read.
+
+    Raises:
+        OptionsError: an unknown engine name (422; ``EngineUnavailableError`` is kept for engines the
+            server knows but cannot load, a server-side problem).
+        UnsupportedLanguageError: a language the engine cannot read here (422).
+    """
+    from clearocr.engines import ENGINES, engine_class, engine_names, ocr_languages
+
+    if opts.engine not in ENGINES:
+        raise OptionsError(
+            f"engine: {opts.engine[:40]!r} is not an engine here; choose one of {', '.join(engine_names())}"
+        )
+    if opts.pdf_text != "layer":
+        chosen = engine_class(opts.engine)
+        chosen.resolve_languages(ocr_languages(chosen, opts.languages))
 
 
 def _parse_options(options: str | None) -> dict[str, Any]:

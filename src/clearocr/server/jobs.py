@@ -350,8 +350,9 @@ class JobRunner:
 
     Args:
         store: the job store.
-        process: ``(data, filename, options, worker) -> result dict`` (``worker``: the thread's index,
-            0 to ``workers - 1``, so each may use its own reader); raising a
+        process: ``(data, filename, options, worker, job_id) -> result dict`` (``worker``: the thread's
+            index, 0 to ``workers - 1``, so each may use its own reader; ``job_id``: to notice the job
+            was deleted meanwhile); raising a
             :class:`~clearocr.errors.ClearOCRError` fails the job with that error's message and status.
         workers: threads (documents read at the same time).
         on_finish: called with ``(job_id)`` after each job's outcome is stored (wakes synchronous waiters).
@@ -361,7 +362,7 @@ class JobRunner:
     def __init__(
         self,
         store: JobStore,
-        process: Callable[[bytes, str, dict[str, Any], int], dict[str, Any]],
+        process: Callable[[bytes, str, dict[str, Any], int, str], dict[str, Any]],
         workers: int = 1,
         on_finish: Callable[[str], None] | None = None,
         ttl: float | None = None,
@@ -424,7 +425,7 @@ class JobRunner:
             started = time.perf_counter()
             result = error = None
             try:
-                result = self.process(data, job.filename, job.options, index)
+                result = self.process(data, job.filename, job.options, index, job.id)
             except ClearOCRError as exc:
                 error = {"type": type(exc).__name__, "message": str(exc), "status": exc.http_status}
             except Exception as exc:  # a bug or an engine crash fails this job only
