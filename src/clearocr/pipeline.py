@@ -7,14 +7,13 @@ across calls; ``close()`` (or ``with``) frees them. :func:`clearocr.read` uses a
 from __future__ import annotations
 
 import logging
-import re
 import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep, ReadWarning, Word
+from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep
 from clearocr.engines import OcrEngine, create_engine, engine_class, ocr_languages
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.languages import detect_languages, is_auto
@@ -29,11 +28,19 @@ from clearocr.layout import (
 )
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, right_angle_matrix, rotate_right_angle
+from clearocr.read_warnings import empty_page_warning, ink_fraction, script_warnings
+from clearocr.text_layer import (
+    MIN_LAYER_AGREEMENT,
+    MIN_LAYER_WORD_RATE,
+    MIN_LAYER_WORDS_JUDGED,
+    layer_has_text,
+    layer_lines,
+    layer_ocr_agreement,
+    layer_word_rate,
+    repair_layer,
+    turn_box,
+)
 from clearocr.tiling import plan_tiles, read_tiles
-
-#: A PDF page's text layer is used in ``pdf_text="auto"`` mode when it has at least this many
-#: letters and digits; fewer (a stamp, a page number on a scanned page) means the page still needs OCR.
-MIN_LAYER_CHARS = 30
 
 #: The layout model runs on pages with at least this many segments that are at least this wide for
 #: their height (documents; a long receipt is narrower), because it costs about 0.5 s a page.
@@ -66,249 +73,6 @@ def reading_score(lines: list[Line]) -> float:
         if len(text) >= 2 and (x1 - x0) >= (y1 - y0):
             total += line.confidence * len(text)
     return total
-
-
-#: A text layer is trusted in ``pdf_text="auto"`` only when at least this fraction of its alphabetic
-#: words (3+ letters) are words of the document's languages (wordfreq); an old, bad OCR layer
-#: ("Tlie qnick brovvn") or a layer of garbage falls below it and the page is OCRed instead.
-MIN_LAYER_WORD_RATE = 0.5
-#: ... judged only when the layer has at least this many such words (a short stamp is not judged).
-MIN_LAYER_WORDS_JUDGED = 8
-
-
-def layer_word_rate(words: list[LayerWord], languages: list[str]) -> tuple[float, int] | None:
-    """The fraction of the layer's alphabetic words (3+ letters) that are known words in any of
-    ``languages`` (wordfreq's Zipf frequency above 1), and how many were judged; None when the
-    languages have no word list (Chinese, Japanese, Korean, or unknown to wordfreq)."""
-    import re
-
-    from wordfreq import available_languages, zipf_frequency
-
-    from clearocr.languages import LATIN_CANDIDATES, is_auto
-
-    known = available_languages()
-    asked = LATIN_CANDIDATES if is_auto(languages) else languages
-    usable = [code for code in asked if code in known and code not in ("zh", "ja", "ko")]
-    if not usable:
-        return None
-    tokens = [t for w in words for t in re.findall(r"[^\W\d_]{3,}", w.text)]
-    if not tokens:
-        return 0.0, 0
-    good = sum(1 for t in tokens if any(zipf_frequency(t.lower(), code) > 1.0 for code in usable))
-    return good / len(tokens), len(tokens)
-
-
-#: In ``pdf_text="auto"``, a layer that passes the word check is compared with OCR of the page image
-#: under up to this many of its lines (spread over the page) ...
-LAYER_SAMPLE_LINES = 3
-#: ... and used only when the two texts agree at least this much (rapidfuzz's normalised Indel
-#: similarity of the joined texts, 0-1; a faithful layer scores 0.9-1.0, OCR errors included).
-MIN_LAYER_AGREEMENT = 0.6
-
-
-def layer_ocr_agreement(
-    image: Any, lines: list[Line], recognize: Callable[[Any], str], samples: int = LAYER_SAMPLE_LINES
-) -> tuple[float, int] | None:
-    """How well a text layer matches the printed page: OCR of the image under up to ``samples`` of
-    the layer's lines of 8+ characters, evenly spread in reading order (of each, its first words up
-    to 12 line heights wide), against the layer's text of those words.
-
-    Args:
-        image: the rendered page (H x W x 3 pixels) the layer's boxes refer to.
-        lines: the layer's lines (:func:`layer_lines`).
-        recognize: the text an OCR engine reads in an image crop of one line.
-
-    Returns:
-        ``(similarity in [0, 1], lines sampled)``, or None when no line is long enough to judge.
-    """
-    from rapidfuzz.distance import Indel
-
-    candidates = [line for line in lines if len(line.text.strip()) >= 8]
-    if not candidates:
-        return None
-    count = min(samples, len(candidates))
-    picks = sorted({round(i * (len(candidates) - 1) / max(1, count - 1)) for i in range(count)})
-    height, width = image.shape[:2]
-    layer_text, ocr_text = [], []
-    for index in picks:
-        line = candidates[index]
-        words = line.words or [Word(line.text, line.bbox, 1.0)]
-        x0, y0, x1, y1 = line.bbox
-        cut = 1  # the first words, up to 12 line heights wide: the recogniser's time grows with width
-        while cut < len(words) and words[cut].bbox[2] - x0 <= 12 * max(1, y1 - y0):
-            cut += 1
-        x1, text = words[cut - 1].bbox[2], " ".join(w.text for w in words[:cut])
-        margin = max(2, int(0.3 * (y1 - y0)))
-        crop = image[
-            max(0, y0 - margin) : min(height, y1 + margin), max(0, x0 - margin) : min(width, x1 + margin)
-        ]
-        if crop.size == 0:
-            continue
-        if crop.shape[0] > 64:  # a line is legible at 64 px; smaller crops are read faster
-            import cv2
-
-            scale = 64 / crop.shape[0]
-            crop = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), 64), interpolation=cv2.INTER_AREA)
-        layer_text.append(text)
-        ocr_text.append(recognize(crop))
-    if not layer_text:
-        return None
-    normal = [re.sub(r"\s+", " ", " ".join(texts)).strip().casefold() for texts in (layer_text, ocr_text)]
-    return Indel.normalized_similarity(normal[0], normal[1]), len(layer_text)
-
-
-def layer_has_text(words: list[LayerWord]) -> bool:
-    """Whether a text layer carries enough text to stand for the page (see :data:`MIN_LAYER_CHARS`)."""
-    return sum(ch.isalnum() for w in words for ch in w.text) >= MIN_LAYER_CHARS
-
-
-def _turn_box(box: tuple[int, int, int, int], matrix: Any) -> tuple[int, int, int, int]:
-    """A box's corners mapped by a right-angle turn's 3x3 ``matrix``: the axis-aligned box around them."""
-    xs, ys = [], []
-    for x, y in ((box[0], box[1]), (box[2], box[3])):
-        xs.append(matrix[0][0] * x + matrix[0][1] * y + matrix[0][2])
-        ys.append(matrix[1][0] * x + matrix[1][1] * y + matrix[1][2])
-    return (int(round(min(xs))), int(round(min(ys))), int(round(max(xs))), int(round(max(ys))))
-
-
-def layer_lines(words: list[LayerWord]) -> list[Line]:
-    """Lines in reading order from text-layer words (confidence 1.0: the text is exact).
-
-    PDFium's text page breaks the layer into lines where the baseline changes; a line whose words
-    were drawn out of order (neither left to right nor, for right-to-left scripts, right to left) is
-    put in left-to-right order of its word boxes. The lines and their order are then rebuilt from
-    the boxes (:func:`~clearocr.layout.reading_order`), so a layer drawn in jumbled order reads as
-    printed.
-    """
-    runs: list[list[Word]] = []
-    for word in words:
-        if word.line_break_before or not runs:
-            runs.append([])
-        runs[-1].append(Word(word.text, word.bbox, 1.0))
-    segments = []
-    jumbled: list[bool] = []
-    for run in runs:
-        starts = [w.bbox[0] for w in run]
-        monotonic = starts == sorted(starts) or starts == sorted(starts, reverse=True)
-        segments.append(Line.from_words(run if monotonic else sorted(run, key=lambda w: w.bbox[0])))
-        jumbled.append(not monotonic)
-    return reading_order(_rejoin_jumbled(segments, jumbled))
-
-
-def _rejoin_jumbled(segments: list[Line], jumbled: list[bool]) -> list[Line]:
-    """Segments of a layer drawn out of order, rejoined: PDFium may cut one printed line drawn in
-    shuffled order into several lines whose words interleave, and row grouping keeps segments that
-    lie on top of each other apart. So a one-row segment from a jumbled run is merged with every
-    one-row segment whose horizontal span it overlaps on the same row (vertical overlap of at least
-    half the shorter height), words left to right."""
-    if not any(jumbled):
-        return segments
-    # A run holding words of two rows (its box twice as tall as its words) is left as it is.
-    one_row = [
-        s.bbox[3] - s.bbox[1] <= 1.5 * max(w.bbox[3] - w.bbox[1] for w in s.words) if s.words else False
-        for s in segments
-    ]
-    # Union-find over pairs of segments on one row; segments sorted by top edge, so each is compared
-    # only with those that start above its bottom (a sweep, not every pair of the page).
-    parent = list(range(len(segments)))
-
-    def root(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
-
-    order = sorted(range(len(segments)), key=lambda i: segments[i].bbox[1])
-    for position, a in enumerate(order):
-        first = segments[a].bbox
-        for later in range(position + 1, len(order)):
-            b = order[later]
-            second = segments[b].bbox
-            if second[1] >= first[3]:
-                break
-            if not (jumbled[a] or jumbled[b]) or not (one_row[a] and one_row[b]):
-                continue
-            shorter = max(1, min(first[3] - first[1], second[3] - second[1]))
-            vertical = min(first[3], second[3]) - max(first[1], second[1])
-            horizontal = min(first[2], second[2]) - max(first[0], second[0])
-            if vertical >= 0.5 * shorter and horizontal > 0:
-                parent[root(b)] = root(a)
-    groups: dict[int, list[int]] = {}
-    for index in range(len(segments)):
-        groups.setdefault(root(index), []).append(index)
-    out = []
-    for group in groups.values():
-        if len(group) == 1:
-            out.append(segments[group[0]])
-        else:
-            words = sorted((w for index in group for w in segments[index].words), key=lambda w: w.bbox[0])
-            out.append(Line.from_words(words))
-    return out
-
-
-#: A page is "blank" when less than this fraction of its pixels are ink (darker than half the paper's
-#: brightness): scanner dust and a crease stay below it, one short line of text on A4 is above it.
-MIN_INK_FRACTION = 0.0005
-
-
-def ink_fraction(image: Any) -> float:
-    """The fraction of a page image's pixels that are ink: darker than half the median brightness (the
-    paper), measured on a copy at most 1,000 px on its longer side. A dark page (light text on black)
-    is judged inverted."""
-    import cv2
-    import numpy as np
-
-    from clearocr.preprocess import analysis_copy
-
-    small = analysis_copy(image)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
-    paper = float(np.median(grey))
-    if paper < 128:  # light text on a dark ground
-        grey, paper = 255 - grey, 255 - paper
-    return float(np.count_nonzero(grey < paper / 2)) / max(1, grey.size)
-
-
-#: A page gets a ``script_removed`` warning when the requested languages' scripts removed at least this
-#: many characters the recogniser was sure of (one is a smudge; three are text).
-MIN_REMOVED_WARNING = 3
-
-
-def script_warnings(page: Page, languages: list[str]) -> list[ReadWarning]:
-    """The ``script_removed`` warning of a page whose ``script_mask`` step removed at least
-    :data:`MIN_REMOVED_WARNING` characters the recogniser was sure of."""
-    step = next((s for s in page.preprocessing if s.name == "script_mask"), None)
-    removed = int(step.params.get("removed", 0)) if step else 0
-    if step is None or removed < MIN_REMOVED_WARNING:
-        return []
-    examples = str(step.params.get("examples", ""))
-    fix = (
-        "leave --lang out (or give --lang auto) to keep every script, or add the language (e.g. --lang "
-        f"{','.join(languages)},zh)"
-        if not is_auto(languages)
-        else "give the document's languages with --lang"
-    )
-    return [
-        ReadWarning(
-            "script_removed",
-            f"{removed} characters the recogniser was sure of ({examples}...) were removed from page "
-            f"{page.number} because the languages asked for ({','.join(languages)}) do not use their "
-            f"script: {fix}",
-            page.number,
-        )
-    ]
-
-
-def empty_page_warning(number: int, ink: float | None) -> ReadWarning:
-    """The warning for page ``number`` read with no text; ``ink`` is :func:`ink_fraction` of its image
-    (None: unknown, e.g. a page taken from a checkpoint)."""
-    if ink is not None and ink >= MIN_INK_FRACTION:
-        return ReadWarning(
-            "no_text_with_ink",
-            f"no text found on page {number}, though {ink:.1%} of it is ink: the text may be too small, "
-            "faint, handwritten (--set mode=handwritten) or in a language not asked for (--lang)",
-            number,
-        )
-    return ReadWarning("no_text", f"no text found on page {number}", number)
 
 
 class Reader:
@@ -528,7 +292,7 @@ class Reader:
             matrix = right_angle_matrix(layer_turn, width, height)
             layer_transform = tuple(float(v) for v in matrix[:2].ravel())  # type: ignore[assignment]
             layer_image = rotate_right_angle(page_image.image, layer_turn)
-            words = [LayerWord(w.text, _turn_box(w.bbox, matrix), w.line_break_before) for w in words]
+            words = [LayerWord(w.text, turn_box(w.bbox, matrix), w.line_break_before) for w in words]
         use_layer = opts.pdf_text == "layer"
         layer: list[Line] | None = None  # the layer's lines, once built
         params: dict[str, Any] = {"words": len(words)}
@@ -551,13 +315,12 @@ class Reader:
                 layer = layer_lines(words)
                 engine = self.engine(opts.engine, opts.mode)
                 read_line = getattr(engine, "recognize_line", None)
-                agreement = layer_ocr_agreement(
-                    layer_image,
-                    layer,
+                recognize: Callable[[Any], str] = (
                     (lambda crop: read_line(crop, languages))
                     if read_line is not None
-                    else (lambda crop: " ".join(line.text for line in engine.recognize(crop, languages))),
+                    else (lambda crop: " ".join(line.text for line in engine.recognize(crop, languages)))
                 )
+                agreement = layer_ocr_agreement(layer_image, layer, recognize)
                 if agreement is not None:
                     params["ocr_agreement"], params["lines_sampled"] = round(agreement[0], 3), agreement[1]
                 if agreement is not None and agreement[0] < MIN_LAYER_AGREEMENT:
@@ -574,6 +337,17 @@ class Reader:
                     )
                 else:
                     use_layer = True
+                    layer, report = repair_layer(
+                        layer_image,
+                        layer,
+                        recognize,
+                        opts.languages,
+                        read_region=lambda region: engine.recognize(region, languages),
+                    )
+                    params["lines_checked"], params["lines_replaced_by_ocr"] = (
+                        report["checked"],
+                        report["replaced"],
+                    )
         if use_layer:
             if layer_turn:
                 params["turned"] = layer_turn

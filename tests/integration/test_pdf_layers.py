@@ -65,3 +65,27 @@ def test_a_layer_is_used_when_it_matches_the_page_and_refused_when_its_words_are
 
     assert jumbled.pages[0].text_source == "layer"
     assert cer(reference, normalize_text(jumbled.text)) < 0.02
+
+
+def test_lines_of_an_old_ocr_layer_that_disagree_with_the_page_are_read_again(samples):
+    """Issue 26, item 4: a layer whose lines are mostly right but a few are an old OCR's garbage is
+    used, and those lines are replaced by what OCR reads there (the per-line judgement)."""
+    image = samples / "invoice.png"
+    with clearocr.Reader() as reader:
+        ocr = reader.read(image)
+        stale = copy.deepcopy(ocr)
+        page = stale.pages[0]
+        longest = sorted(range(len(page.lines)), key=lambda i: -len(page.lines[i].text))[:2]
+        garbage = iter("sw | \\ + ~ ; BH No vote{note 1] ~~ rn } ]| ;; \\\\ ~~ ^ | {, ~".split() * 3)
+        for index in longest:  # an old OCR's words: boxes where the words are, garbage for text
+            line = page.lines[index]
+            for word in line.words:
+                word.text = next(garbage)
+            line.text = " ".join(word.text for word in line.words)
+        page.blocks = []
+        document = reader.read(to_pdf(stale, image))
+    result = document.pages[0]
+    used = next(s for s in result.preprocessing if s.name == "pdf_text_layer")
+    assert result.text_source == "layer" and used.params["lines_replaced_by_ocr"] >= 2
+    assert "vote{note" not in document.text and "sw |" not in document.text
+    assert cer(normalize_text(ocr.text), normalize_text(document.text)) < 0.02

@@ -37,6 +37,7 @@ def test_pdf_text_layer_modes(samples, monkeypatch):
     # The fake engine cannot read the page under the layer; the OCR cross-check is tested with the
     # real engine in tests/integration/test_pdf_layers.py.
     monkeypatch.setattr("clearocr.pipeline.MIN_LAYER_AGREEMENT", 0.0)
+    monkeypatch.setattr("clearocr.text_layer.MIN_LINE_AGREEMENT", 0.0)
     pdf = samples / "invoice-3pages.pdf"
     with clearocr.Reader(engine="fake", orientation=False, deskew=False, dpi=72) as reader:
         auto = reader.read(pdf, pages="1")
@@ -94,6 +95,7 @@ def _pdf_with_layer(words: str) -> bytes:
 def test_a_garbage_text_layer_is_not_trusted_a_real_one_is(monkeypatch):
     from clearocr.pipeline import Reader
 
+    monkeypatch.setattr("clearocr.text_layer.MIN_LINE_AGREEMENT", 0.0)
     monkeypatch.setattr("clearocr.pipeline.MIN_LAYER_AGREEMENT", 0.0)  # as above: the fake cannot read
 
     garbage = _pdf_with_layer("Tlie qnlck brovvn fcx jurnps ovcr tbe lazv dcg wliich vvas rnade")
@@ -109,7 +111,7 @@ def test_a_garbage_text_layer_is_not_trusted_a_real_one_is(monkeypatch):
         assert used.params["known_word_rate"] > 0.9
         assert reader.read(garbage, pdf_text="layer").pages[0].text_source == "layer"  # asked for: kept
     from clearocr.io import LayerWord
-    from clearocr.pipeline import layer_word_rate
+    from clearocr.text_layer import layer_word_rate
 
     assert (
         layer_word_rate([LayerWord("Tlie qnlck", (0, 0, 1, 1))], ["zh"]) is None
@@ -118,7 +120,7 @@ def test_a_garbage_text_layer_is_not_trusted_a_real_one_is(monkeypatch):
 
 def test_layer_lines_put_a_jumbled_line_in_box_order_and_keep_right_to_left_runs():
     from clearocr.io import LayerWord
-    from clearocr.pipeline import layer_lines
+    from clearocr.text_layer import layer_lines
 
     jumbled = [
         LayerWord("Qty", (400, 10, 440, 30), True),
@@ -136,7 +138,7 @@ def test_layer_lines_rejoin_a_line_whose_shuffled_words_came_in_two_interleaved_
     """A printed line drawn word by word in random order, which PDFium cut into two lines whose words
     interleave: one row, not two (each run's box spans the line, so row grouping kept them apart)."""
     from clearocr.io import LayerWord
-    from clearocr.pipeline import layer_lines
+    from clearocr.text_layer import layer_lines
 
     words = ["Interest", "on", "late", "payment", "is", "charged", "monthly"]
     boxes = {w: (100 + 120 * i, 300 + (i % 3), 200 + 120 * i, 330 + (i % 3)) for i, w in enumerate(words)}
