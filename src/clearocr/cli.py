@@ -296,6 +296,12 @@ def read(
         stderr.print(f"1 of 1 file(s) read into {target}")
 
 
+def _stdout_console() -> Console:
+    """A console for tables on stdout: the terminal's width on a terminal; piped or redirected, wide
+    enough that no cell is cut or wrapped (rich would assume 80 columns)."""
+    return Console() if sys.stdout.isatty() else Console(width=1000, soft_wrap=True)
+
+
 def _print_warnings(path: Path, document: Any) -> None:
     """A document's warnings on stderr, one line each, paths whole (never wrapped)."""
     for warning in document.warnings:
@@ -483,9 +489,10 @@ def extract(
                 f"{k}: {'ok' if v == 'passed' else ('FAILED' if v == 'failed' else 'not checkable')}"
                 for k, v in fields["checks"].items()
             )
-            Console().print(table)
+            out = _stdout_console()
+            out.print(table)
             if checks:
-                Console().print(f"checks: {checks}")
+                out.print(f"checks: {checks}")
     if failures:
         raise typer.Exit(1)
 
@@ -880,7 +887,7 @@ def engines(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
             else f"[red]unavailable[/red]: {escape(info.reason or '')}"
         )
         table.add_row(name, info.version or "-", ",".join(info.languages) or "-", status)
-    Console().print(table)
+    _stdout_console().print(table)
 
 
 def main() -> None:  # pragma: no cover - console entry point helper

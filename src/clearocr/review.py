@@ -15,7 +15,6 @@ page's :attr:`~clearocr.document.Page.transform`.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -63,6 +62,8 @@ tr.field-row:hover, tr.field-row.on { background: #e8f0ff; }
 .legend i { display: inline-block; width: 60px; height: 9px; background: linear-gradient(90deg, hsl(0,80%,45%), hsl(60,80%,45%), hsl(120,80%,35%)); }
 h2 { font-size: 15px; margin: 2px 0 8px; }
 h3 { font-size: 13px; margin: 6px 0 2px; color: #555; }
+td.check.passed { color: #137333; } td.check.failed { color: #b3261e; font-weight: 600; } td.check.not_checkable { color: #666; }
+p.none { color: #666; font-style: italic; margin: 4px 0; }
 </style>
 </head>
 <body>
@@ -82,7 +83,7 @@ h3 { font-size: 13px; margin: 6px 0 2px; color: #555; }
 <td>{{ f.name }}</td><td><b>{{ f.value }}</b></td><td>{{ f.text }}</td><td>{{ "%.0f"|format(f.confidence * 100) }}%</td><td>{{ f.page }}</td><td>{{ f.source }}</td></tr>
 {% endfor %}
 </tbody></table>
-{% if checks %}<h3>Checks</h3><table><tbody>{% for name, value in checks %}<tr><td>{{ name }}</td><td>{{ value }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+{% if checks %}<h3>Checks</h3><table><tbody>{% for c in checks %}<tr><td>{{ c.name }}</td><td class="check {{ c.state }}">{{ c.label }}</td><td>{{ c.detail }}</td></tr>{% endfor %}</tbody></table>{% endif %}
 </section>
 {% endif %}
 {% for p in pages %}
@@ -99,12 +100,12 @@ h3 { font-size: 13px; margin: 6px 0 2px; color: #555; }
 <div>
 <div class="texts">
 <div><h3>Recognised</h3><pre class="raw">{{ p.raw }}</pre></div>
-<div><h3>Corrected</h3><pre class="corrected">{% for part in p.corrected %}{% if part.fix %}<mark class="fix" title="{{ part.title }}">{{ part.text }}</mark>{% else %}{{ part.text }}{% endif %}{% endfor %}</pre></div>
+<div><h3>Corrected</h3>{% if p.corrections %}<pre class="corrected">{% for part in p.corrected %}{% if part.fix %}<mark class="fix" title="{{ part.title }}">{{ part.text }}</mark>{% else %}{{ part.text }}{% endif %}{% endfor %}</pre>{% else %}<p class="none">No corrections on this page{% if not corrected_at_all %} (correction was not asked for: --correct lexical){% endif %}.</p>{% endif %}</div>
 </div>
 {% if p.corrections %}<h3>Corrections</h3><table><thead><tr><th>line</th><th>before</th><th>after</th><th>by</th></tr></thead><tbody>
 {% for c in p.corrections %}<tr><td>{{ c.line }}</td><td>{{ c.before }}</td><td>{{ c.after }}</td><td>{{ c.by }}</td></tr>{% endfor %}
 </tbody></table>{% endif %}
-{% if p.steps %}<h3>Preprocessing</h3><table><tbody>{% for s in p.steps %}<tr><td>{{ s.name }}</td><td>{{ s.params }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+{% if p.steps %}<h3>Preprocessing</h3><table><tbody>{% for s in p.steps %}<tr><td>{{ s.name|replace("_", " ") }}</td><td>{% if s.reason %}{{ s.reason }}{% if s.details %}<br>{% endif %}{% endif %}<small>{% for key, value in s.details %}{{ key|replace("_", " ") }}: {{ value }}{% if not loop.last %}; {% endif %}{% endfor %}</small></td></tr>{% endfor %}</tbody></table>{% endif %}
 </div>
 </div>
 </section>
@@ -141,6 +142,40 @@ h3 { font-size: 13px; margin: 6px 0 2px; color: #555; }
 </body>
 </html>
 """
+
+
+_CHECK_LABELS = {"passed": "\u2713 passed", "failed": "\u2717 failed", "not_checkable": "not checkable"}
+
+
+def _read_as(name: str, value: dict[str, Any], fields: dict[str, Any]) -> str:
+    """What a field was read from: its printed text, or for a tax made of several tax lines, each of
+    them (``VAT 12%: 1.20 + VAT 25%: 5.00``)."""
+    taxes = fields.get("taxes") if name == "tax_amount" else None
+    if isinstance(taxes, list) and len(taxes) > 1:
+        return " + ".join(
+            f"{t.get('label') or 'tax'}: {t.get('amount')}" for t in taxes if isinstance(t, dict)
+        )
+    return str(value.get("text") or "")
+
+
+def _step_row(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A preprocessing step for people: its reason as a sentence, the other parameters as
+    ``key: value`` pairs (numbers rounded, lists and dicts in short form)."""
+
+    def short(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.3g}"
+        if isinstance(value, (list, tuple)):
+            return ", ".join(short(v) for v in value)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={short(v)}" for k, v in value.items())
+        return str(value)
+
+    return {
+        "name": name,
+        "reason": str(params.get("reason", "")),
+        "details": [(key, short(value)) for key, value in params.items() if key != "reason"],
+    }
 
 
 def _colour(confidence: float) -> str:
@@ -292,24 +327,30 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
                     }
                     for c in corrections
                 ],
-                "steps": [
-                    {"name": s.name, "params": json.dumps(s.params, ensure_ascii=False)}
-                    for s in page.preprocessing
-                ],
+                "steps": [_step_row(s.name, s.params) for s in page.preprocessing],
             }
         )
     fields = []
-    checks: list[tuple[str, str]] = []
+    checks: list[dict[str, str]] = []
     if document.fields:
+        details = document.fields.get("check_details") or {}
         for name, value in document.fields.items():
             if name == "checks" and isinstance(value, dict):
-                checks = [(k, json.dumps(v, ensure_ascii=False)) for k, v in value.items()]
+                checks = [
+                    {
+                        "name": k.replace("_", " "),
+                        "state": str(v),
+                        "label": _CHECK_LABELS.get(str(v), str(v)),
+                        "detail": details.get(k, "") if isinstance(details, dict) else "",
+                    }
+                    for k, v in value.items()
+                ]
             elif isinstance(value, dict) and "value" in value:
                 fields.append(
                     {
                         "name": name,
                         "value": value.get("value"),
-                        "text": value.get("text"),
+                        "text": _read_as(name, value, document.fields),
                         "confidence": float(value.get("confidence") or 0.0),
                         "page": value.get("page"),
                         "bbox": list(value.get("bbox") or [0, 0, 0, 0]),
@@ -325,6 +366,7 @@ def to_review_html(document: Document, source: Any = None, *, images: bool = Tru
         fields=fields,
         checks=checks,
         corrections=document.corrections,
+        corrected_at_all=document.raw_text is not None,
         word_count=len(words),
         mean_confidence=sum(w.confidence * len(w.text) for w in words) / chars,
     )
