@@ -39,7 +39,9 @@ def _document() -> Document:
 def test_review_page_reads_as_a_page_for_people():
     html = to_review_html(_document(), images=False)
     assert "&#34;passed&#34;" not in html and '"passed"' not in html.split("<script>")[0].split("<body>")[1]
-    assert "\u2713 passed" in html and "\u2717 failed" in html and "41.00 + 6.80 = 47.80 vs total 48.80" in html
+    assert (
+        "\u2713 passed" in html and "\u2717 failed" in html and "41.00 + 6.80 = 47.80 vs total 48.80" in html
+    )
     assert "{&#34;" not in html and "the page was turned slightly" in html and "angle: 1.23" in html
     assert "No corrections on this page" in html and 'class="corrected"' not in html
     assert "VAT 6%: 0.60 + VAT 12%: 1.20 + VAT 25%: 5.00" in html
