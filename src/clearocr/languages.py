@@ -63,6 +63,11 @@ def _script(char: str) -> str | None:
     return None
 
 
+def is_latin_word(word: str) -> bool:
+    """Whether every letter of ``word`` is a Latin-script letter."""
+    return all(_script(char) == "latin" for char in word if char.isalpha())
+
+
 def script_counts(text: str) -> dict[str, int]:
     """Letters of ``text`` by script: ``zh`` (Han), ``ja`` (kana), ``ko`` (hangul), ``latin``, ``other``."""
     counts: dict[str, int] = {}

@@ -18,7 +18,7 @@ from typing import Any
 
 from clearocr.document import Line, Word
 from clearocr.io import LayerWord
-from clearocr.languages import LATIN_CANDIDATES, is_auto
+from clearocr.languages import LATIN_CANDIDATES, is_auto, is_latin_word
 from clearocr.layout import paragraphs, reading_order, words_from_text
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,10 @@ MIN_LAYER_WORDS_JUDGED = 8
 
 def layer_word_rate(words: list[LayerWord], languages: list[str]) -> tuple[float, int] | None:
     """The fraction of the layer's alphabetic words (3+ letters) that are known words in any of
-    ``languages`` (wordfreq's Zipf frequency above 1), and how many were judged; None when the
-    languages have no word list (Chinese, Japanese, Korean, or unknown to wordfreq)."""
+    ``languages`` (wordfreq's Zipf frequency above 1; ``auto``: any of
+    :data:`~clearocr.languages.LATIN_CANDIDATES`), and how many were judged; None when the languages
+    have no word list (Chinese, Japanese, Korean, or unknown to wordfreq). Only Latin-script words
+    are judged, so a Chinese layer is never refused for its Chinese."""
     from wordfreq import available_languages, zipf_frequency
 
     known = available_languages()
@@ -47,7 +49,8 @@ def layer_word_rate(words: list[LayerWord], languages: list[str]) -> tuple[float
     usable = [code for code in asked if code in known and code not in ("zh", "ja", "ko")]
     if not usable:
         return None
-    tokens = [t for w in words for t in re.findall(r"[^\W\d_]{3,}", w.text)]
+    # Latin-script words only: wordfreq's word lists cannot judge a run of CJK characters.
+    tokens = [t for w in words for t in re.findall(r"[^\W\d_]{3,}", w.text) if is_latin_word(t)]
     if not tokens:
         return 0.0, 0
     good = sum(1 for t in tokens if any(zipf_frequency(t.lower(), code) > 1.0 for code in usable))

@@ -115,3 +115,13 @@ def test_extraction_uses_the_detected_languages():
     # Read as English only, the Swedish labels say nothing: the due date and the tax are lost.
     english = extract_fields(Document("made-up.png", [page], languages=["en"]), ["auto"])
     assert english.due_date is None and english.tax_amount is None
+
+
+def test_a_chinese_text_layer_is_not_judged_by_latin_word_lists():
+    from clearocr.io import LayerWord
+    from clearocr.text_layer import layer_word_rate
+
+    chinese = [LayerWord("上海便利店有限公司 发票号码 合计金额", (0, 0, 10, 10))] * 10
+    for languages in (["auto"], ["en", "zh"]):
+        assert layer_word_rate(chinese, languages) == (0.0, 0)  # nothing judged: never refused for it
+    assert layer_word_rate([LayerWord("Tlie qnick brovvn", (0, 0, 1, 1))] * 4, ["auto"])[0] < 0.5
