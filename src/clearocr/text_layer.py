@@ -210,6 +210,8 @@ def _rejoin_jumbled(segments: list[Line], jumbled: list[bool]) -> list[Line]:
 MAX_SYMBOL_SHARE = 0.2
 #: ... or when fewer than this share of its alphabetic words (2+ of 3+ letters) are known words.
 MIN_LINE_WORD_RATE = 0.5
+#: Lines with a word taller than this many times the page's median word height are not judged.
+MAX_WORD_HEIGHT_RATIO = 2.5
 #: A checked line whose text agrees with OCR of its image less than this (normalised Indel similarity)
 #: is replaced by the OCR text.
 MIN_LINE_AGREEMENT = 0.6
@@ -282,7 +284,8 @@ def repair_layer(
     One line per block (the longest; blocks: :func:`clearocr.layout.paragraphs`) and every
     suspicious line (:func:`_suspicious`) is judged: its first words (:func:`_judged_words`) against
     OCR of their image. Where a block's line disagrees, every line of the block is judged. A line whose
-    agreement is under :data:`MIN_LINE_AGREEMENT` is replaced by OCR of the region under it
+    agreement is under :data:`MIN_LINE_AGREEMENT` is replaced by OCR of the region under it (lines with
+    a word over :data:`MAX_WORD_HEIGHT_RATIO` times the page's type, a stamp or a watermark, are not judged)
     (``read_region``: detection and recognition, so a box over two rows reads as two lines); where OCR
     reads nothing there the layer's line is kept.
 
@@ -299,9 +302,20 @@ def repair_layer(
     """
     index = {id(line): i for i, line in enumerate(lines)}
     checked: dict[int, bool] = {}
+    heights = sorted(w.bbox[3] - w.bbox[1] for line in lines for w in line.words)
+    typical = heights[len(heights) // 2] if heights else 0
+
+    def judgeable(line: Line) -> bool:
+        # A word far taller than the page's type (a "PAID" stamp, a watermark) makes a crop no OCR of
+        # one line can read: such lines keep the layer's text.
+        return bool(line.words) and all(
+            w.bbox[3] - w.bbox[1] <= MAX_WORD_HEIGHT_RATIO * typical for w in line.words
+        )
 
     def disagrees(line: Line) -> bool:
         position = index[id(line)]
+        if not judgeable(line):
+            return False
         if position not in checked:
             box, text = _judged_words(line)
             crop = _crop(image, box)
