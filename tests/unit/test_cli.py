@@ -188,3 +188,18 @@ assert any(r.startswith("clearocr.pipeline") and "read in" in r for r in records
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout == ""
     assert "clearocr" not in run.stderr and "read in" not in run.stderr  # (other libraries may warn)
+
+
+def test_output_is_never_cut_or_wrapped_when_piped(tmp_path):
+    """Issue 26, item 21: extract's table keeps every cell whole and an error names a long path on one
+    line (CliRunner is not a terminal, as a pipe is not)."""
+    deep = tmp_path / ("a-folder-with-a-long-name-" * 3) / ("and-another-one-" * 3)
+    deep.mkdir(parents=True)
+    image = make_image(deep / "receipt-with-a-long-file-name.png")
+    result = runner.invoke(app, ["extract", str(image), "--engine", "fake"])
+    assert result.exit_code == 0, result.output
+    assert any(str(image) in line for line in result.output.splitlines())
+    assert "…" not in result.output
+    missing = deep / "missing-receipt-with-a-long-name.png"
+    result = runner.invoke(app, ["read", str(missing), "--engine", "fake"])
+    assert result.exit_code != 0 and any(str(missing) in line for line in result.output.splitlines())
