@@ -40,7 +40,7 @@ from clearocr.text_layer import (
     repair_layer,
     turn_box,
 )
-from clearocr.tiling import plan_tiles, read_tiles
+from clearocr.tiling import legible_scale, plan_tiles, read_tiles
 
 #: The layout model runs on pages with at least this many segments that are at least this wide for
 #: their height (documents; a long receipt is narrower), because it costs about 0.5 s a page.
@@ -393,6 +393,7 @@ class Reader:
                 contrast=opts.contrast,
                 max_pixels=opts.max_pixels,
                 verify=verify_turn,
+                legible=legible_scale(page_image.image) if max(height, width) > opts.max_side else None,
             )
             engine = self.engine(opts.engine, opts.mode)
             engine.take_notes()  # what the orientation check read is not this page's text

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -359,6 +360,7 @@ def preprocess(
     contrast: bool = False,
     max_pixels: int | None = None,
     verify: Callable[[np.ndarray, int], tuple[bool, dict]] | None = None,
+    legible: tuple[float, float] | None = None,
 ) -> Prepared:
     """Run the enabled steps on an RGB page image: invert (if dark), deskew, orientation, rescale,
     denoise, binarize.
@@ -445,12 +447,19 @@ def preprocess(
         deskew_step = next(step for step in steps if step.name == "deskew")
         deskew_step.params["trimmed_to_text"] = list(trim)
     factor = rescale_factor(page_size[0], page_size[1], dpi, upscale, max_side, max_pixels)
+    kept: dict[str, Any] = {}
+    if legible is not None and factor < legible[0]:
+        # max_side would shrink the print past legibility: shrink only as far as it stays legible (the
+        # engine's detector then sees the page in tiles, clearocr.tiling), within the pixel budget.
+        budget = (max_pixels / (page_size[0] * page_size[1])) ** 0.5 if max_pixels else 1.0
+        factor = min(legible[0], budget, 1.0)
+        kept = {"glyph_height": round(legible[1], 1), "reason": "kept the print legible (over max_side)"}
     if factor != 1.0:
         size = (max(1, round(page_size[0] * factor)), max(1, round(page_size[1] * factor)))
         steps.append(
             PreprocessStep(
                 "upscale" if factor > 1 else "shrink",
-                {"factor": round(factor, 4), "width": size[0], "height": size[1]},
+                {"factor": round(factor, 4), "width": size[0], "height": size[1], **kept},
             )
         )
     else:

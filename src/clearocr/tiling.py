@@ -5,10 +5,10 @@ side). On a page of small print scanned at a high resolution (A4 at 600 dpi, 22 
 leaves glyphs of 3 px, the detector finds nothing, and the page reads as empty. Such a page is cut
 into tiles the detector sees at full scale, as slicing-aided inference does for small objects
 (Akyon et al., "Slicing Aided Hyper Inference and Fine-tuning for Small Object Detection", ICIP 2022):
-tiles overlap by several words; each word is kept from the one tile whose core (the cores partition the page,
-each boundary halfway through two tiles' overlap) holds its centre, so a word cut by a tile's edge is taken from the
-neighbouring tile where it is whole. A line cut into pieces by tile borders is rejoined by the row
-grouping of :func:`clearocr.layout.reading_order`.
+tiles overlap by several words; a word a tile sees cut by its edge is left to the neighbouring tile that
+sees it whole, and a word two tiles both read whole is kept once, from the tile whose core (the cores
+partition the page, each boundary halfway through two tiles' overlap) holds it deepest. A line cut
+into pieces by tile borders is rejoined by the row grouping of :func:`clearocr.layout.reading_order`.
 
 Whether to tile is decided from the glyphs themselves (connected components of the binarised page: their
 ink-weighted median height), not from the page's size or DPI. On the scribeocr pages and the
@@ -73,6 +73,56 @@ def median_glyph_height(image: np.ndarray) -> float | None:
     order = np.argsort(heights, kind="stable")
     cumulative = np.cumsum(ink[order])
     return float(heights[order][int(np.searchsorted(cumulative, cumulative[-1] / 2))])
+
+
+#: A page is not shrunk (``max_side``) below the scale at which its glyphs' ink-weighted median height
+#: is this many pixels: the detector read 99% of the words of 8 px type (median glyph 4-5 px) at full
+#: scale, and the tiles let it see the page at full scale, so a little above that keeps print legible.
+MIN_WORKING_GLYPH_PX = 6.0
+
+#: Windows (pixels at full resolution) sampled to measure a large page's glyphs, and how many.
+SAMPLE_WINDOW = 1024
+SAMPLE_WINDOWS = 4
+
+
+def legible_scale(image: np.ndarray) -> tuple[float, float] | None:
+    """The smallest factor ``image`` may be shrunk by with its glyphs still legible
+    (:data:`MIN_WORKING_GLYPH_PX`), and the glyph height measured, or None when no glyphs were found.
+
+    The glyphs are measured at full resolution (shrinking first would merge small print into grey), in
+    the :data:`SAMPLE_WINDOWS` windows of the page with the most ink (found on a 1,000 px copy), so an
+    88 Mpx scan costs a few megapixels of connected components, not 88.
+    """
+    import cv2
+
+    from clearocr.preprocess import analysis_copy
+
+    height, width = image.shape[:2]
+    small = analysis_copy(image)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
+    # Darkness below the paper, not a threshold: small print is faint grey on the 1,000 px copy.
+    ink = np.clip(float(np.median(grey)) - grey.astype(np.float32), 0, 255)
+    scale = small.shape[0] / height
+    cell = max(1, int(SAMPLE_WINDOW * scale))
+    density = cv2.boxFilter(ink, -1, (cell, cell), normalize=False)
+    picks: list[tuple[int, int]] = []
+    for _ in range(SAMPLE_WINDOWS):
+        row, column = (int(v) for v in np.unravel_index(int(np.argmax(density)), density.shape))
+        if density[row, column] <= 0:
+            break
+        picks.append((int(row / scale), int(column / scale)))
+        # The next window elsewhere.
+        density[max(0, row - cell) : row + cell, max(0, column - cell) : column + cell] = 0
+    heights = []
+    for y, x in picks:
+        top, left = max(0, y - SAMPLE_WINDOW // 2), max(0, x - SAMPLE_WINDOW // 2)
+        measured = median_glyph_height(image[top : top + SAMPLE_WINDOW, left : left + SAMPLE_WINDOW])
+        if measured is not None:
+            heights.append(measured)
+    if not heights:
+        return None
+    glyph = float(np.median(heights))
+    return min(1.0, MIN_WORKING_GLYPH_PX / glyph), glyph
 
 
 @dataclass
@@ -141,6 +191,51 @@ def _cores(spans: list[tuple[int, int]]) -> list[tuple[float, float]]:
     return [(float(bounds[i]), float(bounds[i + 1])) for i in range(len(spans))]
 
 
+def _cut(box: tuple[int, int, int, int], tile: tuple[int, int, int, int], width: int, height: int) -> bool:
+    """Whether a word touches one of its tile's inner edges (an edge that is not the page's)."""
+    x0, y0, x1, y1 = tile
+    return (
+        (x0 > 0 and box[0] <= x0 + 1)
+        or (y0 > 0 and box[1] <= y0 + 1)
+        or (x1 < width and box[2] >= x1 - 1)
+        or (y1 < height and box[3] >= y1 - 1)
+    )
+
+
+def _depth(box: tuple[int, int, int, int], core: tuple[float, float, float, float]) -> float:
+    """How far a word's centre lies inside a core (pixels to its nearest edge; negative outside)."""
+    centre_x, centre_y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return min(centre_x - core[0], core[2] - centre_x, centre_y - core[1], core[3] - centre_y)
+
+
+def _cells(box: tuple[int, int, int, int], size: int) -> list[tuple[int, int]]:
+    return [
+        (cx, cy)
+        for cx in range(box[0] // size, box[2] // size + 1)
+        for cy in range(box[1] // size, box[3] // size + 1)
+    ]
+
+
+def _same_word(first: tuple[int, int, int, int], second: tuple[int, int, int, int]) -> bool:
+    """Whether two word boxes from different tiles are one word read twice: they overlap by at least
+    half of the smaller box."""
+    width = min(first[2], second[2]) - max(first[0], second[0])
+    height = min(first[3], second[3]) - max(first[1], second[1])
+    if width <= 0 or height <= 0:
+        return False
+    smaller = min(
+        (first[2] - first[0]) * (first[3] - first[1]), (second[2] - second[0]) * (second[3] - second[1])
+    )
+    return width * height >= 0.5 * max(1, smaller)
+
+
+def _has_ink(tile: np.ndarray) -> bool:
+    """Whether a tile holds anything darker than its paper (at least 20 pixels 64 levels below it)."""
+    grey = tile.min(axis=2) if tile.ndim == 3 else tile
+    paper = float(np.percentile(grey[::8, ::8], 90))
+    return int(np.count_nonzero(grey < paper - 64)) >= 20
+
+
 def read_tiles(
     image: np.ndarray,
     plan: TilePlan,
@@ -158,19 +253,36 @@ def read_tiles(
         Segments (one per run of kept words of a detected segment), boxes in pixels of ``image``.
     """
     height, width = image.shape[:2]
-    segments: list[Line] = []
-    for tile, (left, top, right, bottom) in zip(plan.tiles, plan.cores):
+    # Every word a tile reads whole (not touching one of the tile's inner edges), with how deep inside
+    # the tile's core it lies (negative: outside the core, in the overlap).
+    candidates: list[tuple[float, int, int, Word]] = []
+    for index, (tile, core) in enumerate(zip(plan.tiles, plan.cores)):
         x0, y0, x1, y1 = tile
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        for segment in recognize(crop):
-            kept: list[Word] = []
+        if not _has_ink(crop):  # a blank margin of a large page: nothing to detect
+            continue
+        for number, segment in enumerate(recognize(crop)):
             for word in segment.words:
-                wx0, wy0, wx1, wy1 = word.bbox
-                centre_x, centre_y = x0 + (wx0 + wx1) / 2, y0 + (wy0 + wy1) / 2
-                if left <= centre_x < right and top <= centre_y < bottom:
-                    kept.append(Word(word.text, (wx0 + x0, wy0 + y0, wx1 + x0, wy1 + y0), word.confidence))
-            if kept:
-                segments.append(Line.from_words(kept))
+                box = (word.bbox[0] + x0, word.bbox[1] + y0, word.bbox[2] + x0, word.bbox[3] + y0)
+                if _cut(box, tile, width, height):
+                    continue  # the neighbouring tile sees it whole
+                candidates.append((_depth(box, core), index, number, Word(word.text, box, word.confidence)))
+    # Duplicates from overlapping tiles: the reading deepest inside its tile's core wins (greedy, as
+    # slicing-aided detectors merge their slices' detections); words of one tile never suppress each other.
+    candidates.sort(key=lambda item: -item[0])
+    grid: dict[tuple[int, int], list[tuple[int, tuple[int, int, int, int]]]] = {}
+    cell = max(16, plan.overlap)
+    kept: dict[tuple[int, int], list[Word]] = {}
+    for _, index, number, word in candidates:
+        cells = _cells(word.bbox, cell)
+        if any(
+            other != index and _same_word(word.bbox, box) for c in cells for other, box in grid.get(c, ())
+        ):
+            continue
+        for c in cells:
+            grid.setdefault(c, []).append((index, word.bbox))
+        kept.setdefault((index, number), []).append(word)
+    segments = [Line.from_words(sorted(words, key=lambda w: w.bbox[0])) for words in kept.values()]
     log.info(
         "page of %dx%d px read in %d tiles (median glyph %.1f px, detector scale %.2f)",
         width,

@@ -81,3 +81,34 @@ def test_every_word_is_kept_once_and_whole():
 
 def test_glyph_height_of_a_blank_page_is_unknown():
     assert median_glyph_height(np.full((400, 400, 3), 255, np.uint8)) is None
+
+
+def test_a_word_on_a_core_boundary_read_slightly_differently_by_two_tiles_is_kept_once():
+    image, words = _page(3000, 1400, 14)
+    plan = plan_tiles(image, 1280)
+    base = _fake_recogniser(words, plan.tiles)
+    calls = iter(range(len(plan.tiles)))
+
+    def jittered(crop):  # each tile's detector places boxes a pixel differently
+        shift = 1 if next(calls) % 2 else -1
+        out = []
+        for line in base(crop):
+            moved = [
+                Word(w.text, (w.bbox[0], max(0, w.bbox[1] + shift), w.bbox[2], w.bbox[3] + shift), 0.9)
+                for w in line.words
+            ]
+            out.append(Line.from_words(moved))
+        return out
+
+    segments = read_tiles(image, plan, jittered)
+    assert sorted(w.text for s in segments for w in s.words) == sorted(text for text, _ in words)
+
+
+def test_a_large_scan_of_small_print_is_not_shrunk_past_legibility():
+    from clearocr.tiling import MIN_WORKING_GLYPH_PX, legible_scale
+
+    image, _ = _page(6000, 1500, 14)
+    scale, glyph = legible_scale(image)
+    assert 6 <= glyph <= 12 and scale == min(1.0, MIN_WORKING_GLYPH_PX / glyph)
+    assert scale > 3000 / 6000  # max_side 3000 alone would have halved glyphs of this size
+    assert legible_scale(np.full((4000, 4000, 3), 255, np.uint8)) is None
