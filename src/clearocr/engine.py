@@ -46,6 +46,7 @@ class Language(str, Enum):
     checked when it runs (:class:`~clearocr.errors.UnsupportedLanguageError` names what it supports).
     """
 
+    AUTO = "auto"
     ENGLISH = "en"
     SWEDISH = "sv"
     SPANISH = "es"
@@ -218,7 +219,8 @@ class OcrEngine:
     """An OCR engine object: set an image, a mode and languages, then :meth:`recognize`.
 
     Args:
-        language: ISO 639-1 code(s) or :class:`Language` members: ``"en"``, ``"sv,en"``, ``[Language.SPANISH]``.
+        language: ISO 639-1 code(s) or :class:`Language` members: ``"en"``, ``"sv,en"``, ``[Language.SPANISH]``;
+            ``Language.AUTO`` (the default, as :class:`~clearocr.options.ReadOptions`) detects them.
         recognition_mode: :class:`RecognitionMode` (printed by default).
         base_url: recognise on a ``clearocr serve`` instance at this URL instead of in-process.
         api_key: that server's API key (default ``CLEAROCR_API_KEY``).
@@ -234,7 +236,7 @@ class OcrEngine:
 
     def __init__(
         self,
-        language: str | Language | Sequence[str | Language] = "en",
+        language: str | Language | Sequence[str | Language] = Language.AUTO,
         recognition_mode: RecognitionMode = RecognitionMode.PRINTED,
         *,
         base_url: str | None = None,
