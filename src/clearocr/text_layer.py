@@ -80,14 +80,11 @@ def layer_ocr_agreement(
     Returns:
         ``(similarity in [0, 1], lines sampled)``, or None when no line is long enough to judge.
     """
-    from rapidfuzz.distance import Indel
-
     candidates = [line for line in lines if len(line.text.strip()) >= 8]
     if not candidates:
         return None
     count = min(samples, len(candidates))
     picks = sorted({round(i * (len(candidates) - 1) / max(1, count - 1)) for i in range(count)})
-    height, width = image.shape[:2]
     layer_text, ocr_text = [], []
     for index in picks:
         line = candidates[index]
@@ -96,24 +93,14 @@ def layer_ocr_agreement(
         cut = 1  # the first words, up to 12 line heights wide: the recogniser's time grows with width
         while cut < len(words) and words[cut].bbox[2] - x0 <= 12 * max(1, y1 - y0):
             cut += 1
-        x1, text = words[cut - 1].bbox[2], " ".join(w.text for w in words[:cut])
-        margin = max(2, int(0.3 * (y1 - y0)))
-        crop = image[
-            max(0, y0 - margin) : min(height, y1 + margin), max(0, x0 - margin) : min(width, x1 + margin)
-        ]
+        crop = _crop(image, (x0, y0, words[cut - 1].bbox[2], y1))
         if crop.size == 0:
             continue
-        if crop.shape[0] > 64:  # a line is legible at 64 px; smaller crops are read faster
-            import cv2
-
-            scale = 64 / crop.shape[0]
-            crop = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), 64), interpolation=cv2.INTER_AREA)
-        layer_text.append(text)
+        layer_text.append(" ".join(w.text for w in words[:cut]))
         ocr_text.append(recognize(crop))
     if not layer_text:
         return None
-    normal = [re.sub(r"\s+", " ", " ".join(texts)).strip().casefold() for texts in (layer_text, ocr_text)]
-    return Indel.normalized_similarity(normal[0], normal[1]), len(layer_text)
+    return _similarity(" ".join(layer_text), " ".join(ocr_text)), len(layer_text)
 
 
 def layer_has_text(words: list[LayerWord]) -> bool:
