@@ -7,8 +7,8 @@ after reading, :func:`detect_languages` names the languages that correction and 
 
 * a CJK script is named when enough of its characters were read (:data:`MIN_CJK_SHARE`);
 * the Latin-script language is the most probable one under a word-unigram model: the sum over the
-  document's words of log word frequency in each candidate language (wordfreq's frequencies, a floor for
-  words a language does not know). This is multinomial naive Bayes over words, the classic
+  document's words of log word frequency in each candidate language (wordfreq's "small" lists, a floor
+  for words a language does not know; words no candidate knows are left out). This is multinomial naive Bayes over words, the classic
   language-identification baseline (Cavnar & Trenkle 1994 used n-gram ranks; word unigrams do as well
   on texts of a few dozen words, and receipts and invoices are that).
 
@@ -43,6 +43,26 @@ _UNKNOWN_WORD = 1e-9
 #: both, "total", differs by well under one) over at least MIN_WORDS words; otherwise English.
 _MARGIN_PER_WORD = 1.0
 MIN_WORDS = 3
+
+#: A text whose lower-case words are at least this share English words is English (no other list is
+#: consulted).
+ENGLISH_ENOUGH = 0.9
+
+
+def release_word_lists() -> None:
+    """Drop the word lists wordfreq keeps loaded (language detection, layer word checks, the lexical
+    corrector load them on first use: about 4 MB a language for the small lists, 40 MB for the full
+    ones); they load again when next needed. :meth:`clearocr.pipeline.Reader.close` calls this."""
+    import sys
+
+    wordfreq = sys.modules.get("wordfreq")
+    if wordfreq is None:
+        return
+    for name in ("get_frequency_dict", "get_frequency_list"):
+        clear = getattr(getattr(wordfreq, name, None), "cache_clear", None)
+        if clear is not None:
+            clear()
+    getattr(wordfreq, "_wf_cache", {}).clear()
 
 
 def is_auto(languages: Sequence[str] | None) -> bool:
@@ -86,21 +106,37 @@ def latin_language(words: Iterable[str], candidates: Sequence[str] = LATIN_CANDI
 
     known = set(available_languages())
     usable = [code for code in candidates if code in known]
-    tokens = [
-        token.lower()
+    printed = [
+        token
         for word in words
         for token in re.findall(r"[^\W\d_]{2,}", word)
         if all(_script(char) == "latin" for char in token)
     ]
+    tokens = [token.lower() for token in printed]
     if not tokens or not usable:
         return None
-    scores = {
-        code: sum(math.log(max(word_frequency(token, code), _UNKNOWN_WORD)) for token in tokens)
-        for code in usable
+    # Words printed in lower case are the running words (names, addresses and labels are capitalised):
+    # when at least MIN_WORDS of them are nearly all English words, the text is English, and the other
+    # eleven word lists are never loaded (a process reading English documents keeps only English's).
+    running = [token for token in printed if token.islower()]
+    if "en" in usable and len(running) >= MIN_WORDS:
+        english = sum(1 for token in running if word_frequency(token, "en", wordlist="small") > 0)
+        if english >= ENGLISH_ENOUGH * len(running):
+            return "en"
+    # wordfreq's "small" lists (words of frequency >= 1e-6: the function words and common words that
+    # tell languages apart) hold 12 languages in about 50 MB; the full lists took 500 MB and 2 s.
+    table = {
+        token: {code: word_frequency(token, code, wordlist="small") for code in usable}
+        for token in set(tokens)
     }
+    judged = [token for token in tokens if any(table[token].values())]  # words no candidate knows say nothing
+    scores = {
+        code: sum(math.log(max(table[token][code], _UNKNOWN_WORD)) for token in judged) for code in usable
+    }
+    release_word_lists()  # the candidates' lists are not needed once scored (about 4 MB each)
     best = max(scores, key=lambda code: scores[code])
     if "en" in scores and (
-        len(tokens) < MIN_WORDS or scores[best] - scores["en"] < _MARGIN_PER_WORD * len(tokens)
+        len(judged) < MIN_WORDS or scores[best] - scores["en"] < _MARGIN_PER_WORD * len(judged)
     ):
         return "en"
     return best

@@ -496,8 +496,10 @@ class Reader:
                 self._llm.close()
                 self._llm = None
                 self._llm_key = None
+        from clearocr.languages import release_word_lists
         from clearocr.memory import release_memory
 
+        release_word_lists()
         release_memory()  # the sessions' freed heap back to the OS (RSS), not kept by glibc
 
     def __enter__(self) -> Reader:
