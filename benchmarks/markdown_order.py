@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from clearocr import Reader  # noqa: E402
-from clearocr.export import to_markdown  # noqa: E402
+from clearocr.export.markdown import to_markdown  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from ocr_accuracy import hocr_lines  # noqa: E402

@@ -52,7 +52,8 @@ def sroie_items(limit: int | None) -> list[dict]:
     """SROIE receipts; the ground-truth segments are put in reading order from their own boxes (the
     CSV order is arbitrary in places) by the pipeline's row grouping, without column detection."""
     from clearocr.document import Line, Word
-    from clearocr.layout import quad_to_bbox, reading_order
+    from clearocr.geometry import quad_to_bbox
+    from clearocr.layout import reading_order
 
     folder = DATA / "sroie2019"
     ids = (folder / "ids.txt").read_text().split()

@@ -73,8 +73,8 @@ def main() -> int:
     import pikepdf
 
     import clearocr
+    from clearocr.export.pdf import to_pdf
     from clearocr.metrics import cer, normalize_text
-    from clearocr.pdf import to_pdf
 
     reader = clearocr.Reader()
     reference_doc = reader.read(SCANNED, pdf_text="ocr")

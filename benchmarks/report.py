@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clearocr.export import write_atomic
+from clearocr.files import write_atomic
 
 #: Everything after this line in a results page is kept when the benchmark regenerates the page.
 NOTES_MARKER = "<!-- notes: kept when the table is regenerated -->"

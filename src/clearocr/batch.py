@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from clearocr.errors import ClearOCRError, InputError
-from clearocr.export import FORMATS, export, write_atomic
+from clearocr.export import export, formats
+from clearocr.files import write_atomic
 from clearocr.io import document_suffixes
 from clearocr.options import ReadOptions
 
@@ -408,7 +409,7 @@ def plan(
     not a document) become items with a ``problem``, so they get a manifest record and the rest of
     the batch runs; nothing raises for a bad path.
     """
-    suffix = FORMATS[fmt]
+    suffix = formats()[fmt]
     problems: list[tuple[str, str, dict[str, Any]]] = []
     pairs = expand_inputs(inputs, problems, exclude=output_dir)
     items: list[BatchItem] = []
@@ -544,7 +545,7 @@ def read_to_output(
         source: the input path.
         output: the output file, or None (nothing written; the content is returned).
         options: reading options.
-        fmt: export format name (:data:`~clearocr.export.FORMATS`).
+        fmt: export format name (:func:`~clearocr.export.formats`).
         extract: ``"invoice"`` to add key fields.
         key: what identifies this input and options for resuming (default: the file's SHA-256 and
             the options).

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearocr.errors import ClearOCRError
-from clearocr.export import FORMATS, exporters
+from clearocr.export import exporters, formats
 from clearocr.options import ReadOptions
 
 app = typer.Typer(
@@ -104,6 +104,7 @@ def _server_help(name: str) -> str:
 
 #: Choices derived from their single definitions: the exporters and the ReadOptions field. (Built at
 #: run time, so mypy cannot list their members: hence the ignores.)
+FORMATS = formats()
 OutputFormat = Enum("OutputFormat", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
 PdfText = Enum("PdfText", {v: v for v in get_args(_FIELDS["pdf_text"].annotation)}, type=str)  # type: ignore[misc]
 CorrectMode = Enum("CorrectMode", {v: v for v in get_args(_FIELDS["correct"].annotation)}, type=str)  # type: ignore[misc]
@@ -524,8 +525,8 @@ def review(
     confidence, the raw and corrected text with every correction marked, and the extracted fields (click
     one to see its box). Opens offline in any browser."""
     from clearocr.document import Document
-    from clearocr.export import write_atomic
-    from clearocr.review import to_review_html
+    from clearocr.export.review import to_review_html
+    from clearocr.files import write_atomic
 
     try:
         if file.suffix.lower() == ".json":

@@ -40,37 +40,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from clearocr.errors import ClearOCRError
+from clearocr.errors import APIError, AuthenticationError, ClearOCRError
 
 log = logging.getLogger("clearocr.client")
-
-#: Statuses that mean "the server is busy or restarting; the same request may succeed later".
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-
-
-class APIError(ClearOCRError):
-    """The server answered with an error, or could not be reached after every retry.
-
-    Attributes:
-        status: the HTTP status (0 when the server could not be reached).
-        kind: the server's error type (e.g. ``CorruptInputError``, ``Unauthorized``).
-        attempts: how many requests were made.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        status: int = 0,
-        kind: str = "",
-        attempts: int = 1,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.kind, self.attempts, self.retry_after = status, kind, attempts, retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.status in RETRY_STATUSES or self.status == 0
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -95,10 +67,6 @@ class _WaitRetryAfter:
             # Spread the retries over the hinted period instead of all arriving together.
             return min(self.maximum, exc.retry_after + fallback * 0.5)
         return fallback
-
-
-class AuthenticationError(APIError):
-    """The server refused the credentials (a wrong API key, or an unknown client id or wrong secret)."""
 
 
 class ClientCredentialsAuth(httpx.Auth):

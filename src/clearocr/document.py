@@ -15,32 +15,36 @@ code that reads ``page.lines`` is unaffected by blocks.
 
 from __future__ import annotations
 
+import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-BBox = tuple[int, int, int, int]
-Affine = tuple[float, float, float, float, float, float]
+from clearocr.geometry import IDENTITY, Affine, BBox, union_bbox
+from clearocr.geometry import horizontal_overlap as _horizontal_overlap
 
-#: The identity :attr:`Page.transform`.
-IDENTITY: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+__all__ = [
+    "IDENTITY",
+    "SCHEMA",
+    "Affine",
+    "BBox",
+    "Block",
+    "Correction",
+    "Document",
+    "Line",
+    "Page",
+    "PreprocessStep",
+    "ReadWarning",
+    "Word",
+    "join_texts",
+    "paragraphs",
+    "printable_name",
+    "union_bbox",
+]
 
 #: Version tag written into every JSON export; later releases add keys, never rename them.
 SCHEMA = "clearocr.document/1"
-
-
-def union_bbox(boxes: Iterable[BBox]) -> BBox:
-    """Smallest box holding every box in ``boxes`` (which must not be empty)."""
-    boxes = list(boxes)
-    if not boxes:
-        raise ValueError("union_bbox() needs at least one box")
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def printable_name(name: str) -> str:
@@ -69,6 +73,39 @@ def join_texts(parts: Sequence[str]) -> str:
             out += " "
         out += part
     return out
+
+
+def paragraphs(
+    lines: Sequence[Line], max_gap: float = 0.8, min_height_ratio: float = 0.6
+) -> list[list[Line]]:
+    """Group lines already in reading order into paragraphs (layout blocks) for hOCR, ALTO and Markdown.
+
+    A line continues the current paragraph when it starts below the previous line by at most
+    ``max_gap`` times the taller of the two line heights, the two overlap horizontally, and their
+    heights are within ``min_height_ratio`` of each other (a heading in larger type starts a block of
+    its own). The thresholds follow the usual leading of printed text (line spacing 1.0-1.5 em);
+    they were chosen on rendered test pages, not fitted to an evaluation set.
+
+    Args:
+        lines: one page's lines in reading order (``Page.lines``).
+
+    Returns:
+        The lines, cut into consecutive runs; every line is in exactly one run, order kept.
+    """
+    blocks: list[list[Line]] = []
+    for line in lines:
+        if blocks:
+            prev = blocks[-1][-1]
+            h_prev = max(1, prev.bbox[3] - prev.bbox[1])
+            h_line = max(1, line.bbox[3] - line.bbox[1])
+            gap = line.bbox[1] - prev.bbox[3]
+            similar = min(h_prev, h_line) / max(h_prev, h_line) >= min_height_ratio
+            below = -0.5 * min(h_prev, h_line) <= gap <= max_gap * max(h_prev, h_line)
+            if similar and below and _horizontal_overlap(prev.bbox, line.bbox) > 0:
+                blocks[-1].append(line)
+                continue
+        blocks.append([line])
+    return blocks
 
 
 @dataclass
@@ -144,7 +181,7 @@ class Block:
     """A layout block: consecutive lines of a page that belong together.
 
     Attributes:
-        kind: ``"paragraph"`` (lines grouped by spacing, :func:`clearocr.layout.paragraphs`),
+        kind: ``"paragraph"`` (lines grouped by spacing, :func:`paragraphs`),
             ``"box"`` (the text of a ruled box read as a unit: :func:`clearocr.layout.boxed_blocks`) or the
             layout model's class of the region (CDLA's ``"text"``, ``"title"``, ``"table"``,
             ``"header"``, ``"footer"``, ``"figure_caption"``, ``"table_caption"``, ``"reference"``,
@@ -215,7 +252,7 @@ class Page:
         """``(kind, lines)`` per layout block in reading order; every line is in exactly one.
 
         The page's :attr:`blocks` when they cover its lines exactly, else paragraphs found from line
-        spacing (:func:`clearocr.layout.paragraphs`, kind ``"paragraph"``).
+        spacing (:func:`paragraphs`, kind ``"paragraph"``).
         """
         cursor = 0
         for block in self.blocks:
@@ -225,8 +262,6 @@ class Page:
         else:
             if self.blocks and cursor == len(self.lines):
                 return [(b.kind, self.lines[b.start : b.end]) for b in self.blocks]
-        from clearocr.layout import paragraphs
-
         return [("paragraph", lines) for lines in paragraphs(self.lines)]
 
     @property
@@ -380,10 +415,27 @@ class Document:
         return "\f".join(page.text for page in self.pages)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready dict of schema ``clearocr.document/1`` (see README for the shape)."""
-        from clearocr.export import to_dict
+        """The JSON-ready dict of schema ``clearocr.document/1``: ``{"schema", "source", "languages",
+        "pages": [...], "text", "warnings"}``; see :class:`Page` for pages.
 
-        return to_dict(self)
+        After post-processing, ``text`` stays the raw OCR text and ``corrected_text`` and ``corrections``
+        are added (line and word texts in ``pages`` are the corrected ones); ``fields`` after extraction.
+        """
+        data: dict[str, Any] = {
+            "schema": SCHEMA,
+            "source": printable_name(self.source),
+            "languages": self.languages,
+            "pages": [page.to_dict() for page in self.pages],
+            "text": self.text,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+        if self.raw_text is not None:
+            data["text"] = self.raw_text
+            data["corrected_text"] = self.text
+            data["corrections"] = [c.to_dict() for c in self.corrections]
+        if self.fields is not None:
+            data["fields"] = self.fields
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
@@ -412,13 +464,16 @@ class Document:
         )
 
     def to_json(self, indent: int | None = 2) -> str:
-        """JSON text of :meth:`to_dict` (UTF-8 characters kept, not escaped)."""
-        from clearocr.export import to_json
-
-        return to_json(self, indent=indent)
+        """JSON text of :meth:`to_dict` (UTF-8 characters kept, not escaped), ending with a newline."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent) + "\n"
 
     def to_hocr(self) -> str:
-        """An hOCR 1.2 XHTML document with ``ocr_page``, ``ocr_line`` and ``ocrx_word`` elements."""
-        from clearocr.export import to_hocr
+        """An hOCR 1.2 XHTML document with ``ocr_page``, ``ocr_line`` and ``ocrx_word`` elements.
 
-        return to_hocr(self)
+        The hOCR exporter is found through the output-format registry (:mod:`clearocr.export`), so the
+        model never imports an exporter's code.
+        """
+        from clearocr.export import export
+
+        rendered = export(self, "hocr")
+        return rendered if isinstance(rendered, str) else rendered.decode("utf-8")

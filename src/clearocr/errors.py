@@ -146,3 +146,55 @@ class WorkerCrashedError(ClearOCRError):
             self.signal = None
             cause = f"exited with code {exitcode}"
         super().__init__(f"{source}: the process reading it died, {cause}; nothing was written for it")
+
+
+class PdfOutputError(ClearOCRError):
+    """The searchable PDF cannot be made (the source is missing, or does not match the document)."""
+
+    exit_code = 2
+
+
+class LLMError(ClearOCRError):
+    """A language model cannot be found, loaded or run (the message says which file and why)."""
+
+    exit_code = 5
+    http_status = 503
+
+
+class LLMBuildError(LLMError):
+    """The installed llama.cpp build crashes (or hangs) when it decodes on this machine."""
+
+
+#: HTTP statuses that mean "the server is busy or restarting; the same request may succeed later".
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class APIError(ClearOCRError):
+    """The server answered with an error, or could not be reached after every retry (the client's).
+
+    Attributes:
+        status: the HTTP status (0 when the server could not be reached).
+        kind: the server's error type (e.g. ``CorruptInputError``, ``Unauthorized``).
+        attempts: how many requests were made.
+        retry_after: seconds the server asked the client to wait (``Retry-After``), if it did.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int = 0,
+        kind: str = "",
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.attempts, self.retry_after = status, kind, attempts, retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed later (busy, restarting or unreachable server)."""
+        return self.status in RETRY_STATUSES or self.status == 0
+
+
+class AuthenticationError(APIError):
+    """The server refused the credentials (a wrong API key, or an unknown client id or wrong secret)."""

@@ -17,6 +17,8 @@ Each carries ``exit_code`` (the CLI's) and ``http_status`` (the server's).
 from __future__ import annotations
 
 from clearocr.errors import (
+    APIError,
+    AuthenticationError,
     ClearOCRError,
     CorruptInputError,
     EmptyInputError,
@@ -26,8 +28,11 @@ from clearocr.errors import (
     InputError,
     InputNotFoundError,
     InputPermissionError,
+    LLMBuildError,
+    LLMError,
     OptionsError,
     PageRangeError,
+    PdfOutputError,
     SourceError,
     TimeLimitError,
     TooManyPagesError,
@@ -38,25 +43,6 @@ from clearocr.errors import (
 
 #: The tutorials' base exception: every clearocr error is one.
 OcrException = ClearOCRError
-
-
-def __getattr__(name: str) -> type[BaseException]:
-    # Errors of modules with heavier imports, loaded on first use.
-    if name in ("APIError", "AuthenticationError"):
-        from clearocr import client
-
-        error: type[BaseException] = getattr(client, name)
-        return error
-    if name == "LLMError":
-        from clearocr.llm import LLMError
-
-        return LLMError
-    if name == "PdfOutputError":
-        from clearocr.pdf import PdfOutputError
-
-        return PdfOutputError
-    raise AttributeError(f"module 'clearocr.exceptions' has no attribute {name!r}")
-
 
 __all__ = [
     "OcrException",
@@ -77,9 +63,9 @@ __all__ = [
     "EngineUnavailableError",
     "OptionsError",
     "WorkerCrashedError",
-    # Provided by __getattr__ above (their modules load on first use):
     "APIError",
     "AuthenticationError",
     "LLMError",
+    "LLMBuildError",
     "PdfOutputError",
 ]

@@ -1,4 +1,5 @@
-"""File-name helpers for the hidden files written beside an output (temp files, page checkpoints).
+"""File helpers: names for the hidden files written beside an output (temp files, page checkpoints) and
+atomic writes.
 
 A hidden companion's name is the output's name with a prefix and a suffix; for an output whose name
 is near the file system's limit (255 bytes on ext4, XFS, APFS and NTFS) that would not fit, so the
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 #: The longest file name (in bytes, as the OS encodes it) that common file systems accept.
 NAME_MAX = 255
@@ -42,3 +45,44 @@ def sibling_name(name: str, prefix: str = ".", suffix: str = "", reserve: int = 
     if head and head[-1] >= 0xC0:
         head = head[:-1]
     return prefix + os.fsdecode(head) + tag + suffix
+
+
+def _umask() -> int:
+    """The process umask: from /proc on Linux (thread-safe), else by setting it and putting it back."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temp file in the same folder, fsync and a rename, so a
+    reader never sees a half-written file and a crash leaves no partial output.
+
+    The file gets the mode a plain ``open()`` would give it (``0o666`` minus the umask), not
+    ``mkstemp``'s private ``0o600``.
+
+    Raises:
+        OSError: the folder cannot be created or written (nothing is left behind).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp adds 8 random characters between prefix and suffix.
+    prefix = sibling_name(path.name, ".", ".", reserve=8 + len(".tmp"))
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

@@ -1,4 +1,4 @@
-"""Geometry helpers and reading order.
+"""Reading order and layout blocks.
 
 :func:`reading_order` rebuilds rows from boxes so that a receipt's ``TOTAL ........ 9.00`` or an invoice
 table row reads left to right as one line, whatever order the engine returned its segments in
@@ -10,25 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from clearocr.document import BBox, Block, Line, Word, join_texts, union_bbox
-
-
-def quad_to_bbox(quad: Any) -> BBox:
-    """Axis-aligned ``(x0, y0, x1, y1)`` around a polygon given as ``[[x, y], ...]`` points."""
-    xs = [float(p[0]) for p in quad]
-    ys = [float(p[1]) for p in quad]
-    return (int(min(xs)), int(min(ys)), int(round(max(xs))), int(round(max(ys))))
-
-
-def scale_bbox(bbox: BBox, factor_x: float, factor_y: float, width: int, height: int) -> BBox:
-    """Scale a box by per-axis factors and clip it to a ``width x height`` image."""
-    x0, y0, x1, y1 = bbox
-    return (
-        max(0, min(width, int(x0 * factor_x))),
-        max(0, min(height, int(y0 * factor_y))),
-        max(0, min(width, int(round(x1 * factor_x)))),
-        max(0, min(height, int(round(y1 * factor_y)))),
-    )
+from clearocr.document import Block, Line, Word, join_texts, paragraphs
+from clearocr.geometry import BBox, union_bbox
+from clearocr.geometry import horizontal_overlap as _horizontal_overlap
+from clearocr.geometry import vertical_overlap as _vertical_overlap
 
 
 def words_from_text(text: str, bbox: BBox, confidence: float) -> list[Word]:
@@ -56,21 +41,6 @@ def words_from_text(text: str, bbox: BBox, confidence: float) -> list[Word]:
             )
         )
     return words
-
-
-def _vertical_overlap(a: BBox, b: BBox) -> float:
-    """Overlap of the two boxes' vertical spans, as a fraction of the shorter height."""
-    top = max(a[1], b[1])
-    bottom = min(a[3], b[3])
-    shorter = max(1, min(a[3] - a[1], b[3] - b[1]))
-    return max(0, bottom - top) / shorter
-
-
-def _horizontal_overlap(a: BBox, b: BBox) -> float:
-    left = max(a[0], b[0])
-    right = min(a[2], b[2])
-    narrower = max(1, min(a[2] - a[0], b[2] - b[0]))
-    return max(0, right - left) / narrower
 
 
 def merge_segments(segments: Iterable[Line]) -> Line:
@@ -319,39 +289,6 @@ def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5, column
     if not items:
         return []
     return _order(items, min_row_overlap, columns)
-
-
-def paragraphs(
-    lines: Sequence[Line], max_gap: float = 0.8, min_height_ratio: float = 0.6
-) -> list[list[Line]]:
-    """Group lines already in reading order into paragraphs (layout blocks) for hOCR, ALTO and Markdown.
-
-    A line continues the current paragraph when it starts below the previous line by at most
-    ``max_gap`` times the taller of the two line heights, the two overlap horizontally, and their
-    heights are within ``min_height_ratio`` of each other (a heading in larger type starts a block of
-    its own). The thresholds follow the usual leading of printed text (line spacing 1.0-1.5 em);
-    they were chosen on rendered test pages, not fitted to an evaluation set.
-
-    Args:
-        lines: one page's lines in reading order (``Page.lines``).
-
-    Returns:
-        The lines, cut into consecutive runs; every line is in exactly one run, order kept.
-    """
-    blocks: list[list[Line]] = []
-    for line in lines:
-        if blocks:
-            prev = blocks[-1][-1]
-            h_prev = max(1, prev.bbox[3] - prev.bbox[1])
-            h_line = max(1, line.bbox[3] - line.bbox[1])
-            gap = line.bbox[1] - prev.bbox[3]
-            similar = min(h_prev, h_line) / max(h_prev, h_line) >= min_height_ratio
-            below = -0.5 * min(h_prev, h_line) <= gap <= max_gap * max(h_prev, h_line)
-            if similar and below and _horizontal_overlap(prev.bbox, line.bbox) > 0:
-                blocks[-1].append(line)
-                continue
-        blocks.append([line])
-    return blocks
 
 
 #: Layout-model classes whose regions hold text to read (CDLA's labels); figures are not read as blocks.

@@ -8,7 +8,7 @@ layer, PDF/A, optimisation); clearocr supplies the OCR engine through OCRmyPDF's
   languages OCRmyPDF was given (``-l eng+swe``; Tesseract codes and ISO 639-1 codes both work),
   with clearocr's skew correction; words are returned as an ``OcrElement`` tree on the page image's
   pixels (words of a straightened page are placed back, upright, where they are printed, as in
-  :mod:`clearocr.pdf`). ``generate_hocr`` and ``generate_pdf`` give the same through hOCR / a text-only PDF.
+  :mod:`clearocr.export.pdf`). ``generate_hocr`` and ``generate_pdf`` give the same through hOCR / a text-only PDF.
 * ``get_orientation`` / ``get_deskew``: clearocr's orientation classifier and skew estimate, for
   ``--rotate-pages`` and ``--deskew``.
 
@@ -150,7 +150,7 @@ class ClearOCREngine(OcrEngine):
     @staticmethod
     def generate_ocr(input_file: Path, options: Any, page_number: int = 0) -> tuple[Any, str]:
         """The page's words as an ``OcrElement`` tree on ``input_file``'s pixels, and its text."""
-        from clearocr.pdf import _ocr_tree, _plan
+        from clearocr.export.pdf import _ocr_tree, _plan
 
         document = _read(input_file, options)
         page = document.pages[0]
@@ -167,7 +167,7 @@ class ClearOCREngine(OcrEngine):
     @staticmethod
     def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
         """A text-only PDF of the page, sized to the image at its DPI."""
-        from clearocr.pdf import _plan, _text_layer_pdf
+        from clearocr.export.pdf import _plan, _text_layer_pdf
 
         document = _read(input_file, options)
         page = document.pages[0]

@@ -15,6 +15,7 @@ from typing import Any
 
 from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep
 from clearocr.engines import OcrEngine, create_engine, engine_class, ocr_languages
+from clearocr.geometry import scale_bbox
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.languages import detect_languages, is_auto
 from clearocr.layout import (
@@ -23,7 +24,6 @@ from clearocr.layout import (
     layout_blocks,
     reading_order,
     ruled_boxes,
-    scale_bbox,
     to_blocks,
 )
 from clearocr.options import ReadOptions, parse_page_spec

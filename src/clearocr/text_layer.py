@@ -16,10 +16,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from clearocr.document import Line, Word
+from clearocr.document import Line, Word, paragraphs
 from clearocr.io import LayerWord
 from clearocr.languages import LATIN_CANDIDATES, is_auto, is_latin_word
-from clearocr.layout import paragraphs, reading_order, words_from_text
+from clearocr.layout import reading_order, words_from_text
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def repair_layer(
 ) -> tuple[list[Line], dict[str, int]]:
     """The layer's lines with those that disagree with OCR of the page replaced by the OCR reading.
 
-    One line per block (the longest; blocks: :func:`clearocr.layout.paragraphs`) and every
+    One line per block (the longest; blocks: :func:`clearocr.document.paragraphs`) and every
     suspicious line (:func:`_suspicious`) is judged: its first words (:func:`_judged_words`) against
     OCR of their image. Where a block's line disagrees, every line of the block is judged. A line whose
     agreement is under :data:`MIN_LINE_AGREEMENT` is replaced by OCR of the region under it (lines with

@@ -15,8 +15,8 @@ import random
 import pytest
 
 import clearocr
+from clearocr.export.pdf import to_pdf
 from clearocr.metrics import cer, normalize_text
-from clearocr.pdf import to_pdf
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ import pytest
 
 import clearocr
 from clearocr.correction import apply_postprocessors
+from clearocr.export.review import to_review_html
 from clearocr.extraction import RuleExtractor
-from clearocr.review import to_review_html
 from tests.fixtures.pages import lines_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 import clearocr
 from clearocr.cli import app
 from clearocr.document import Document, Line, Page, Word
+from clearocr.errors import PdfOutputError
+from clearocr.export.pdf import to_pdf
 from clearocr.metrics import cer
-from clearocr.pdf import PdfOutputError, to_pdf
 from tests.fixtures.pages import text_page
 
 pytestmark = [

@@ -22,8 +22,7 @@ from typer.testing import CliRunner
 from clearocr.batch import MANIFEST_NAME, BatchSettings, output_names, plan, registry_targets, run_local
 from clearocr.checkpoint import checkpoint_path
 from clearocr.cli import app
-from clearocr.export import write_atomic
-from clearocr.files import NAME_MAX, sibling_name
+from clearocr.files import NAME_MAX, sibling_name, write_atomic
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]

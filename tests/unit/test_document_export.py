@@ -2,7 +2,8 @@ import json
 import xml.etree.ElementTree as ET
 
 from clearocr.document import Document, Line, Page, PreprocessStep, Word, join_texts
-from clearocr.export import export, to_hocr
+from clearocr.export import export
+from clearocr.export.hocr import to_hocr
 
 
 def make_document() -> Document:
@@ -125,7 +126,7 @@ def test_hocr_has_the_levels_hocrtransform_needs():
 def test_alto_structure_and_schema():
     import os
 
-    from clearocr.export import ALTO_NS, to_alto
+    from clearocr.export.alto import ALTO_NS, to_alto
 
     xml = to_alto(para_document())
     root = ET.fromstring(xml.split("\n", 1)[1])
@@ -152,7 +153,7 @@ def test_alto_structure_and_schema():
 
 
 def test_markdown_heading_paragraph_table():
-    from clearocr.export import to_markdown
+    from clearocr.export.markdown import to_markdown
 
     md = to_markdown(para_document())
     assert md.startswith("## Annual Report\n")
@@ -161,7 +162,7 @@ def test_markdown_heading_paragraph_table():
 
 
 def test_markdown_escapes_and_separates_pages():
-    from clearocr.export import to_markdown
+    from clearocr.export.markdown import to_markdown
 
     doc = Document(
         "x",

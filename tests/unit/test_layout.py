@@ -1,7 +1,8 @@
 import random
 
 from clearocr.document import Line, Word
-from clearocr.layout import quad_to_bbox, reading_order, scale_bbox, words_from_text
+from clearocr.geometry import quad_to_bbox, scale_bbox
+from clearocr.layout import reading_order, words_from_text
 
 
 def seg(text, x0, y0, x1, y1):

@@ -13,7 +13,7 @@ import pytest
 from clearocr.checkpoint import PageCheckpoint, checkpoint_path
 from clearocr.document import Line, Page, Word
 from clearocr.errors import OptionsError, PageRangeError
-from clearocr.export import write_atomic
+from clearocr.files import write_atomic
 from clearocr.options import ReadOptions, page_ranges, parse_page_spec
 from clearocr.preprocess import MIN_ENGINE_SIDE, preprocess, rescale_factor
 

@@ -4,7 +4,7 @@ sentences, no repeated text when nothing was corrected, every tax line of a tax.
 from __future__ import annotations
 
 from clearocr.document import Document, Line, Page, PreprocessStep, Word
-from clearocr.review import to_review_html
+from clearocr.export.review import to_review_html
 
 
 def _document() -> Document:

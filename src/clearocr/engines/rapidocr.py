@@ -20,7 +20,8 @@ import numpy as np
 from clearocr.document import Line, Word
 from clearocr.engines import EngineInfo, OcrEngine, register_engine
 from clearocr.errors import EngineUnavailableError
-from clearocr.layout import quad_to_bbox, words_from_text
+from clearocr.geometry import quad_to_bbox
+from clearocr.layout import words_from_text
 
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",

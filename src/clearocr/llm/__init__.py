@@ -12,15 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearocr.errors import ClearOCRError
+from clearocr.errors import LLMError
 from clearocr.registry import Registry
-
-
-class LLMError(ClearOCRError):
-    """A language model cannot be found, loaded or run (the message says which file and why)."""
-
-    exit_code = 5
-    http_status = 503
 
 
 @dataclass

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from clearocr.llm import LLMError
+from clearocr.errors import LLMBuildError
 
 log = logging.getLogger("clearocr.llm")
 
@@ -48,10 +48,6 @@ PROMPT = "The capital of France is"
 DEFAULT_TIMEOUT = 300.0
 _lock = threading.Lock()  # one self-test at a time
 _params_lock = threading.Lock()  # one patched model load at a time
-
-
-class LLMBuildError(LLMError):
-    """The installed llama.cpp build crashes (or hangs) when it decodes on this machine."""
 
 
 @dataclass

@@ -682,7 +682,7 @@ def create_app(settings: ServerSettings, *, reader=None):
         coloured by confidence, raw and corrected text, extracted fields). Jobs are kept for asynchronous
         requests and for requests sent with an Idempotency-Key (``X-Job-Id``), until they expire."""
         from clearocr.document import Document
-        from clearocr.review import to_review_html
+        from clearocr.export.review import to_review_html
 
         owner = owner_of(request)
         job = state["store"].get(job_id, owner=owner)

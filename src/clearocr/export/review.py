@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from clearocr.document import Document, Page, printable_name
+from clearocr.io import open_source
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +191,6 @@ def page_images(document: Document, source: Any) -> Iterator[tuple[int, np.ndarr
     are left out (logged). Only one page image is held at a time, so a long document's review costs
     one page of memory, not all of them."""
     import cv2
-
-    from clearocr.io import open_source
 
     with open_source(source, name=document.source) as src:
         for page in document.pages:
