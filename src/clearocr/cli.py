@@ -348,7 +348,7 @@ def _read_many(
     once there), so a native crash (SIGSEGV in a library) fails that file only; the others are read
     and written, and the exit code is 1 at the end if any failed."""
     from clearocr.batch import BatchItem, BatchSettings, registry_targets
-    from clearocr.workers import run_isolated
+    from clearocr.batch.workers import run_isolated
 
     settings = BatchSettings(
         options=options.model_dump(mode="json"), fmt=fmt, extract=extract, engines=registry_targets()
@@ -676,7 +676,7 @@ def batch(
 
         manifest = output_dir / MANIFEST_NAME
         if ray is not None:
-            from clearocr.batch_ray import run_ray
+            from clearocr.batch.ray import run_ray
 
             summary = run_ray(
                 items, batch_settings, manifest, address=ray, jobs=max(jobs, 1), on_record=on_record

@@ -45,7 +45,7 @@ def test_local_workers_read_every_page_and_report_the_corrupt_file(local_run, in
 
 def test_ray_gives_the_same_outputs_as_local_workers(local_run, inputs, tmp_path):
     pytest.importorskip("ray.data")
-    from clearocr.batch_ray import run_ray
+    from clearocr.batch.ray import run_ray
 
     out, _ = local_run
     settings = _settings()

@@ -338,7 +338,7 @@ def create_app(settings: ServerSettings, *, reader=None):
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from clearocr.batch import apply_thread_budget, thread_budget
+    from clearocr.engines.threads import apply_thread_budget, thread_budget
     from clearocr.errors import TimeLimitError
     from clearocr.io import open_source
     from clearocr.options import count_selected_pages

@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from clearocr.batch import BatchItem, BatchSettings, BatchSummary, DocumentProcessor, Manifest, process_item
+from clearocr.batch.items import BatchItem, BatchSettings
+from clearocr.batch.manifest import BatchSummary, Manifest
+from clearocr.batch.process import DocumentProcessor, process_item
 from clearocr.errors import EngineUnavailableError
 
 

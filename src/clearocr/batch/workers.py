@@ -23,14 +23,15 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
-from clearocr.errors import WorkerCrashedError
+from clearocr.batch.items import BatchItem, BatchSettings
+from clearocr.batch.process import DocumentProcessor, process_item
+from clearocr.errors import ClearOCRError, WorkerCrashedError
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from clearocr.batch import BatchItem, BatchSettings
 
-log = logging.getLogger("clearocr.workers")
+log = logging.getLogger(__name__)
 
 
 #: How often (seconds) a worker checks that the process that started it is still alive.
@@ -75,8 +76,6 @@ def _worker_main(conn: Connection, settings: BatchSettings, parent_pid: int | No
     with ``parent_pid`` (:func:`die_with_parent`)."""
     if parent_pid is not None:
         die_with_parent(parent_pid)
-    from clearocr.batch import DocumentProcessor, process_item
-
     processor = None
     try:
         while True:
@@ -99,8 +98,6 @@ def _worker_main(conn: Connection, settings: BatchSettings, parent_pid: int | No
 
 def error_record(item: BatchItem, settings: BatchSettings, exc: BaseException) -> dict[str, Any]:
     """A manifest record for ``item`` that failed with ``exc`` before or outside :func:`process_item`."""
-    from clearocr.errors import ClearOCRError
-
     message = str(exc) if isinstance(exc, ClearOCRError) else f"{item.input}: {type(exc).__name__}: {exc}"
     error: dict[str, Any] = {"type": type(exc).__name__, "message": message}
     if isinstance(exc, WorkerCrashedError):
