@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clearocr.document import Document, Line, Page, Word
 from clearocr.engine import RecognitionResult, page_text
 from clearocr.errors import OptionsError
+from clearocr.options import ContextSize, GpuLayers
 
 if TYPE_CHECKING:
     from clearocr.llm import LLMBackend
@@ -77,8 +78,8 @@ class AIModelConfig(BaseModel):
     allow_auto_download: bool = False
     hugging_face_repo_id: str | None = None
     hugging_face_quantization: str | None = None
-    gpu_layers: int = Field(0, ge=-1)
-    context_size: int = Field(2048, ge=128, le=131072)
+    gpu_layers: GpuLayers = 0
+    context_size: ContextSize = 2048
     file_model_path: str | None = None
     directory_model_path: str | None = None
     threads: int | None = Field(None, ge=1)

@@ -1,5 +1,10 @@
 """Typed errors. Each carries the CLI exit code (and HTTP status) it maps to, as OCRmyPDF's do.
 
+Exit codes: 1 a document failed (generic), 2 options or command line, 3 unsupported language, 4 engine
+unavailable, 5 LLM, 6 worker crashed, 7 time limit, 8 input cannot be read, 9 output cannot be made.
+(Before, 2 meant an input, an option and a PDF output alike; input errors are 8 and PDF output errors
+9 since the CLI's error handling was made one handler.)
+
 Every error about an input names the file (or ``<bytes>``, ``<PIL image>`` ...) and the cause, so a
 user can act on it without reading a traceback from deep inside Pillow or PDFium.
 """
@@ -31,7 +36,7 @@ class SourceError(ClearOCRError):
 class InputError(SourceError):
     """The input document cannot be read (see :class:`SourceError` for the arguments)."""
 
-    exit_code = 2
+    exit_code = 8
     http_status = 422
 
 
@@ -108,7 +113,8 @@ class EngineUnavailableError(ClearOCRError):
 
 
 class OptionsError(ClearOCRError, ValueError):
-    """Options that fail validation (wrong type, out of range). Also a :class:`ValueError`."""
+    """Options that fail validation (wrong type, out of range), or a command line that asks for something
+    contradictory (exit code 2, as click's own usage errors). Also a :class:`ValueError`."""
 
     exit_code = 2
     http_status = 422
@@ -151,7 +157,7 @@ class WorkerCrashedError(ClearOCRError):
 class PdfOutputError(ClearOCRError):
     """The searchable PDF cannot be made (the source is missing, or does not match the document)."""
 
-    exit_code = 2
+    exit_code = 9
 
 
 class LLMError(ClearOCRError):

@@ -66,3 +66,8 @@ def horizontal_overlap(a: BBox, b: BBox) -> float:
     right = min(a[2], b[2])
     narrower = max(1, min(a[2] - a[0], b[2] - b[0]))
     return max(0, right - left) / narrower
+
+
+def area(box: BBox) -> int:
+    """Area of a box in square pixels, each side counted as at least 1 pixel (so never 0)."""
+    return max(1, box[2] - box[0]) * max(1, box[3] - box[1])

@@ -89,7 +89,7 @@ def _image_dpi(input_file: Path) -> float:
     """The DPI OCRmyPDF rasterised the page at (it writes it into the image), 300 if absent."""
     from PIL import Image
 
-    from clearocr.io import _image_dpi as image_dpi
+    from clearocr.io import image_dpi
 
     with Image.open(input_file) as image:
         return image_dpi(image) or 300.0

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -124,12 +124,14 @@ def parse_page_spec(
     return [number for first, end in intervals for number in range(first, end + 1)]
 
 
-class ReadOptions(BaseModel):
-    """Everything that controls how a document is read.
+#: llama.cpp's ``n_gpu_layers`` and ``n_ctx``, typed once for every model configuration that has them
+#: (:class:`LLMOptions` and the tutorial facade's :class:`~clearocr.ai.AIModelConfig`).
+GpuLayers = Annotated[int, Field(ge=-1, description="Model layers to offload to a GPU (-1: all).")]
+ContextSize = Annotated[int, Field(ge=128, le=131072, description="LLM context size in tokens.")]
 
-    Raises :class:`~clearocr.errors.OptionsError` (via :meth:`build`) with a readable message on
-    invalid values.
-    """
+
+class ReadingOptions(BaseModel):
+    """How pages are loaded, prepared and recognised: engine, languages, page selection, preprocessing."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -167,46 +169,6 @@ class ReadOptions(BaseModel):
     contrast: bool = Field(
         False, description="Normalise local contrast (CLAHE) before OCR; on in handwritten mode."
     )
-    hints: list[str] = Field(
-        default_factory=list,
-        description="Vocabulary hints: terms the corrector should prefer (names, drugs, products).",
-    )
-    correct: Literal["none", "lexical", "llm", "auto"] = Field(
-        "none",
-        description="Post-OCR correction: none; lexical (OCR confusions + word lexicons); llm (lexical, "
-        "then a local language model rescoring the spellings of unsure words); auto (llm when a model "
-        "can be loaded and its llama.cpp build passes its self-test here, else lexical; see docs/correction.md "
-        "for why auto rescores rather than rewrites).",
-    )
-    extractor: Literal["scored", "rules"] = Field(
-        "scored",
-        description="Field extraction (extract, --extract invoice): scored picks each field among candidates by "
-        "weights fitted with cross-validation (docs/extraction.md); rules is the keyword-rule extractor.",
-    )
-    llm_model: str | None = Field(
-        None,
-        description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M).",
-    )
-    llm_quantization: str | None = Field(None, description="Quantization of a repo's GGUF file, e.g. q4_k_m.")
-    llm_url: str | None = Field(
-        None,
-        description="Use an OpenAI-compatible server (Ollama, vLLM, llama.cpp) at this base URL instead of an "
-        "in-process model; --llm-model is then the server's model name (key: OPENAI_API_KEY).",
-    )
-    gpu_layers: int = Field(0, ge=-1, description="Model layers to offload to a GPU (-1: all).")
-    context_size: int = Field(2048, ge=128, le=131072, description="LLM context size in tokens.")
-    allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")
-    max_pages: int | None = Field(
-        DEFAULT_MAX_PAGES,
-        ge=1,
-        description="Refuse documents with more selected pages than this (0 or none: no limit).",
-    )
-    max_pixels: int = Field(
-        DEFAULT_MAX_PIXELS,
-        ge=1,
-        description="Refuse page images with more pixels than this (decompression-bomb guard); also bounds "
-        "every intermediate image (upscaling).",
-    )
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -222,20 +184,6 @@ class ReadOptions(BaseModel):
             return cleaned
         return value
 
-    @field_validator("hints", mode="before")
-    @classmethod
-    def _split_hints(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
-
-    @field_validator("max_pages", mode="before")
-    @classmethod
-    def _no_page_cap(cls, value: Any) -> Any:
-        if value in (0, "0") or (isinstance(value, str) and value.strip().lower() in ("none", "off", "")):
-            return None
-        return value
-
     @field_validator("pages")
     @classmethod
     def _check_pages(cls, value: str | None) -> str | None:
@@ -244,6 +192,105 @@ class ReadOptions(BaseModel):
             # open range such as "2-" is never expanded here).
             page_ranges(value, source="--pages")
         return value
+
+
+class LLMOptions(BaseModel):
+    """Which local language model to use and how (for correction and for extraction's ``--llm``)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    llm_model: str | None = Field(
+        None,
+        description="GGUF path or Hugging Face repo id for --correct llm (default: embedded Gemma 3 270M).",
+    )
+    llm_quantization: str | None = Field(None, description="Quantization of a repo's GGUF file, e.g. q4_k_m.")
+    llm_url: str | None = Field(
+        None,
+        description="Use an OpenAI-compatible server (Ollama, vLLM, llama.cpp) at this base URL instead of an "
+        "in-process model; --llm-model is then the server's model name (key: OPENAI_API_KEY).",
+    )
+    gpu_layers: GpuLayers = 0
+    context_size: ContextSize = 2048
+    allow_download: bool = Field(False, description="Let the LLM model be downloaded from Hugging Face.")
+
+
+class CorrectionOptions(BaseModel):
+    """Post-OCR correction: the mode and the vocabulary hints."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    hints: list[str] = Field(
+        default_factory=list,
+        description="Vocabulary hints: terms the corrector should prefer (names, drugs, products).",
+    )
+    correct: Literal["none", "lexical", "llm", "auto"] = Field(
+        "none",
+        description="Post-OCR correction: none; lexical (OCR confusions + word lexicons); llm (lexical, "
+        "then a local language model rescoring the spellings of unsure words); auto (llm when a model "
+        "can be loaded and its llama.cpp build passes its self-test here, else lexical; see docs/correction.md "
+        "for why auto rescores rather than rewrites).",
+    )
+
+    @field_validator("hints", mode="before")
+    @classmethod
+    def _split_hints(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+class ExtractionOptions(BaseModel):
+    """Key information extraction (invoice and receipt fields)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    extractor: Literal["scored", "rules"] = Field(
+        "scored",
+        description="Field extraction (extract, --extract invoice): scored picks each field among candidates by "
+        "weights fitted with cross-validation (docs/extraction.md); rules is the keyword-rule extractor.",
+    )
+
+
+class Limits(BaseModel):
+    """Resource limits per document (a guard against hostile input: page bombs, pixel bombs)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    max_pages: int | None = Field(
+        DEFAULT_MAX_PAGES,
+        ge=1,
+        description="Refuse documents with more selected pages than this (0 or none: no limit).",
+    )
+    max_pixels: int = Field(
+        DEFAULT_MAX_PIXELS,
+        ge=1,
+        description="Refuse page images with more pixels than this (decompression-bomb guard); also bounds "
+        "every intermediate image (upscaling).",
+    )
+
+    @field_validator("max_pages", mode="before")
+    @classmethod
+    def _no_page_cap(cls, value: Any) -> Any:
+        if value in (0, "0") or (isinstance(value, str) and value.strip().lower() in ("none", "off", "")):
+            return None
+        return value
+
+
+class ReadOptions(Limits, ExtractionOptions, LLMOptions, CorrectionOptions, ReadingOptions):
+    """Everything that controls how a document is read: :class:`ReadingOptions`, :class:`CorrectionOptions`,
+    :class:`LLMOptions`, :class:`ExtractionOptions` and :class:`Limits`, composed into one flat model
+    (``ReadOptions(dpi=200, correct="lexical")``, ``options.dpi``).
+
+    Every surface is derived from these fields: the Python keywords, the CLI flags of ``read``,
+    ``extract``, ``review``, ``batch`` and ``serve`` (:mod:`clearocr.cli.flags`), the HTTP form fields
+    (:func:`clearocr.server.forms.read_options_form`) and the tutorials' engine object. Each field's
+    ``description`` is its ``--help`` text.
+
+    Raises :class:`~clearocr.errors.OptionsError` (via :meth:`build`) with a readable message on
+    invalid values.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     @classmethod
     def build(cls, options: ReadOptions | None = None, /, **overrides: Any) -> ReadOptions:

@@ -48,7 +48,7 @@ def test_single_failure_exit_code_is_the_errors(tmp_path):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     result = runner.invoke(app, ["read", str(empty), "-e", "fake"])
-    assert result.exit_code == 2 and "0 bytes" in result.output
+    assert result.exit_code == 8 and "0 bytes" in result.output
 
 
 def test_bad_options_and_languages(tmp_path):
@@ -58,7 +58,7 @@ def test_bad_options_and_languages(tmp_path):
     result = runner.invoke(app, ["read", str(image), "-e", "fake", "--lang", "klingon"])
     assert result.exit_code == 3 and "klingon" in result.output
     result = runner.invoke(app, ["read", str(image), "-e", "fake", "--pages", "3"])
-    assert result.exit_code == 2 and "1 page" in result.output
+    assert result.exit_code == 8 and "1 page" in result.output
 
 
 def test_hocr_output_file(tmp_path):

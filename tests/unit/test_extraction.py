@@ -275,7 +275,7 @@ def test_extract_merges_llm_answers_into_empty_fields():
 
 
 def test_footer_names_and_the_issuer_from_the_footers_legal_details():
-    from clearocr.extraction.rules import footer_names
+    from clearocr.extraction.evidence import footer_names
 
     assert [n for n, *_ in footer_names("(VAT of Fjordline Media GmbH ATU12345678)")] == [
         "Fjordline Media GmbH"

@@ -218,7 +218,7 @@ def test_extractor_option_reaches_extract_and_the_factory():
     ],
 )
 def test_lines_an_address_does_not_contain(text, registration_only, not_address):
-    from clearocr.extraction.scoring import _not_address, _registration_only
+    from clearocr.extraction.candidates import _not_address, _registration_only
 
     assert _registration_only(text) is registration_only
     assert _not_address(text) is not_address

@@ -172,7 +172,7 @@ def test_a_region_straddling_a_page_gutter_is_split_there():
     """A detector box that runs from the sidebar into the body below a gutter that runs down the page
     is cut at the gutter; a table under a full-width paragraph keeps its column gaps, and so does a
     table whose cells share rows across the gutter."""
-    from clearocr.layout import _split_at_gutters
+    from clearocr.layout.xycut import _split_at_gutters
 
     above = [seg(f"left {i}", 100, 100 + 30 * i, 400, 125 + 30 * i) for i in range(8)]
     above += [seg(f"right {i}", 500, 100 + 30 * i, 900, 125 + 30 * i) for i in range(8)]

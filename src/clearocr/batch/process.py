@@ -146,7 +146,7 @@ def problem_record(item: BatchItem, options_hash: str) -> dict[str, Any]:
     status = item.problem["status"]
     error = {"type": item.problem["type"], "message": item.problem["message"]}
     if status == "error":
-        error["exit_code"] = 2
+        error["exit_code"] = InputError.exit_code  # every known problem is an input that cannot be read
     return {
         "input": item.input,
         "output": None,

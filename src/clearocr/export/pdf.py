@@ -35,7 +35,7 @@ import numpy as np
 from clearocr.document import Document, Page, _is_cjk, paragraphs
 from clearocr.errors import PdfOutputError
 from clearocr.export.base import Exporter
-from clearocr.io import _is_pdf, check_regular_file, open_source
+from clearocr.io import check_regular_file, is_pdf, open_source
 from clearocr.preprocess import right_angle_matrix
 
 log = logging.getLogger(__name__)
@@ -346,7 +346,7 @@ def to_pdf(document: Document, source: Any = None, *, pdfa: bool = False) -> byt
 
     data = _source_bytes(document, source)
 
-    base_bytes = data if _is_pdf(data[:1024]) else _image_pages_pdf(document, data)
+    base_bytes = data if is_pdf(data[:1024]) else _image_pages_pdf(document, data)
     try:
         base = pikepdf.open(io.BytesIO(base_bytes))
     except pikepdf.PdfError as exc:

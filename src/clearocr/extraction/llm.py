@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from clearocr.document import Document
-from clearocr.extraction.rules import LineRef, make_field
+from clearocr.extraction.evidence import LineRef, make_field, pick_total
 from clearocr.extraction.schema import FIELD_NAMES, ExtractedField, InvoiceFields
 from clearocr.extraction.values import Match, find_amounts, find_dates, find_percentages
 from clearocr.llm import LLMBackend
@@ -129,9 +129,7 @@ def _find_value(
 def merge(rules: InvoiceFields, llm: InvoiceFields) -> InvoiceFields:
     """Rule fields, with the LLM's located answers filling the fields the rules left empty; where both
     found the same value, its confidence rises; where both found a different total, the one that
-    subtotal + tax (or the line items) confirms wins (:func:`~clearocr.extraction.rules.pick_total`)."""
-    from clearocr.extraction.rules import pick_total
-
+    subtotal + tax (or the line items) confirms wins (:func:`~clearocr.extraction.evidence.pick_total`)."""
     for name in FIELD_NAMES:
         mine, theirs = getattr(rules, name), getattr(llm, name)
         if name == "total" and mine is not None and theirs is not None and mine.value != theirs.value:

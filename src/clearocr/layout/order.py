@@ -1,0 +1,289 @@
+"""Reading order from boxes: rows rebuilt so that a receipt's ``TOTAL ........ 9.00`` or an invoice table
+row reads left to right as one line, whatever order the engine returned its segments in (PP-OCR
+returns them in detection order; Tesseract reads table columns as separate blocks); columns of running
+text read one after the other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from clearocr.document import Line, Word, join_texts
+from clearocr.geometry import BBox, union_bbox
+from clearocr.geometry import horizontal_overlap as _horizontal_overlap
+from clearocr.geometry import vertical_overlap as _vertical_overlap
+
+
+def words_from_text(text: str, bbox: BBox, confidence: float) -> list[Word]:
+    """Split a segment's text into words with boxes proportional to character counts.
+
+    Used when an engine gives a segment box but no word boxes: an estimate, exact at both ends.
+    """
+    tokens = text.split()
+    if not tokens:
+        return []
+    x0, y0, x1, y1 = bbox
+    total = len(text) or 1
+    width = max(1, x1 - x0)
+    words = []
+    cursor = 0
+    for token in tokens:
+        start = text.index(token, cursor)
+        end = start + len(token)
+        cursor = end
+        words.append(
+            Word(
+                token,
+                (x0 + int(width * start / total), y0, x0 + int(round(width * end / total)), y1),
+                confidence,
+            )
+        )
+    return words
+
+
+def merge_segments(segments: Iterable[Line]) -> Line:
+    """One line from segments of the same row, sorted left to right."""
+    ordered = sorted(segments, key=lambda s: s.bbox[0])
+    words = [w for s in ordered for w in s.words]
+    chars = sum(len(s.text) for s in ordered) or 1
+    return Line(
+        text=join_texts([s.text for s in ordered]),
+        bbox=union_bbox(s.bbox for s in ordered),
+        confidence=sum(s.confidence * len(s.text) for s in ordered) / chars,
+        words=words,
+    )
+
+
+def _fragments(items: Sequence[Line], min_overlap: float = 0.8) -> list[list[Line]]:
+    """Chain segments that sit on exactly the same baseline, left to right ("Invoice no:" and its
+    value), so that row grouping cannot split a key from its value when the rows of neighbouring
+    columns are offset by half a line."""
+    fragments: list[list[Line]] = []
+    for segment in sorted(items, key=lambda s: s.bbox[0]):
+        best, best_overlap = None, min_overlap
+        for fragment in fragments:
+            last = fragment[-1]
+            if last.bbox[2] > segment.bbox[0] + 2:
+                continue  # not strictly to the left
+            overlap = _vertical_overlap(segment.bbox, last.bbox)
+            if overlap >= best_overlap:
+                best, best_overlap = fragment, overlap
+        if best is None:
+            fragments.append([segment])
+        else:
+            best.append(segment)
+    return fragments
+
+
+def _rows(items: Sequence[Line], min_row_overlap: float) -> list[Line]:
+    """Group segments into visual rows (see :func:`reading_order`), top to bottom."""
+    median_height = max(1.0, _median([s.bbox[3] - s.bbox[1] for s in items]))
+    pieces = [(union_bbox(s.bbox for s in fragment), fragment) for fragment in _fragments(items)]
+    rows: list[list[Line]] = []
+    for bbox, fragment in sorted(pieces, key=lambda p: ((p[0][1] + p[0][3]) / 2, p[0][0])):
+        height = bbox[3] - bbox[1]
+        best, best_overlap = None, min_row_overlap
+        if height <= 3 * median_height:
+            for row in rows[-8:]:  # only recent rows can share a vertical span with this one
+                row_box = union_bbox(s.bbox for s in row)
+                overlap = min(_vertical_overlap(bbox, s.bbox) for s in row)
+                overlap = min(overlap, _vertical_overlap(bbox, row_box) + 0.25)
+                if overlap < best_overlap:
+                    continue
+                if any(_horizontal_overlap(piece.bbox, s.bbox) > 0.3 for piece in fragment for s in row):
+                    continue
+                best, best_overlap = row, overlap
+        if best is None:
+            rows.append(list(fragment))
+        else:
+            best.extend(fragment)
+    lines = [merge_segments(row) for row in rows]
+    lines.sort(key=lambda line: ((line.bbox[1] + line.bbox[3]) / 2, line.bbox[0]))
+    return lines
+
+
+def _bands(items: Sequence[Line]) -> list[list[Line]]:
+    """Split segments into horizontal bands at vertical whitespace at least one median line height
+    tall (narrower gaps are ordinary line spacing), top to bottom."""
+    bands: list[list[Line]] = []
+    bottom = None
+    min_gap = _median([s.bbox[3] - s.bbox[1] for s in items])
+    for segment in sorted(items, key=lambda s: s.bbox[1]):
+        if bottom is None or segment.bbox[1] >= bottom + min_gap:
+            bands.append([segment])
+            bottom = segment.bbox[3]
+        else:
+            bands[-1].append(segment)
+            bottom = max(bottom, segment.bbox[3])
+    return bands
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    return float(ordered[len(ordered) // 2]) if ordered else 0.0
+
+
+def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
+    """Split a band at a vertical gutter when both sides are columns of running text.
+
+    A side is running text when its median segment width is at least 30% of the band's width
+    (lines that fill a column) and it holds at least four segments. A receipt's or table's amounts
+    are narrow, so tables and key/value rows stay whole. A narrow sidebar (a key/value box beside
+    body text) is not detected as a column and is read row by row with the body.
+    """
+    if len(band) < 6:
+        return None
+    left_edge = min(s.bbox[0] for s in band)
+    right_edge = max(s.bbox[2] for s in band)
+    band_width = right_edge - left_edge
+    heights = [s.bbox[3] - s.bbox[1] for s in band]
+    min_gap = max(4, int(0.5 * _median(heights)))
+    spans = sorted((s.bbox[0], s.bbox[2]) for s in band)
+    best = None
+    reach = spans[0][1]
+    for start, end in spans[1:]:
+        if start - reach >= min_gap:
+            gutter = (reach + start) / 2
+            left = [s for s in band if s.bbox[2] <= gutter]
+            right = [s for s in band if s.bbox[0] >= gutter]
+            if len(left) >= 4 and len(right) >= 4:
+                left_width = _median([s.bbox[2] - s.bbox[0] for s in left]) / band_width
+                right_width = _median([s.bbox[2] - s.bbox[0] for s in right]) / band_width
+                if left_width >= 0.3 and right_width >= 0.3:
+                    width = start - reach
+                    if best is None or width > best[0]:
+                        best = (width, left, right)
+        reach = max(reach, end)
+    return (best[1], best[2]) if best else None
+
+
+#: A wrapped table's header (:func:`_wrapped_table`): copies of the header whose cells agree at
+#: least this much (rapidfuzz's normalised Indel similarity, case-folded) are one header repeated;
+#: OCR noise such as ``Tabla No.`` for ``Table No.`` stays above it.
+WRAPPED_HEADER_SIMILARITY = 0.8
+
+
+def _header_cells(line: Line) -> list[tuple[int, int, str]]:
+    """``(x0, x1, text)`` cells of a row: its words split at gaps wider than the row's height."""
+    cells: list[list[Any]] = []
+    height = max(1, line.bbox[3] - line.bbox[1])
+    for word in sorted(line.words, key=lambda w: w.bbox[0]):
+        if cells and word.bbox[0] - cells[-1][1] <= height:
+            cells[-1][1] = max(cells[-1][1], word.bbox[2])
+            cells[-1][2] = join_texts([cells[-1][2], word.text])
+        else:
+            cells.append([word.bbox[0], word.bbox[2], word.text])
+    return [(int(a), int(b), str(t)) for a, b, t in cells]
+
+
+def _repeated_header(rows: list[Line]) -> tuple[int, list[float]] | None:
+    """``(row index, cuts)`` when one of ``rows[:3]`` is a table header repeated two to four times
+    side by side (see :func:`_wrapped_table`); ``cuts`` are the x positions between the copies."""
+    from rapidfuzz.distance import Indel
+
+    for index, header in enumerate(rows[:3]):
+        cells = _header_cells(header)
+        if not all(any(ch.isalpha() for ch in c[2]) for c in cells):
+            continue
+        for copies in (2, 3, 4):
+            size, extra = divmod(len(cells), copies)
+            if extra or size < 2:
+                continue
+            parts = [cells[i * size : (i + 1) * size] for i in range(copies)]
+            if all(
+                Indel.normalized_similarity(a[2].casefold(), b[2].casefold()) >= WRAPPED_HEADER_SIMILARITY
+                for part in parts[1:]
+                for a, b in zip(parts[0], part)
+            ):
+                return index, [(parts[i][-1][1] + parts[i + 1][0][0]) / 2 for i in range(copies - 1)]
+    return None
+
+
+def _crosses(segments: Sequence[Line], cuts: list[float]) -> bool:
+    return any(s.bbox[0] < cut < s.bbox[2] for s in segments for cut in cuts)
+
+
+def _wrapped_table(
+    bands: list[list[Line]], at: int, rows: list[Line], min_row_overlap: float
+) -> tuple[list[Line], int] | None:
+    """A table wrapped into side-by-side copies (a long list printed as ``Part No. | Table No. ||
+    Part No. | Table No.``), read copy after copy: the left copy's rows, then the next copy's.
+
+    One of the first three ``rows`` of ``bands[at]`` must be a header repeated two to four times:
+    each copy of two or more cells, every cell with a letter, the copies' cell texts alike
+    (:data:`WRAPPED_HEADER_SIMILARITY`). The table runs from the header down through the following
+    bands while no segment crosses a cut between the copies; it is read copy by copy only when every
+    copy holds at least three rows below its header. Rows above the header keep their place.
+
+    Returns:
+        ``(lines, next band index)``, or None when ``bands[at]`` does not start such a table.
+    """
+    found = _repeated_header(rows)
+    if found is None:
+        return None
+    index, cuts = found
+    top = rows[index].bbox[1]
+    table = [s for s in bands[at] if (s.bbox[1] + s.bbox[3]) / 2 >= top]
+    if _crosses(table, cuts):
+        return None
+    end = at + 1
+    while end < len(bands) and not _crosses(bands[end], cuts):
+        table += bands[end]
+        end += 1
+    edges = [float("-inf"), *cuts, float("inf")]
+    strips = [
+        [s for s in table if edges[i] <= (s.bbox[0] + s.bbox[2]) / 2 < edges[i + 1]]
+        for i in range(len(cuts) + 1)
+    ]
+    strip_rows = [_rows(strip, min_row_overlap) if strip else [] for strip in strips]
+    if any(len(r) < 4 for r in strip_rows):  # the header and three rows at least
+        return None
+    return rows[:index] + [line for r in strip_rows for line in r], end
+
+
+def _order(items: Sequence[Line], min_row_overlap: float, columns: bool, depth: int = 0) -> list[Line]:
+    lines: list[Line] = []
+    bands = _bands(items)
+    at = 0
+    while at < len(bands):
+        band = bands[at]
+        at += 1
+        split = _column_split(band) if columns and depth < 6 else None
+        if split is None:
+            rows = _rows(band, min_row_overlap)
+            wrapped = _wrapped_table(bands, at - 1, rows, min_row_overlap)
+            if wrapped is not None:
+                lines.extend(wrapped[0])
+                at = wrapped[1]
+            else:
+                lines.extend(rows)
+        else:
+            for column in split:
+                lines.extend(_order(column, min_row_overlap, columns, depth + 1))
+    return lines
+
+
+def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5, columns: bool = True) -> list[Line]:
+    """Rebuild reading order: text columns top to bottom, left column first; rows left to right.
+
+    A simplified recursive XY-cut (Nagy & Seth, "Hierarchical representation of optically scanned
+    documents", 1984): the page is cut into horizontal bands at vertical whitespace; a band is cut
+    into columns at a vertical gutter only when both sides are running text (see
+    :func:`_column_split`), so receipts and table rows stay whole. Inside a band or column, a segment
+    joins the row whose vertical span it overlaps most (at least ``min_row_overlap`` of the shorter
+    height) unless it sits horizontally on top of a segment already in that row; rows read left to
+    right. Segments taller than three times the median height (vertical text, logos) keep their own
+    row.
+
+    Args:
+        segments: engine segments with bboxes in one page's pixel space.
+        min_row_overlap: fraction of the shorter height two segments must share to be one row.
+        columns: detect text columns; False reads every band as rows across the whole page.
+
+    Returns:
+        Lines in reading order; each line's words are left to right.
+    """
+    items = [s for s in segments if s.words and s.text.strip()]
+    if not items:
+        return []
+    return _order(items, min_row_overlap, columns)
