@@ -32,7 +32,6 @@ from rapidfuzz.distance import Levenshtein
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("CLEAROCR_DATA", ROOT.parent / "shared" / "data"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def sroie_pairs(limit):

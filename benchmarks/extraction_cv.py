@@ -32,8 +32,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from extraction import ROOT, alnum, compare, document_for, invoices, sroie
 
 FOLDS = 5

@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.hostile import Case, build_corpus  # noqa: E402
+from clearocr.testing.hostile import Case, build_corpus  # noqa: E402
 
 _CHILD = r"""
 import json, resource, sys, time

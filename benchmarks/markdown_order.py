@@ -22,19 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+
+from ocr_accuracy import hocr_lines  # noqa: E402
 
 from clearocr import Reader  # noqa: E402
 from clearocr.export.markdown import to_markdown  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from ocr_accuracy import hocr_lines  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "scribeocr-benchmark"
 

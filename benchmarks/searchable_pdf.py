@@ -38,12 +38,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
 
 from clearocr import Reader  # noqa: E402
+from clearocr.export.pdf import device_to_page, matrix3, to_pdf  # noqa: E402
 from clearocr.metrics import cer  # noqa: E402
 from clearocr.options import ReadOptions  # noqa: E402
-from clearocr.pdf import _device_to_page, _matrix3, to_pdf  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -130,7 +129,7 @@ def check(reader: Reader, path: Path, options: ReadOptions, workdir: Path, ocrmy
         if page.text_source != "ocr" or page.source_size is None:
             continue
         # box pixels -> source pixels -> PDF user space -> pdftotext's top-left points
-        to_user = _device_to_page(data, index, *page.source_size) @ np.linalg.inv(_matrix3(page.transform))
+        to_user = device_to_page(data, index, *page.source_size) @ np.linalg.inv(matrix3(page.transform))
         import pypdfium2 as pdfium
 
         doc = pdfium.PdfDocument(data)

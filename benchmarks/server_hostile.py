@@ -33,9 +33,8 @@ import psutil
 from clearocr.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.http import chunked_upload  # noqa: E402
+from clearocr.testing.http import chunked_upload  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "sroie2019" / "img"
 KEY_A, KEY_B = "hostile-bench-key-a", "hostile-bench-key-b"

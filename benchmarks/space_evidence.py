@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from accent_prior import f1, funsd_items, parsee_items, words_of, write_rows  # noqa: E402
 from ocr_accuracy import sroie_items  # noqa: E402

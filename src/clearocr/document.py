@@ -37,6 +37,7 @@ __all__ = [
     "PreprocessStep",
     "ReadWarning",
     "Word",
+    "is_cjk",
     "join_texts",
     "paragraphs",
     "printable_name",
@@ -58,7 +59,8 @@ def printable_name(name: str) -> str:
     return name
 
 
-def _is_cjk(char: str) -> bool:
+def is_cjk(char: str) -> bool:
+    """Whether ``char`` is Chinese, Japanese or Korean (or a full-width form), by its Unicode name."""
     name = unicodedata.name(char, "")
     return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "FULLWIDTH", "IDEOGRAPHIC"))
 
@@ -69,7 +71,7 @@ def join_texts(parts: Sequence[str]) -> str:
     for part in parts:
         if not part:
             continue
-        if out and not (_is_cjk(out[-1]) and _is_cjk(part[0])):
+        if out and not (is_cjk(out[-1]) and is_cjk(part[0])):
             out += " "
         out += part
     return out

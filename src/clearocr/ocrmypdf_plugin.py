@@ -150,11 +150,11 @@ class ClearOCREngine(OcrEngine):
     @staticmethod
     def generate_ocr(input_file: Path, options: Any, page_number: int = 0) -> tuple[Any, str]:
         """The page's words as an ``OcrElement`` tree on ``input_file``'s pixels, and its text."""
-        from clearocr.export.pdf import _ocr_tree, _plan
+        from clearocr.export.pdf import layer_plan, ocr_tree
 
         document = _read(input_file, options)
         page = document.pages[0]
-        tree = _ocr_tree(_plan(page), page_number + 1, dpi=_image_dpi(input_file))
+        tree = ocr_tree(layer_plan(page), page_number + 1, dpi=_image_dpi(input_file))
         return tree, page.text + "\n"
 
     @staticmethod
@@ -167,11 +167,11 @@ class ClearOCREngine(OcrEngine):
     @staticmethod
     def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
         """A text-only PDF of the page, sized to the image at its DPI."""
-        from clearocr.export.pdf import _plan, _text_layer_pdf
+        from clearocr.export.pdf import layer_plan, text_layer_pdf
 
         document = _read(input_file, options)
         page = document.pages[0]
-        output_pdf.write_bytes(_text_layer_pdf([(1, _plan(page))], dpi=_image_dpi(input_file)))
+        output_pdf.write_bytes(text_layer_pdf([(1, layer_plan(page))], dpi=_image_dpi(input_file)))
         output_text.write_text(page.text + "\n", encoding="utf-8")
 
 

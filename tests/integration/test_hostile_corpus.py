@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.hostile import Case, build_corpus
+from clearocr.testing.hostile import Case, build_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "clearocr"]

@@ -189,7 +189,7 @@ def test_text_layer_boxes_sit_on_the_rendered_text(rotate, shift_origin):
     from pypdf.generic import RectangleObject
 
     from clearocr.io import open_source
-    from tests.fixtures.hostile import _pdf
+    from clearocr.testing.hostile import make_pdf as _pdf
 
     writer = PdfWriter(clone_from=PdfReader(stdio.BytesIO(_pdf(text="Invoice 42 Total 9.00"))))
     for page in writer.pages:

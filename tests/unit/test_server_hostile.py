@@ -27,7 +27,7 @@ from clearocr.options import ReadOptions
 from clearocr.pipeline import Reader
 from clearocr.server import ServerSettings, create_app, hash_key
 from clearocr.server.jobs import FAILED, QUEUED, JobStore
-from tests.fixtures.http import chunked_upload
+from clearocr.testing.http import chunked_upload
 
 KEY_A, KEY_B = "key-a", "key-b"
 AUTH_A = {"Authorization": f"Bearer {KEY_A}"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from clearocr.document import Line, Page, _is_cjk, paragraphs
+from clearocr.document import Line, Page, is_cjk, paragraphs
 
 
 def xml_text(root: ET.Element, doctype: str | None = None) -> str:
@@ -26,7 +26,7 @@ def bbox_title(bbox: tuple[int, int, int, int], **extra: Any) -> str:
 def block_language(lines: list[Line], languages: list[str]) -> str | None:
     """The language of a block: Chinese when it has CJK text and Chinese was asked for, else the
     first language read in (None when the document does not say)."""
-    if any(_is_cjk(ch) for line in lines for ch in line.text) and "zh" in languages:
+    if any(is_cjk(ch) for line in lines for ch in line.text) and "zh" in languages:
         return "zh"
     return languages[0] if languages else None
 

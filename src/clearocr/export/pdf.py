@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from clearocr.document import Document, Page, _is_cjk, paragraphs
+from clearocr.document import Document, Page, is_cjk, paragraphs
 from clearocr.errors import PdfOutputError
 from clearocr.export.base import Exporter
 from clearocr.io import check_regular_file, is_pdf, open_source
@@ -57,12 +57,12 @@ def _require() -> None:
         ) from None
 
 
-def _matrix3(affine: tuple[float, ...]) -> np.ndarray:
+def matrix3(affine: tuple[float, ...]) -> np.ndarray:
     a, b, c, d, e, f = affine
     return np.array([[a, b, c], [d, e, f], [0.0, 0.0, 1.0]])
 
 
-def _device_to_page(pdf: Any, index: int, width_px: int, height_px: int) -> np.ndarray:
+def device_to_page(pdf: Any, index: int, width_px: int, height_px: int) -> np.ndarray:
     """3x3 map from pixel coordinates of page ``index`` rendered at ``width_px x height_px`` (as
     :class:`~clearocr.io.PdfSource` renders it) to PDF user space, measured with PDFium.
 
@@ -121,7 +121,7 @@ def _separated(words: list[Any], min_gap: float = 0.2) -> list[tuple[int, int, i
         gap = int(round(min_gap * height))
         if b[0] - a[2] >= gap or min(a[3], b[3]) <= max(a[1], b[1]):
             continue
-        if _is_cjk(words[left].text[-1:]) and _is_cjk(words[right].text[:1]):
+        if is_cjk(words[left].text[-1:]) and is_cjk(words[right].text[:1]):
             # No space between Chinese characters: touching is right; only an overlap is cut.
             if b[0] < a[2]:
                 a[2] = b[0] = (a[2] + b[0]) // 2
@@ -133,7 +133,7 @@ def _separated(words: list[Any], min_gap: float = 0.2) -> list[tuple[int, int, i
 
 
 @dataclass
-class _LayerPlan:
+class LayerPlan:
     """What one page's text layer draws: blocks of lines of ``(text, box, confidence)`` words, in a
     ``width x height`` pixel space that ``to_source`` (3x3) maps onto the input page image."""
 
@@ -144,17 +144,17 @@ class _LayerPlan:
 
 
 #: A deskew rotation smaller than this (degrees) is drawn as part of the layer's matrix; larger ones
-#: get upright words placed on the skewed ones (see :func:`_plan`).
+#: get upright words placed on the skewed ones (see :func:`layer_plan`).
 _UPRIGHT_ABOVE_DEGREES = 0.1
 
 
-def _plan(page: Page) -> _LayerPlan:
+def layer_plan(page: Page) -> LayerPlan:
     """Where the words go. Unskewed pages (and right-angle turns) keep their lines and the layer is
     mapped back by the inverse of :attr:`Page.transform`. On a page that was straightened, words are
     drawn upright at their places on the skewed scan, one per line: text rotated by a few degrees
     is split into letters by extractors (poppler groups glyphs only along the page axes)."""
 
-    transform = _matrix3(page.transform)
+    transform = matrix3(page.transform)
     assert page.source_size is not None
     src_w, src_h = page.source_size
     turn = right_angle_matrix(page.rotation, src_w, src_h)
@@ -168,7 +168,7 @@ def _plan(page: Page) -> _LayerPlan:
         for lines in paragraphs(page.lines)
     ]
     if abs(angle) <= _UPRIGHT_ABOVE_DEGREES:
-        return _LayerPlan(page.width, page.height, np.linalg.inv(transform), blocks)
+        return LayerPlan(page.width, page.height, np.linalg.inv(transform), blocks)
     width, height = (src_h, src_w) if page.rotation in (90, 270) else (src_w, src_h)
     back = np.linalg.inv(straighten)
     upright = []
@@ -188,10 +188,10 @@ def _plan(page: Page) -> _LayerPlan:
                 if box[2] > box[0] and box[3] > box[1]:
                     lines.append([(text, box, confidence)])
         upright.append(lines)
-    return _LayerPlan(width, height, np.linalg.inv(turn), upright)
+    return LayerPlan(width, height, np.linalg.inv(turn), upright)
 
 
-def _ocr_tree(plan: _LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> Any:
+def ocr_tree(plan: LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> Any:
     """A plan as OCRmyPDF's ``OcrElement`` tree (``ocr_page > ocr_par > ocr_line > ocrx_word``)."""
     from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 
@@ -235,7 +235,7 @@ def _ocr_tree(plan: _LayerPlan, number: int, dpi: float = _TEXT_LAYER_DPI) -> An
     )
 
 
-def _text_layer_pdf(plans: list[tuple[int, _LayerPlan]], dpi: float = _TEXT_LAYER_DPI) -> bytes:
+def text_layer_pdf(plans: list[tuple[int, LayerPlan]], dpi: float = _TEXT_LAYER_DPI) -> bytes:
     """One invisible-text page per plan, each ``width x height`` pixels at ``dpi`` (default: 1 pt
     per pixel)."""
     import tempfile
@@ -243,7 +243,7 @@ def _text_layer_pdf(plans: list[tuple[int, _LayerPlan]], dpi: float = _TEXT_LAYE
     from ocrmypdf.font import MultiFontManager
     from ocrmypdf.fpdf_renderer import Fpdf2MultiPageRenderer
 
-    data = [(number - 1, _ocr_tree(plan, number, dpi), dpi) for number, plan in plans]
+    data = [(number - 1, ocr_tree(plan, number, dpi), dpi) for number, plan in plans]
     with tempfile.TemporaryDirectory(prefix="clearocr-pdf-") as tmp:
         out = Path(tmp) / "text.pdf"
         Fpdf2MultiPageRenderer(data, MultiFontManager(), invisible_text=True).render(out)
@@ -367,10 +367,10 @@ def to_pdf(document: Document, source: Any = None, *, pdfa: bool = False) -> byt
                     "(a document saved by an older version); read it again"
                 )
         if ocr_pages:
-            plans = [(page.number, _plan(page)) for page in ocr_pages]
+            plans = [(page.number, layer_plan(page)) for page in ocr_pages]
             import pypdfium2 as pdfium
 
-            text_pdf = pikepdf.open(io.BytesIO(_text_layer_pdf(plans)))
+            text_pdf = pikepdf.open(io.BytesIO(text_layer_pdf(plans)))
             pages_map = pdfium.PdfDocument(base_bytes)  # opened once: PDFium's page-to-device maps
             try:
                 for text_page, page, (_, plan) in zip(text_pdf.pages, ocr_pages, plans):
@@ -407,13 +407,13 @@ def to_pdf(document: Document, source: Any = None, *, pdfa: bool = False) -> byt
         return out.getvalue()
 
 
-def _graft(base: Any, pages_map: Any, page: Page, plan: _LayerPlan, text_page: Any) -> None:
+def _graft(base: Any, pages_map: Any, page: Page, plan: LayerPlan, text_page: Any) -> None:
     """Draw ``text_page`` (the plan's space, 1 pt per pixel) on ``base.pages[page.number - 1]``."""
     import pikepdf
 
     target = base.pages[page.number - 1]
     assert page.source_size is not None
-    to_user = _device_to_page(pages_map, page.number - 1, *page.source_size)
+    to_user = device_to_page(pages_map, page.number - 1, *page.source_size)
     # text-page points (origin bottom-left) -> box pixels (origin top-left)
     flip = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, float(plan.height)], [0.0, 0.0, 1.0]])
     matrix = to_user @ plan.to_source @ flip

@@ -1,18 +1,15 @@
 """The reference texts the OCR benchmark builds from ground truth (benchmarks/ocr_accuracy.py), on
-invented lines and tables: a wrong reference would make every figure measured against it wrong."""
+invented lines and tables: a wrong reference would make every figure measured against it wrong.
+
+It lives beside the benchmark it checks (the test suite in tests/ never imports benchmarks); pytest
+collects it from here too (``testpaths`` in pyproject.toml)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-from ocr_accuracy import SCRIBE_ORDER, html_table_text, ordered_lines  # noqa: E402
+from ocr_accuracy import SCRIBE_ORDER, html_table_text, ordered_lines
 
 # Two columns of a table, listed column by column (as an OCR engine's block order lists them), a
 # page number above, and a caption below.
