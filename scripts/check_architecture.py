@@ -108,7 +108,7 @@ def scan(max_function_lines: int) -> dict[str, ModuleInfo]:
                         visit(sub, in_function)
                     continue
                 if isinstance(child, (ast.Import, ast.ImportFrom)):
-                    for target in _resolve(info.name, is_package, child, known):
+                    for target in sorted(set(_resolve(info.name, is_package, child, known))):
                         if target != info.name:
                             info.imports.add(target)
                             if in_function:

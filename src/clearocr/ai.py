@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearocr.correction.chain import ChainKind, build_chain
 from clearocr.document import Document, Line, Page, Word
 from clearocr.engine import RecognitionResult, page_text
 from clearocr.errors import OptionsError
@@ -330,22 +331,12 @@ class AI:
         self._processors = list(items)
 
     def _builtin(self, name: str) -> list[Any]:
-        from clearocr.correction.lexical import LexicalCorrector
-
-        lexical = LexicalCorrector(self.languages, hints=self.hints)
+        """The chain of a built-in name (:func:`~clearocr.correction.chain.build_chain`): ``lexical`` (and
+        ``spell_check`` without a model), ``spell_check``/``llm_rescoring`` and ``llm_correction``."""
         if name == "lexical" or (name == "spell_check" and not self.initialized):
-            return [lexical]
-        if name in ("spell_check", "llm_rescoring"):
-            from clearocr.correction.rescoring import LLMRescoringCorrector
-
-            return [lexical, LLMRescoringCorrector(self.backend, self.languages, lexical=lexical)]
-        from clearocr.correction.generative import NOTES_PROMPT, SYSTEM_PROMPT, LLMCorrectionCorrector
-
-        prompt = {None: SYSTEM_PROMPT, "notes": NOTES_PROMPT}.get(self.prompt) or self.prompt or SYSTEM_PROMPT
-        return [
-            lexical,
-            LLMCorrectionCorrector(self.backend, self.languages, lexical=lexical, system_prompt=prompt),
-        ]
+            return build_chain("lexical", self.languages, self.hints)
+        kind: ChainKind = "rescoring" if name in ("spell_check", "llm_rescoring") else "generative"
+        return build_chain(kind, self.languages, self.hints, self.backend, self.prompt)
 
     def run_postprocessor(self, value: str | RecognitionResult | Document) -> Any:
         """Run the chain on ``value`` and return the same kind: text, a RecognitionResult (with

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from clearocr.correction import apply_postprocessors
+from clearocr.correction.chain import ChainKind, build_chain
 from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep
 from clearocr.engines import OcrEngine, create_engine, engine_class, ocr_languages
 from clearocr.geometry import scale_bbox
@@ -205,33 +207,15 @@ class Reader:
         for warning in document.warnings:
             log.warning("%s: %s", document.source, warning.message, extra={"read_warning": True})
         if opts.correct != "none":
-            from clearocr.correction import apply_postprocessors
-            from clearocr.correction.lexical import LexicalCorrector
-
-            lexical = LexicalCorrector(self._lexicon_languages(document.languages), hints=opts.hints)
-            chain: list = [lexical]
+            kind: ChainKind = "lexical"
+            backend = None
             if opts.correct == "llm" or (opts.correct == "auto" and self._llm_available(opts)):
                 backend = self.llm(opts)
-                if backend.can_score:
-                    from clearocr.correction.rescoring import LLMRescoringCorrector
-
-                    chain.append(LLMRescoringCorrector(backend, lexical=lexical))
-                else:  # a server without log-probabilities: guarded generative correction
-                    from clearocr.correction.generative import (
-                        NOTES_PROMPT,
-                        SYSTEM_PROMPT,
-                        LLMCorrectionCorrector,
-                    )
-
-                    prompt = NOTES_PROMPT if opts.mode == "handwritten" else SYSTEM_PROMPT
-                    chain.append(
-                        LLMCorrectionCorrector(
-                            backend,
-                            self._lexicon_languages(document.languages),
-                            lexical=lexical,
-                            system_prompt=prompt,
-                        )
-                    )
+                # A model without log-probabilities (a server) gets guarded generative correction.
+                kind = "rescoring" if backend.can_score else "generative"
+            languages = self._lexicon_languages(document.languages)
+            prompt = "notes" if opts.mode == "handwritten" else None
+            chain = build_chain(kind, languages, opts.hints, backend, prompt)
             apply_postprocessors(document, chain)
         return document
 
