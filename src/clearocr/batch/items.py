@@ -15,6 +15,7 @@ from clearocr.batch.manifest import MANIFEST_NAME, latest_records
 from clearocr.errors import InputError, UnsupportedInputError
 from clearocr.export import formats
 from clearocr.io import document_suffixes
+from clearocr.options import ReadOptions
 
 #: Suffixes of images and documents a user may expect to be read but clearocr cannot: found in a
 #: folder, each gets an ``error`` record (UnsupportedInputError) rather than being passed over.
@@ -62,9 +63,11 @@ class BatchItem:
 
 @dataclass
 class BatchSettings:
-    """What every worker needs to process items: options, output format, extraction, engine setup."""
+    """What every worker needs to process items: options, output format, extraction, engine setup.
 
-    options: dict[str, Any]
+    ``options`` may be given as a dict of ReadOptions fields (validated here: OptionsError)."""
+
+    options: ReadOptions
     fmt: str = "json"
     extract: str = "none"
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -73,9 +76,14 @@ class BatchSettings:
     #: workers x threads never oversubscribes the cores.
     threads: int | None = None
 
+    def __post_init__(self) -> None:
+        if isinstance(self.options, dict):
+            self.options = ReadOptions.build(**self.options)
+
     def options_hash(self) -> str:
         """A short hash of everything that changes an output (a changed option means re-reading)."""
-        key = json.dumps([self.options, self.fmt, self.extract], sort_keys=True, default=str)
+        options = self.options.model_dump(mode="json")
+        key = json.dumps([options, self.fmt, self.extract], sort_keys=True, default=str)
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

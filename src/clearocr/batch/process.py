@@ -36,7 +36,7 @@ class DocumentProcessor:
         for name, target in settings.engines.items():
             ENGINES.declare(name, target)
         self.settings = settings
-        self.options = ReadOptions.build(**settings.options)
+        self.options = settings.options
         self.options_hash = settings.options_hash()
         engine_options = {name: dict(values) for name, values in settings.engine_options.items()}
         if settings.threads:

@@ -60,7 +60,7 @@ def batch(
     OUTPUT_DIR/manifest.jsonl and the rest of the batch still runs.
     """
     settings = BatchSettings(
-        options=options.model_dump(mode="json"),
+        options=options,
         fmt=fmt.value,
         extract=extract_kind.value,
         engines=registry_targets(),

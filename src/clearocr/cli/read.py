@@ -193,9 +193,7 @@ def _read_many(
     """``clearocr read`` with several files: each is read in a watched worker process (engines loaded
     once there), so a native crash (SIGSEGV in a library) fails that file only; the others are read
     and written, and the exit code is 1 at the end if any failed."""
-    settings = BatchSettings(
-        options=options.model_dump(mode="json"), fmt=fmt, extract=extract, engines=registry_targets()
-    )
+    settings = BatchSettings(options=options, fmt=fmt, extract=extract, engines=registry_targets())
     names = output_names(files, FORMATS[fmt], output_dir)
     items = [
         BatchItem(str(path), str(output_dir / name) if output_dir is not None else None)
