@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import functools
 import os
-import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,7 +38,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearocr.correction.chain import ChainKind, build_chain
-from clearocr.document import Document, Line, Page, Word
+from clearocr.correction.text import guard_text, text_document
+from clearocr.document import Document
 from clearocr.engine import RecognitionResult, page_text
 from clearocr.errors import OptionsError
 from clearocr.options import ContextSize, GpuLayers
@@ -262,17 +262,10 @@ class AI:
         merged words; no added, dropped or rephrased words; numbers untouched since their OCR
         confidence is unknown). A chat preamble ("Here is the corrected text:") and code fences are
         removed first. Kept and rejected edits are counted in ``guard_accepted`` and ``guard_rejected``."""
-        from clearocr.correction.generative import LLMCorrectionCorrector, apply_tokens
-        from clearocr.correction.lexical import LexicalCorrector
-
-        guard = LLMCorrectionCorrector(
-            self.backend, self.languages, lexical=LexicalCorrector(self.languages, hints=self.hints)
-        )
-        tokens = original.split()
-        fixed = guard.guard(tokens, _strip_preamble(proposal), [None] * len(tokens))
-        self.guard_rejected += guard.rejected
-        self.guard_accepted += guard.accepted
-        return apply_tokens(original, fixed)
+        text, accepted, rejected = guard_text(original, proposal, self.backend, self.languages, self.hints)
+        self.guard_rejected += rejected
+        self.guard_accepted += accepted
+        return text
 
     def free_resources(self) -> None:
         """Free the model (weights, KV cache, GPU buffers). The object can be initialised again."""
@@ -413,37 +406,3 @@ def _per_page(function: Callable[[str], str], named: Any) -> Callable[[str], str
     page_function.per_page = True  # type: ignore[attr-defined]
     page_function.__name__ = getattr(named, "__name__", "callable")
     return page_function
-
-
-_NUMERIC = re.compile(r"\d")
-
-
-def text_document(text: str) -> Document:
-    """A Document for plain text (no image): one page per form feed or blank-line-separated page
-    of :func:`page_text`, one line per text line. The OCR's confidence is unknown, so tokens with
-    digits count as sure (the correctors leave amounts, dates and IDs alone) and words as unsure."""
-    pages = []
-    for number, chunk in enumerate(re.split(r"\f|\n\n+", text), start=1):
-        lines = []
-        for row, line_text in enumerate(chunk.split("\n")):
-            words = [
-                Word(token, (0, row * 20, 0, row * 20 + 20), 1.0 if _NUMERIC.search(token) else 0.5)
-                for token in line_text.split()
-            ]
-            lines.append(Line(line_text, (0, row * 20, 0, row * 20 + 20), 0.5, words))
-        pages.append(Page(number, 0, 0, lines=lines))
-    return Document("<text>", pages)
-
-
-_PREAMBLE = re.compile(
-    r"^\s*(?:sure[,!.]?\s*)?(?:here(?:'s| is) (?:the |your )?(?:corrected|revised|fixed)[^\n:]*:|"
-    r"corrected (?:text|version)[^\n:]*:)\s*\n?",
-    re.I,
-)
-
-
-def _strip_preamble(answer: str) -> str:
-    """A chat model's answer without its preamble line and Markdown code fences."""
-    answer = _PREAMBLE.sub("", answer, count=1)
-    answer = re.sub(r"^\s*```[a-z]*\s*\n|\n\s*```\s*$", "", answer)
-    return answer
