@@ -33,7 +33,7 @@ from clearocr.errors import (
     UnsupportedLanguageError,
 )
 from clearocr.options import ReadOptions
-from clearocr.pipeline import Reader, close, read
+from clearocr.pipeline import Reader, close, extract, read
 
 __version__ = "0.1.0"
 
@@ -44,7 +44,7 @@ logging.getLogger("clearocr").addHandler(logging.NullHandler())
 
 def __getattr__(name: str):
     # Extraction pulls in its lexicons and schema: imported on first use.
-    if name in ("extract", "InvoiceFields"):
+    if name == "InvoiceFields":
         import clearocr.extraction as extraction
 
         return getattr(extraction, name)

@@ -11,7 +11,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clearocr.correction import apply_postprocessors
 from clearocr.correction.chain import ChainKind, build_chain
@@ -43,6 +43,9 @@ from clearocr.text_layer import (
     turn_box,
 )
 from clearocr.tiling import legible_scale, plan_tiles, read_tiles
+
+if TYPE_CHECKING:
+    from clearocr.extraction import InvoiceFields
 
 #: The layout model runs on pages with at least this many segments that are at least this wide for
 #: their height (documents; a long receipt is narrower), because it costs about 0.5 s a page.
@@ -543,6 +546,38 @@ def default_reader() -> Reader:
 def read(source: Source, **options: Any) -> Document:
     """Read ``source`` with the shared default reader; see :meth:`Reader.read` and ReadOptions."""
     return default_reader().read(source, **options)
+
+
+def extract(
+    source: Any, *, languages: Any = None, llm: Any = None, extractor: str = "scored", **read_options: Any
+) -> InvoiceFields:
+    """Invoice/receipt fields of ``source`` (a Document, or anything :func:`clearocr.read` accepts).
+
+    Args:
+        source: a :class:`~clearocr.document.Document` or a path, bytes, file object, PIL image, array.
+        languages: ISO codes (list or ``"en,sv"``); also used to read the source.
+        llm: an :class:`~clearocr.llm.LLMBackend`: its schema-constrained answers, when found in the
+            document, become candidates scored with the others (see :mod:`clearocr.extraction.llm`).
+        extractor: ``"scored"`` (candidates and fitted weights, :mod:`clearocr.extraction.scoring`) or
+            ``"rules"`` (:class:`~clearocr.extraction.RuleExtractor`).
+        read_options: passed to :func:`clearocr.read` when ``source`` is not a Document.
+
+    Returns:
+        :class:`~clearocr.extraction.InvoiceFields`; fields the document does not show are None.
+
+    Raises:
+        The errors of :func:`clearocr.read` when the source cannot be read.
+    """
+    if isinstance(languages, str):
+        languages = [code.strip() for code in languages.split(",") if code.strip()]
+    # Extraction loads its lexicons and model on import: only when fields are asked for.
+    from clearocr.extraction import extract_fields
+
+    if not isinstance(source, Document):
+        if languages:
+            read_options["languages"] = languages
+        source = read(source, **read_options)
+    return extract_fields(source, languages or None, extractor, llm)
 
 
 def close() -> None:

@@ -5,8 +5,9 @@ Every name, address and number here is invented; none is copied from an evaluati
 
 import pytest
 
+from clearocr import extract
 from clearocr.document import Document, Line, Page, Word
-from clearocr.extraction import RuleExtractor, extract
+from clearocr.extraction import RuleExtractor
 from clearocr.extraction.values import find_amounts, find_currencies, find_dates, find_percentages
 
 

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
+from clearocr import extract
 from clearocr.document import Document
-from clearocr.extraction import ScoredExtractor, extract, make_extractor
+from clearocr.extraction import ScoredExtractor, make_extractor
 from clearocr.extraction.scoring import FieldModel, ScoringModel, load_model
 from clearocr.extraction.vocab import CONCEPTS, available_languages, keyword_pattern, vocabulary
 

@@ -1,6 +1,6 @@
 """Key information extraction from invoices and receipts.
 
-``clearocr.extract(source_or_document) -> InvoiceFields``: reads the source first when it is not a
+``clearocr.extract(source_or_document) -> InvoiceFields`` (:func:`clearocr.pipeline.extract`): reads the source first when it is not a
 :class:`~clearocr.document.Document`, then runs the rule-and-layout extractor.
 """
 
@@ -79,34 +79,3 @@ def extract_fields(
 
         fields = merge(fields, llm_fields)
     return fields
-
-
-def extract(
-    source: Any, *, languages: Any = None, llm: Any = None, extractor: str = "scored", **read_options: Any
-) -> InvoiceFields:
-    """Invoice/receipt fields of ``source`` (a Document, or anything :func:`clearocr.read` accepts).
-
-    Args:
-        source: a :class:`~clearocr.document.Document` or a path, bytes, file object, PIL image, array.
-        languages: ISO codes (list or ``"en,sv"``); also used to read the source.
-        llm: an :class:`~clearocr.llm.LLMBackend`: its schema-constrained answers, when found in the
-            document, become candidates scored with the others (see :mod:`clearocr.extraction.llm`).
-        extractor: ``"scored"`` (candidates and fitted weights, :mod:`clearocr.extraction.scoring`) or
-            ``"rules"`` (:class:`RuleExtractor`).
-        read_options: passed to :func:`clearocr.read` when ``source`` is not a Document.
-
-    Returns:
-        :class:`InvoiceFields`; fields the document does not show are None.
-
-    Raises:
-        The errors of :func:`clearocr.read` when the source cannot be read.
-    """
-    if isinstance(languages, str):
-        languages = [code.strip() for code in languages.split(",") if code.strip()]
-    if not isinstance(source, Document):
-        from clearocr.pipeline import read
-
-        if languages:
-            read_options["languages"] = languages
-        source = read(source, **read_options)
-    return extract_fields(source, languages or None, extractor, llm)
