@@ -39,9 +39,9 @@ _LOCK = threading.Lock()
 
 #: Tesseract language codes OCRmyPDF users type, mapped to clearocr's ISO 639-1 codes.
 def _tesseract_to_iso() -> dict[str, str]:
-    from clearocr.engines.tesseract import _ISO_TO_TESSERACT
+    from clearocr.engines.tesseract import ISO_TO_TESSERACT
 
-    return {code: iso for iso, code in _ISO_TO_TESSERACT.items()}
+    return {code: iso for iso, code in ISO_TO_TESSERACT.items()}
 
 
 def iso_languages(languages: list[str] | None) -> list[str]:

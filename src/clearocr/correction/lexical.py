@@ -142,7 +142,9 @@ def _lexicon(language: str, size: int) -> tuple[dict[str, float], Any]:
 HINT_ZIPF = 7.5
 
 
-def _match_case(template: str, word: str) -> str:
+def match_case(template: str, word: str) -> str:
+    """``word`` in the letter case of ``template`` (all capitals or capitalised); a ``word`` with capitals
+    of its own (a hint such as "iPhone") keeps them unless ``template`` is all capitals."""
     if not word.islower():  # a hint spelled with capitals ("Metformin", "iPhone") keeps its spelling
         return word.upper() if template.isupper() and len(template) > 1 else word
     if template.isupper() and len(template) > 1:
@@ -265,11 +267,11 @@ class LexicalCorrector:
             fixed = "".join(LETTER_FOR_DIGIT.get(ch, ch) if ch.isdigit() else ch for ch in core)
             if any(ch.isdigit() for ch in fixed) or not self._known(fixed):
                 return token
-            return lead + _match_case(core, fixed.lower()) if core.isupper() else lead + fixed + trail
+            return lead + match_case(core, fixed.lower()) if core.isupper() else lead + fixed + trail
         if len(core) < 2 or not core.isalpha():
             return token
         best = self.best_spelling(core)
-        return token if best is None else lead + _match_case(core, best) + trail
+        return token if best is None else lead + match_case(core, best) + trail
 
     def keep_score(self, word: str) -> float | None:
         """The noisy-channel score the printed ``word`` keeps (Zipf units): its frequency plus

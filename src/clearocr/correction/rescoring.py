@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from clearocr.correction.lexical import LexicalCorrector, _match_case, line_break_fragments, split_token
+from clearocr.correction.lexical import LexicalCorrector, line_break_fragments, match_case, split_token
 from clearocr.document import Document
 from clearocr.llm import LLMBackend
 
@@ -78,7 +78,7 @@ class LLMRescoringCorrector:
             return token
         before = tokens[max(0, index - self.window) : index]
         after = tokens[index + 1 : index + 1 + self.window]
-        words = [token] + [lead + _match_case(core, candidate) + trail for candidate, _, _ in options]
+        words = [token] + [lead + match_case(core, candidate) + trail for candidate, _, _ in options]
         prefix = " ".join(before) + " " if before else ""
         suffix = " " + " ".join(after) if after else ""
         # One pass over the shared left context; each variant costs its word and the right context.

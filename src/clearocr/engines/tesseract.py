@@ -21,7 +21,7 @@ from clearocr.errors import EngineUnavailableError, UnsupportedLanguageError
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-_ISO_TO_TESSERACT = {
+ISO_TO_TESSERACT = {
     "en": "eng",
     "sv": "swe",
     "es": "spa",
@@ -50,7 +50,7 @@ _ISO_TO_TESSERACT = {
     "el": "ell",
     "uk": "ukr",
 }
-_APT_NAME = {code: code.replace("_", "-").lower() for code in _ISO_TO_TESSERACT.values()}
+_APT_NAME = {code: code.replace("_", "-").lower() for code in ISO_TO_TESSERACT.values()}
 _SEARCH = (
     "/usr/share/tesseract-ocr/*/tessdata",
     "/usr/share/tessdata",
@@ -100,7 +100,7 @@ class TesseractEngine(OcrEngine):
         psm: Tesseract page segmentation mode (default 3, fully automatic).
     """
 
-    LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_TESSERACT
+    LANGUAGES: ClassVar[dict[str, str]] = ISO_TO_TESSERACT
 
     def __init__(self, psm: int = 3) -> None:
         self._tesserocr = _tesserocr()

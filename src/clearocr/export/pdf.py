@@ -58,6 +58,7 @@ def _require() -> None:
 
 
 def matrix3(affine: tuple[float, ...]) -> np.ndarray:
+    """The 3x3 homogeneous matrix of a 2x3 affine ``(a, b, c, d, e, f)`` (:mod:`clearocr.geometry`)."""
     a, b, c, d, e, f = affine
     return np.array([[a, b, c], [d, e, f], [0.0, 0.0, 1.0]])
 

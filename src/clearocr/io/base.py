@@ -235,6 +235,7 @@ def check_aspect(name: str, width: int, height: int) -> None:
 
 
 def image_dpi(image: Image.Image) -> float | None:
+    """The image's horizontal resolution from its metadata, or None when absent or not credible (under 50)."""
     dpi: Any = image.info.get("dpi")
     try:
         value = float(dpi[0]) if isinstance(dpi, (tuple, list)) else float(dpi)

@@ -77,7 +77,7 @@ def _fragments(items: Sequence[Line], min_overlap: float = 0.8) -> list[list[Lin
 
 def _rows(items: Sequence[Line], min_row_overlap: float) -> list[Line]:
     """Group segments into visual rows (see :func:`reading_order`), top to bottom."""
-    median_height = max(1.0, _median([s.bbox[3] - s.bbox[1] for s in items]))
+    median_height = max(1.0, median([s.bbox[3] - s.bbox[1] for s in items]))
     pieces = [(union_bbox(s.bbox for s in fragment), fragment) for fragment in _fragments(items)]
     rows: list[list[Line]] = []
     for bbox, fragment in sorted(pieces, key=lambda p: ((p[0][1] + p[0][3]) / 2, p[0][0])):
@@ -107,7 +107,7 @@ def _bands(items: Sequence[Line]) -> list[list[Line]]:
     tall (narrower gaps are ordinary line spacing), top to bottom."""
     bands: list[list[Line]] = []
     bottom = None
-    min_gap = _median([s.bbox[3] - s.bbox[1] for s in items])
+    min_gap = median([s.bbox[3] - s.bbox[1] for s in items])
     for segment in sorted(items, key=lambda s: s.bbox[1]):
         if bottom is None or segment.bbox[1] >= bottom + min_gap:
             bands.append([segment])
@@ -118,7 +118,8 @@ def _bands(items: Sequence[Line]) -> list[list[Line]]:
     return bands
 
 
-def _median(values: list[int]) -> float:
+def median(values: list[int]) -> float:
+    """The upper median of ``values`` (0.0 for none)."""
     ordered = sorted(values)
     return float(ordered[len(ordered) // 2]) if ordered else 0.0
 
@@ -137,7 +138,7 @@ def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
     right_edge = max(s.bbox[2] for s in band)
     band_width = right_edge - left_edge
     heights = [s.bbox[3] - s.bbox[1] for s in band]
-    min_gap = max(4, int(0.5 * _median(heights)))
+    min_gap = max(4, int(0.5 * median(heights)))
     spans = sorted((s.bbox[0], s.bbox[2]) for s in band)
     best = None
     reach = spans[0][1]
@@ -147,8 +148,8 @@ def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
             left = [s for s in band if s.bbox[2] <= gutter]
             right = [s for s in band if s.bbox[0] >= gutter]
             if len(left) >= 4 and len(right) >= 4:
-                left_width = _median([s.bbox[2] - s.bbox[0] for s in left]) / band_width
-                right_width = _median([s.bbox[2] - s.bbox[0] for s in right]) / band_width
+                left_width = median([s.bbox[2] - s.bbox[0] for s in left]) / band_width
+                right_width = median([s.bbox[2] - s.bbox[0] for s in right]) / band_width
                 if left_width >= 0.3 and right_width >= 0.3:
                     width = start - reach
                     if best is None or width > best[0]:

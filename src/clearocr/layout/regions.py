@@ -60,7 +60,8 @@ class LayoutDetector:
         return regions
 
 
-def _overlap_area(a: BBox, b: BBox) -> int:
+def overlap_area(a: BBox, b: BBox) -> int:
+    """Area of the intersection of two boxes in square pixels (0 when they do not meet)."""
     return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
@@ -70,10 +71,10 @@ COLUMN_REGION_CLASSES = frozenset({"text", "reference", "table"})
 
 
 def _inside(segment: Line, box: BBox) -> bool:
-    return _overlap_area(segment.bbox, box) >= 0.5 * _area(segment.bbox)
+    return overlap_area(segment.bbox, box) >= 0.5 * _area(segment.bbox)
 
 
-def _same_row(a: BBox, b: BBox, tolerance: float = 0.15) -> bool:
+def same_row(a: BBox, b: BBox, tolerance: float = 0.15) -> bool:
     """Whether two boxes sit on one printed row: centres within ``tolerance`` of the shorter height,
     heights within 70% of each other (the same type size)."""
     ha, hb = max(1, a[3] - a[1]), max(1, b[3] - b[1])
@@ -88,7 +89,7 @@ def _part_of_rows(inner: BBox, outer: BBox, segments: Sequence[Line]) -> bool:
     table), not a block of its own."""
     held = [s for s in segments if _inside(s, inner)]
     beside = [s for s in segments if _inside(s, outer) and _horizontal_overlap(s.bbox, inner) == 0]
-    aligned = sum(1 for s in held if any(_same_row(s.bbox, t.bbox) for t in beside))
+    aligned = sum(1 for s in held if any(same_row(s.bbox, t.bbox) for t in beside))
     return bool(held) and aligned >= 0.5 * len(held)
 
 
@@ -110,7 +111,7 @@ def specific_regions(
                 j == i
                 or other_name not in COLUMN_REGION_CLASSES
                 or _area(other) >= _area(box)
-                or _overlap_area(box, other) < 0.8 * _area(other)
+                or overlap_area(box, other) < 0.8 * _area(other)
             ):
                 continue
             dropped.add(j if _part_of_rows(other, box, segments) else i)

@@ -12,7 +12,7 @@ from clearocr.geometry import area as _area
 from clearocr.geometry import horizontal_overlap as _horizontal_overlap
 from clearocr.geometry import vertical_overlap as _vertical_overlap
 from clearocr.layout.order import reading_order
-from clearocr.layout.xycut import _Item, _xy_cut
+from clearocr.layout.xycut import Item, xy_cut
 
 #: Ruled-box detection (:func:`ruled_boxes`): pixels this much darker than their 31x31
 #: neighbourhood are ink; box edges are often faint grey rules on scans, so the margin is low (text
@@ -101,7 +101,7 @@ def boxed_blocks(
     would share one of those rows (:func:`_vertical_overlap` of at least ``min_row_overlap``), none
     of them in a box of one row (then it is a table's cell whose text wrapped), and another such box
     stands beside it (a box alone, such as a table header's wrapped cell, leaves the page to the
-    rows); its lines keep their rows inside it. The blocks and every other segment are ordered by :func:`_xy_cut`, bands
+    rows); its lines keep their rows inside it. The blocks and every other segment are ordered by :func:`xy_cut`, bands
     first (boxes are not read as a sidebar), and boxes side by side are never joined into a table.
     A box of one row is left to the rows (a table's cells keep each row as one line).
 
@@ -145,6 +145,6 @@ def boxed_blocks(
     if not chosen:
         return None
     inside = {member for _, _, members in chosen for member in members}
-    blocks: list[_Item] = [(box, rows, "box") for box, rows, _ in chosen]
+    blocks: list[Item] = [(box, rows, "box") for box, rows, _ in chosen]
     blocks.extend((s.bbox, [s], None) for s in items if id(s) not in inside)
-    return _xy_cut(blocks)
+    return xy_cut(blocks)

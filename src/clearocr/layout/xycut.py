@@ -8,17 +8,17 @@ from collections.abc import Sequence
 from clearocr.document import Block, Line, paragraphs
 from clearocr.geometry import BBox, union_bbox
 from clearocr.geometry import area as _area
-from clearocr.layout.order import _median, reading_order
-from clearocr.layout.regions import _overlap_area, _same_row, specific_regions
+from clearocr.layout.order import median, reading_order
+from clearocr.layout.regions import overlap_area, same_row, specific_regions
 
-_Item = tuple[BBox, list[Line], str | None]
+Item = tuple[BBox, list[Line], str | None]
 
 
-def _cut(items: list[_Item], axis: int, widest: bool = False) -> list[list[_Item]]:
+def _cut(items: list[Item], axis: int, widest: bool = False) -> list[list[Item]]:
     """Items split at the gaps along ``axis`` (1: horizontal cuts by y, 0: vertical cuts by x); with
     ``widest``, only at the gaps at least 80% as wide as the widest one."""
     ordered = sorted(items, key=lambda it: it[0][axis])
-    groups: list[list[_Item]] = [[ordered[0]]]
+    groups: list[list[Item]] = [[ordered[0]]]
     gaps: list[float] = []
     reach = ordered[0][0][axis + 2]
     for item in ordered[1:]:
@@ -43,10 +43,10 @@ def _cut(items: list[_Item], axis: int, widest: bool = False) -> list[list[_Item
 def _cell_like(boxes: list[BBox]) -> bool:
     """Whether boxes look like table cells or key/value pieces rather than lines of running text:
     their median width is under 8 times their median height."""
-    return _median([b[2] - b[0] for b in boxes]) < 8 * _median([b[3] - b[1] for b in boxes])
+    return median([b[2] - b[0] for b in boxes]) < 8 * median([b[3] - b[1] for b in boxes])
 
 
-def _tabular(group: list[_Item]) -> bool:
+def _tabular(group: list[Item]) -> bool:
     """Whether a column's items can all be parts of a table: loose segments, tables, and regions
     whose lines are cell-like (:func:`_cell_like`)."""
     return all(
@@ -55,9 +55,9 @@ def _tabular(group: list[_Item]) -> bool:
     )
 
 
-def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
+def _join_row_sharing(columns: list[list[Item]]) -> list[list[Item]]:
     """Neighbouring columns joined again when they are the columns of one table: at least half of
-    the smaller side's segments sit on a row of the other side (:func:`_same_row`), and both sides
+    the smaller side's segments sit on a row of the other side (:func:`same_row`), and both sides
     are loose segments, tables, or cell-like (:func:`_cell_like`: labels and their amounts, or a
     table whose columns the layout model boxed one by one: read as one "table" block, row by row). Columns of
     running text side by side may share a baseline grid and still be columns."""
@@ -69,7 +69,7 @@ def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
         loose = all(kind is None for _, _, kind in previous + group)
         if loose or (_tabular(previous) and _tabular(group)):
             few, many = (a, b) if len(a) <= len(b) else (b, a)
-            if sum(1 for box in few if any(_same_row(box, other) for other in many)) >= 0.5 * len(few):
+            if sum(1 for box in few if any(same_row(box, other) for other in many)) >= 0.5 * len(few):
                 if loose:
                     previous.extend(group)
                 else:  # one table: its cells become rows, in one block
@@ -81,12 +81,12 @@ def _join_row_sharing(columns: list[list[_Item]]) -> list[list[_Item]]:
     return joined
 
 
-def _table_across(columns: list[list[_Item]]) -> int | None:
+def _table_across(columns: list[list[Item]]) -> int | None:
     """The top (y) of a table that runs across neighbouring columns: cell-like blocks or loose
     segments (:func:`_cell_like`) on both sides of a gutter whose rows are shared (half of the
     smaller side's). None when there is none."""
 
-    def cells(group: list[_Item]) -> list[BBox]:
+    def cells(group: list[Item]) -> list[BBox]:
         out = []
         for box, lines, kind in group:
             boxes = [line.bbox for line in lines]
@@ -99,8 +99,8 @@ def _table_across(columns: list[list[_Item]]) -> int | None:
         a, b = cells(left), cells(right)
         if len(a) < 2 or len(b) < 2:
             continue
-        shared_a = [box for box in a if any(_same_row(box, other) for other in b)]
-        shared_b = [box for box in b if any(_same_row(box, other) for other in a)]
+        shared_a = [box for box in a if any(same_row(box, other) for other in b)]
+        shared_b = [box for box in b if any(same_row(box, other) for other in a)]
         if (
             len(shared_a) >= 2
             and len(shared_b) >= 2
@@ -112,11 +112,11 @@ def _table_across(columns: list[list[_Item]]) -> int | None:
 
 #: A band across the top of a page, cut from the columns below it by a gap across the whole page and
 #: holding a region the layout model calls a page header, is read first when it is at most this
-#: share of the page's text height (:func:`_xy_cut`).
+#: share of the page's text height (:func:`xy_cut`).
 PAGE_HEADER_MAX_HEIGHT = 0.2
 
 
-def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
+def xy_cut(items: list[Item], depth: int = 0) -> list[tuple[str | None, list[Line]]]:
     """Blocks in reading order by recursive XY-cut (Nagy & Seth 1984).
 
     ``items`` are ``(bbox, lines, kind)``: a layout region's lines, already in order, with its class,
@@ -137,7 +137,7 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
     """
     loose_only = all(kind is None for _, _, kind in items)
     height = max(b[3] for b, _, _ in items) - min(b[1] for b, _, _ in items)
-    one_row = loose_only and height <= 1.5 * _median([b[3] - b[1] for b, _, _ in items])
+    one_row = loose_only and height <= 1.5 * median([b[3] - b[1] for b, _, _ in items])
     if len(items) > 1 and depth <= 200 and not one_row:
         columns = _cut(items, 0)
         columns = _join_row_sharing(columns)  # key/value rows with tight leading: gaps between cells
@@ -158,17 +158,17 @@ def _xy_cut(items: list[_Item], depth: int = 0) -> list[tuple[str | None, list[L
                 and first_height <= PAGE_HEADER_MAX_HEIGHT * height
             ):  # a page header above the columns (a masthead beside the authors' contacts)
                 rest = [item for group in bands[1:] for item in group]
-                return _xy_cut(first, depth + 1) + _xy_cut(rest, depth + 1)
+                return xy_cut(first, depth + 1) + xy_cut(rest, depth + 1)
         if len(tall) >= 2:
             top = _table_across(columns)
             if top is not None:  # a table runs under both columns: the columns end above it
                 above = [it for it in items if it[0][3] <= top]
                 below = [it for it in items if it[0][3] > top]
                 if above and below:
-                    return _xy_cut(above, depth + 1) + _xy_cut(below, depth + 1)
+                    return xy_cut(above, depth + 1) + xy_cut(below, depth + 1)
         for groups in (columns,) if len(tall) >= 2 else (_cut(items, 1, widest=True), columns):
             if len(groups) > 1:
-                return [block for group in groups for block in _xy_cut(group, depth + 1)]
+                return [block for group in groups for block in xy_cut(group, depth + 1)]
     blocks: list[tuple[BBox, str | None, list[Line]]] = [
         (bbox, kind, lines) for bbox, lines, kind in items if kind is not None
     ]
@@ -194,7 +194,7 @@ def _split_at_gutters(
         The parts, left to right (the whole group when no gutter is found).
     """
     spans = sorted((s.bbox[0], s.bbox[2]) for s in group)
-    min_gap = max(4.0, 0.5 * _median([s.bbox[3] - s.bbox[1] for s in group]))
+    min_gap = max(4.0, 0.5 * median([s.bbox[3] - s.bbox[1] for s in group]))
     height = box[3] - box[1]
     inside = {id(s) for s in group}
     outside = [s for s in segments if id(s) not in inside]
@@ -219,7 +219,7 @@ def _split_at_gutters(
                 first = [s for s in group if s.bbox[2] <= mid]
                 rest = [s for s in group if s.bbox[2] > mid]
                 few, many = (first, rest) if len(first) <= len(rest) else (rest, first)
-                aligned = sum(1 for a in few if any(_same_row(a.bbox, b.bbox) for b in many))
+                aligned = sum(1 for a in few if any(same_row(a.bbox, b.bbox) for b in many))
                 if aligned < 0.5 * len(few):  # not a table's rows running across the gutter
                     return [first, *_split_at_gutters(box, rest, segments, min_lines)]
         reach = max(reach, end)
@@ -234,7 +234,7 @@ def layout_reading_order(
     Each segment goes to the region (after :func:`specific_regions`) that holds at least half of it
     (the largest overlap); inside a region, lines follow :func:`reading_order` without column
     detection (so a table region keeps each row as one line). The regions, and every segment left
-    outside them, are ordered by :func:`_xy_cut`, so lines of a column the model did not box are
+    outside them, are ordered by :func:`xy_cut`, so lines of a column the model did not box are
     read with their column rather than across the page.
 
     Args:
@@ -259,20 +259,20 @@ def layout_blocks(
     for segment in items:
         best, best_area = None, 0
         for index, (_, box) in enumerate(regions):
-            area = _overlap_area(segment.bbox, box)
+            area = overlap_area(segment.bbox, box)
             if area > best_area:
                 best, best_area = index, area
         if best is not None and best_area >= 0.5 * _area(segment.bbox):
             members[best].append(segment)
         else:
             loose.append(segment)
-    blocks: list[_Item] = []
+    blocks: list[Item] = []
     for index, group in members.items():
         for part in _split_at_gutters(regions[index][1], group, items) if group else []:
             lines = reading_order(part, min_row_overlap, columns=False)
             blocks.append((union_bbox(s.bbox for s in part), lines, regions[index][0]))
     blocks.extend((segment.bbox, [segment], None) for segment in loose)
-    return _xy_cut(blocks) if blocks else []
+    return xy_cut(blocks) if blocks else []
 
 
 def to_blocks(groups: Sequence[tuple[str | None, list[Line]]]) -> tuple[list[Line], list[Block]]:

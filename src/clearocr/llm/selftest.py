@@ -250,6 +250,8 @@ def _child(model: str, n_gpu_layers: int, extra_bufts: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """``python -m clearocr.llm.selftest MODEL``: decode a few tokens in this process (the child the
+    self-test watches); a build that crashes kills it."""
     parser = argparse.ArgumentParser(
         description="Decode a few tokens with a GGUF model (clearocr's llama.cpp self-test)."
     )

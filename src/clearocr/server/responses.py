@@ -12,6 +12,7 @@ class HTTPError(Exception):
 
 
 def error_response(status: int, kind: str, message: str, headers: dict[str, str] | None = None):
+    """The JSON error answer ``{"error": {"type", "message"}}`` with ``status`` and ``headers``."""
     from fastapi.responses import JSONResponse
 
     return JSONResponse(
