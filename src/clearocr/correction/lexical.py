@@ -27,27 +27,25 @@ What it will not do:
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from clearocr.document import Document
 
-#: OCR confusions: printed-as -> possibly-was, each costing CONFUSION_COST instead of 1.0. Glyph
-#: look-alikes of Latin print: digits and letters (0/o, 1/l/i, 5/s, 8/b), broken or merged strokes
-#: (rn/m, in/m, cl/d, vv/w, li/h, ii/u, ri/n) and the round and stemmed letters that worn type and
-#: poor scans blur (e/o/c, u/n, h/b, l/t/f, f/s for the long s), as catalogued for newspaper OCR by
-#: Evershed & Fitch ("Correcting noisy OCR: context beats confusion", DATeCH 2014).
-_CONFUSION_PAIRS = """
-0:o 1:l 1:i l:i 5:s 8:b 2:z 6:b 6:g 9:g 4:a rn:m in:m ni:m cl:d vv:w li:h ll:h ii:h ii:u ri:n
-e:o e:c o:c o:u o:q a:o u:n n:a h:b l:t l:f i:t f:s f:t r:t v:y y:v j:i g:q b:o u:a i:r e:a
-"""
+#: OCR confusions: printed-as -> possibly-was, each costing CONFUSION_COST instead of 1.0; the pairs
+#: and their sources are data (``confusions.toml`` beside this module).
+_CONFUSION_DATA = tomllib.loads(
+    resources.files("clearocr.correction").joinpath("confusions.toml").read_text("utf-8")
+)
 CONFUSIONS: dict[str, tuple[str, ...]] = {}
-for _pair in _CONFUSION_PAIRS.split():
+for _pair in _CONFUSION_DATA["pairs"]:
     _a, _b = _pair.split(":")
     CONFUSIONS[_a] = CONFUSIONS.get(_a, ()) + (_b,)
     CONFUSIONS[_b] = CONFUSIONS.get(_b, ()) + (_a,)
-CONFUSION_COST = 0.3
+CONFUSION_COST: float = _CONFUSION_DATA["cost"]
 #: log10 P(printed | true) per unit of weighted edit distance: the noisy channel. One unlikely edit is
 #: -4 (1 in 10,000 characters), an OCR confusion -1.2 (about 6 in 100 of the confusable glyphs).
 EDIT_LOG10 = -4.0
