@@ -31,7 +31,8 @@ from PIL import Image as PILImage
 
 from clearocr import exceptions  # noqa: F401  (the tutorials' ``ocr.exceptions.OcrException``)
 from clearocr.document import Document
-from clearocr.errors import ClearOCRError, UnsupportedInputError
+from clearocr.errors import ClearOCRError, OptionsError, UnsupportedInputError
+from clearocr.io import check_regular_file
 from clearocr.options import ReadOptions
 
 if TYPE_CHECKING:
@@ -122,16 +123,12 @@ class Image:
                 directory); OptionsError: negative page.
         """
         if isinstance(source, (str, os.PathLike)):
-            from clearocr.io import check_regular_file
-
             check_regular_file(source)  # missing, dangling link, loop, FIFO, device: a typed error now
         elif not isinstance(source, (bytes, bytearray, PILImage.Image)):
             raise UnsupportedInputError(
                 f"<{type(source).__name__}>", "Image.load takes a path, bytes or a PIL image"
             )
         if page_index is not None and page_index < 0:
-            from clearocr.errors import OptionsError
-
             raise OptionsError(f"page_index must be 0 or more, got {page_index}")
         return cls(source, page_index)
 

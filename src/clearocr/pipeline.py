@@ -19,8 +19,9 @@ from clearocr.document import IDENTITY, Document, Line, Page, PreprocessStep
 from clearocr.engines import OcrEngine, create_engine, engine_class, ocr_languages
 from clearocr.geometry import scale_bbox
 from clearocr.io import LayerWord, PageImage, Source, open_source
-from clearocr.languages import detect_languages, is_auto
+from clearocr.languages import detect_languages, is_auto, release_word_lists
 from clearocr.layout import (
+    LayoutDetector,
     boxed_blocks,
     has_columns,
     layout_blocks,
@@ -28,6 +29,7 @@ from clearocr.layout import (
     ruled_boxes,
     to_blocks,
 )
+from clearocr.memory import release_memory
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, right_angle_matrix, rotate_right_angle
 from clearocr.read_warnings import empty_page_warning, ink_fraction, script_warnings
@@ -124,8 +126,6 @@ class Reader:
 
     def _layout_detector(self) -> Any:
         if self._layout is None:
-            from clearocr.layout import LayoutDetector
-
             self._layout = LayoutDetector()
         return self._layout
 
@@ -517,9 +517,6 @@ class Reader:
                 self._llm.close()
                 self._llm = None
                 self._llm_key = None
-        from clearocr.languages import release_word_lists
-        from clearocr.memory import release_memory
-
         release_word_lists()
         release_memory()  # the sessions' freed heap back to the OS (RSS), not kept by glibc
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from clearocr.document import Page, ReadWarning
 from clearocr.languages import is_auto
+from clearocr.preprocess import analysis_copy
 
 #: A page is "blank" when less than this fraction of its pixels are ink (darker than half the paper's
 #: brightness): scanner dust and a crease stay below it, one short line of text on A4 is above it.
@@ -21,8 +22,6 @@ def ink_fraction(image: Any) -> float:
     is judged inverted."""
     import cv2
     import numpy as np
-
-    from clearocr.preprocess import analysis_copy
 
     small = analysis_copy(image)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small

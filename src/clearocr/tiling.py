@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clearocr.document import Line, Word
+from clearocr.preprocess import analysis_copy
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,6 @@ def legible_scale(image: np.ndarray) -> tuple[float, float] | None:
     88 Mpx scan costs a few megapixels of connected components, not 88.
     """
     import cv2
-
-    from clearocr.preprocess import analysis_copy
 
     height, width = image.shape[:2]
     small = analysis_copy(image)

@@ -11,8 +11,10 @@ from rich.table import Table
 
 from clearocr.cli.app import command, stdout_console
 from clearocr.cli.flags import with_model_flags
+from clearocr.engines import list_engines
 from clearocr.errors import LLMError, OptionsError
 from clearocr.options import LLMOptions
+from clearocr.server.auth import hash_key
 
 
 @command("api-key")
@@ -20,8 +22,6 @@ def api_key() -> None:
     """Make a new random API key: prints the key (give it to the client) and the line to add to the
     server's --keys-file (only the hash is stored)."""
     import secrets
-
-    from clearocr.server.auth import hash_key
 
     key = secrets.token_urlsafe(32)
     print(f"key:  {key}")
@@ -35,8 +35,6 @@ def client_credentials(
     """Make OAuth 2.0 client credentials: prints the client id and secret (give them to the client) and
     the line to add to the server's --clients-file (only the secret's hash is stored)."""
     import secrets
-
-    from clearocr.server.auth import hash_key
 
     client_id = client_id or f"client-{secrets.token_hex(6)}"
     if not client_id.isprintable() or " " in client_id or ":" in client_id or "," in client_id:
@@ -80,8 +78,6 @@ def llm_check(
 @command()
 def engines(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """List OCR engines, their versions, languages (ISO 639-1) and whether they can run here."""
-    from clearocr.engines import list_engines
-
     infos = list_engines()
     if as_json:
         print(json.dumps([info.__dict__ for info in infos], indent=2))

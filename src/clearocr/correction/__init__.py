@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from clearocr.document import Correction, Document, Line, Page
+from clearocr.document import Correction, Document, Line, Page, Word, join_texts
 from clearocr.errors import OptionsError
 from clearocr.registry import Registry
 
@@ -110,8 +110,6 @@ def replace_word(
         line.text = line.text[:start] + text + line.text[start + len(word.text) :]
     word.text = text
     if start < 0:
-        from clearocr.document import join_texts
-
         line.text = join_texts([w.text for w in line.words])
 
 
@@ -120,8 +118,6 @@ def merge_words(
 ) -> None:
     """Replace words ``start..stop-1`` of a line by one word ``text`` whose bbox covers theirs and whose
     confidence is their lowest (a merge such as "tbe re" -> "there"); the line's text is rebuilt."""
-    from clearocr.document import Word, join_texts
-
     line = page.lines[line_index]
     words = line.words[start:stop]
     old = " ".join(w.text for w in words)

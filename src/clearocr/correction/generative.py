@@ -25,6 +25,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
+from clearocr.correction import merge_words, replace_word
 from clearocr.correction.lexical import (
     CONFUSION_COST,
     NUMBER_SHAPE,
@@ -246,8 +247,6 @@ class LLMCorrectionCorrector:
 
     def process(self, document: Document) -> Document:
         """Correct ``document`` in place, recording each kept change."""
-        from clearocr.correction import merge_words, replace_word
-
         for page in document.pages:
             texts = [line.text for line in page.lines]
             for index, line in enumerate(page.lines):

@@ -33,6 +33,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from clearocr.correction import replace_word
 from clearocr.document import Document
 
 #: OCR confusions: printed-as -> possibly-was, each costing CONFUSION_COST instead of 1.0; the pairs
@@ -380,8 +381,6 @@ class LexicalCorrector:
 
     def process(self, document: Document) -> Document:
         """Correct every word of ``document`` in place, recording each change; returns it."""
-        from clearocr.correction import replace_word
-
         for page in document.pages:
             fragments = line_break_fragments([[w.text for w in line.words] for line in page.lines])
             for index, line in enumerate(page.lines):

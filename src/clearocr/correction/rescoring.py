@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from clearocr.correction import replace_word
 from clearocr.correction.lexical import LexicalCorrector, line_break_fragments, match_case, split_token
 from clearocr.document import Document
 from clearocr.llm import LLMBackend
@@ -108,8 +109,6 @@ class LLMRescoringCorrector:
 
     def process(self, document: Document) -> Document:
         """Rescore the unsure words of ``document`` in place, recording each change."""
-        from clearocr.correction import replace_word
-
         for page in document.pages:
             fragments = line_break_fragments([[w.text for w in line.words] for line in page.lines])
             for line_index, line in enumerate(page.lines):

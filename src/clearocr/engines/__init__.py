@@ -19,6 +19,7 @@ import numpy as np
 
 from clearocr.document import Line
 from clearocr.errors import EngineUnavailableError, UnsupportedLanguageError
+from clearocr.languages import AUTO, is_auto
 from clearocr.registry import Registry
 
 
@@ -119,8 +120,6 @@ def ocr_languages(engine: type[OcrEngine] | OcrEngine, languages: Sequence[str])
     """The languages to pass to ``engine``: ``languages`` as given, or for ``["auto"]`` (detection,
     :mod:`clearocr.languages`) ``["auto"]`` when the engine detects scripts itself and its
     ``AUTO_FALLBACK`` otherwise."""
-    from clearocr.languages import AUTO, is_auto
-
     if not is_auto(languages):
         return list(languages)
     return [AUTO] if engine.detects_script else list(engine.AUTO_FALLBACK)

@@ -21,6 +21,7 @@ from clearocr.document import Line, Word
 from clearocr.engines import EngineInfo, OcrEngine, register_engine
 from clearocr.errors import EngineUnavailableError
 from clearocr.geometry import quad_to_bbox
+from clearocr.languages import is_auto
 from clearocr.layout import words_from_text
 
 MODEL_FILES = {
@@ -300,8 +301,6 @@ class _ScriptMask:
         return notes
 
     def use(self, languages: Sequence[str]) -> None:
-        from clearocr.languages import is_auto
-
         self.auto = is_auto(languages)
         key = ("en",) if self.auto else tuple(sorted(set(languages)))
         if key not in self._masks:

@@ -19,6 +19,7 @@ from clearocr.extraction.schema import (
     TaxLine,
 )
 from clearocr.extraction.scoring import ScoredExtractor
+from clearocr.languages import is_auto
 
 __all__ = [
     "FIELD_NAMES",
@@ -61,8 +62,6 @@ def extract_fields(
     Returns:
         :class:`InvoiceFields`.
     """
-    from clearocr.languages import is_auto
-
     # "auto" (or nothing): the languages detected when the document was read.
     langs = tuple((document.languages or ["en"]) if is_auto(languages) else languages)
     chosen = make_extractor(extractor, langs)

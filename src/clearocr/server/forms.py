@@ -9,6 +9,7 @@ import inspect
 import json
 from typing import Any
 
+from clearocr.engines import ENGINES, engine_class, engine_names, ocr_languages
 from clearocr.errors import OptionsError
 from clearocr.options import ReadOptions
 from clearocr.server.settings import SERVER_ONLY_OPTIONS
@@ -93,8 +94,6 @@ def check_engine(opts: ReadOptions) -> None:
             server knows but cannot load, a server-side problem).
         UnsupportedLanguageError: a language the engine cannot read here (422).
     """
-    from clearocr.engines import ENGINES, engine_class, engine_names, ocr_languages
-
     if opts.engine not in ENGINES:
         raise OptionsError(
             f"engine: {opts.engine[:40]!r} is not an engine here; choose one of {', '.join(engine_names())}"

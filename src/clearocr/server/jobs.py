@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearocr.errors import ClearOCRError
+
 #: Job states, in order.
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -407,8 +409,6 @@ class JobRunner:
         self.store.expire(self.ttl)
 
     def _loop(self, index: int) -> None:
-        from clearocr.errors import ClearOCRError
-
         while True:
             with self._wake:
                 if self._stop:
