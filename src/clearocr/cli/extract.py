@@ -15,6 +15,7 @@ from rich.table import Table
 from clearocr.cli.app import as_error, command, print_error, print_warnings, read_option_flags, stdout_console
 from clearocr.extraction import FIELD_NAMES, extract_fields
 from clearocr.options import ReadOptions
+from clearocr.pipeline import Reader
 
 
 class ExtractFormat(str, Enum):
@@ -39,8 +40,6 @@ def extract(
     options: ReadOptions,
 ) -> None:
     """Extract invoice/receipt fields (number, dates, vendor, totals, tax, currency, items) from FILES."""
-    from clearocr.pipeline import Reader
-
     results: list[tuple[Path, dict[str, Any]]] = []
     failures = 0
     with Reader(options) as reader:

@@ -28,6 +28,7 @@ from clearocr.engines import engine_class, ocr_languages
 from clearocr.errors import OptionsError
 from clearocr.export import exporters, formats
 from clearocr.options import ReadOptions
+from clearocr.pipeline import Reader
 
 #: Output formats by name, derived from the exporters (plugins included). Built at run time, so mypy
 #: cannot list the members: hence the ignore.
@@ -134,8 +135,6 @@ def _read_one(
     path: Path, target: Path | None, options: ReadOptions, fmt: str, extract: str, split_pages: bool
 ) -> tuple[str | bytes, Any]:
     """Read one file in this process with a page progress bar; ``(content, document)``."""
-    from clearocr.pipeline import Reader
-
     progress = _progress(not stderr.is_terminal, TextColumn("pages"))
     with Reader(options) as reader, progress:
         task = progress.add_task(f"reading {path.name}", total=None)

@@ -16,6 +16,7 @@ from clearocr.export.review import to_review_html
 from clearocr.extraction import extract_fields
 from clearocr.files import write_atomic
 from clearocr.options import ReadOptions
+from clearocr.pipeline import Reader
 
 
 @command()
@@ -45,8 +46,6 @@ def review(
             document = _load_json(file)
             image_source: Any = str(source) if source else document.source
         else:
-            from clearocr.pipeline import Reader
-
             with Reader(options) as reader:
                 document = reader.read(str(file), options)
             print_warnings(file, document)
