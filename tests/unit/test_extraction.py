@@ -34,6 +34,14 @@ def doc(rows, width=800, height=1200):
         ("RM9.00 and $1,250.00", ["9.00", "1250.00"]),
         ("Qty 3 items", []),
         ("Rounding -0.02", ["-0.02"]),
+        # Currencies without minor units: digit grouping alone marks a whole amount (CLDR #,##0 and
+        # the Indian #,##,##0); one dot group is a quantity as often as a thousand, so it needs a sign.
+        ("TOTAL 174,600", ["174600.00"]),
+        ("Jumlah 1,74,600", ["174600.00"]),
+        ("Monto 1.234.567", ["1234567.00"]),
+        ("Total Rp 174.600", ["174600.00"]),
+        ("QTY 1.000 X 4.50", ["4.50"]),
+        ("Invoice 2024,001", []),
     ],
 )
 def test_amounts(text, expected):
@@ -363,3 +371,25 @@ def test_arithmetic_picks_the_total_among_candidates_and_extractors():
         )
     )
     assert merge(RuleExtractor().extract(misread), unconfirmed).total.value == "100.00"
+
+
+def test_a_receipt_in_a_currency_without_minor_units_gets_its_total():
+    """Amounts printed as whole numbers with grouping (Indonesian rupiah): the total is found and the
+    currency named, with no decimals anywhere on the page."""
+    from clearocr.extraction import ScoredExtractor
+
+    receipt = doc(
+        [
+            [("TOKO MAKMUR JAYA", 100)],
+            [("Jl. Merdeka No. 12, Bandung", 100)],
+            [("Nasi goreng 2 x 25,000", 40), ("50,000", 400)],
+            [("Es teh 2 x 12,300", 40), ("24,600", 400)],
+            [("Ayam bakar", 40), ("100,000", 400)],
+            [("TOTAL", 40), ("Rp 174,600", 400)],
+            [("TUNAI", 40), ("200,000", 400)],
+            [("KEMBALI", 40), ("25,400", 400)],
+        ]
+    )
+    fields = ScoredExtractor(["en"]).extract(receipt)
+    assert fields.values()["total"] == "174600.00"
+    assert fields.values()["currency"] == "IDR"

@@ -14,12 +14,22 @@ from decimal import Decimal, InvalidOperation
 
 # 1,234.56 / 1.234,56 / 1 234,56 / 9.00 / -0.02, optionally after a currency sign or code.
 AMOUNT_PATTERN = re.compile(
-    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|Rs\.?|[$€£¥₹])?\s?"
+    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|IDR|Rs\.?|Rp\.?|[$€£¥₹])?\s?"
     r"(?P<num>-?\d{1,3}(?:[ .,]\d{3})*[.,]\d{2}|-?\d+[.,]\d{2})(?![\d])"
 )
-# Whole amounts count only right after a currency sign or code ("Rs 1939", "$144").
+# Whole amounts right after a currency sign or code ("Rs 1939", "$144", "Rp 174.600"), thousands
+# grouped by commas or dots.
 WHOLE_AMOUNT_PATTERN = re.compile(
-    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|Rs\.?|[$€£¥₹])\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?!\d|[.,]\d)"
+    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|IDR|Rs\.?|Rp\.?|[$€£¥₹])\s?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d+)(?!\d|[.,]\d)"
+)
+# Whole amounts printed with digit grouping and no decimals, as currencies without minor units are
+# (Indonesian rupiah "174,600", Chilean pesos "12.990", Indian rupees "1,74,600"; CLDR's grouping
+# patterns #,##0 and #,##,##0): an integer with at least one full group of three digits after a comma,
+# or two dot groups, is an amount even without a currency sign. One dot group ("1.000") is not: it is a
+# quantity with three decimals as often as a thousand.
+GROUPED_AMOUNT_PATTERN = re.compile(
+    r"(?<![\w.,])(?P<num>\d{1,2}(?:,\d{2})+,\d{3}|\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3}){2,})(?![\d]|[.,]\d)"
 )
 PERCENT_PATTERN = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
@@ -70,11 +80,17 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def find_amounts(text: str) -> list[Match]:
-    """Amounts in ``text``, left to right, normalised to ``"1234.56"``: numbers with two decimals, or
-    whole numbers right after a currency sign or code."""
+    """Amounts in ``text``, left to right, normalised to ``"1234.56"``: numbers with two decimals, whole
+    numbers right after a currency sign or code, and whole numbers with digit grouping
+    (:data:`GROUPED_AMOUNT_PATTERN`: ``174,600``, ``1,74,600``, ``1.234.567``)."""
     found = []
     for match in WHOLE_AMOUNT_PATTERN.finditer(text):
-        value = f"{Decimal(match.group('num').replace(',', '')):.2f}"
+        value = f"{Decimal(re.sub(r'[.,]', '', match.group('num'))):.2f}"
+        found.append(Match(value, match.group("num"), match.start("num"), match.end("num")))
+    for match in GROUPED_AMOUNT_PATTERN.finditer(text):
+        if any(m.start <= match.start("num") < m.end for m in found):
+            continue
+        value = f"{Decimal(re.sub(r'[.,]', '', match.group('num'))):.2f}"
         found.append(Match(value, match.group("num"), match.start("num"), match.end("num")))
     for match in AMOUNT_PATTERN.finditer(text):
         if any(m.start <= match.start("num") < m.end for m in found):
@@ -183,6 +199,8 @@ CURRENCY_CODES = {
     "CAD",
     "AUD",
     "SGD",
+    "IDR",
+    "ARS",
 }
 CURRENCY_SIGNS = {
     "$": "USD",
@@ -194,11 +212,13 @@ CURRENCY_SIGNS = {
     "RM": "MYR",
     "Rs": "INR",
     "Rs.": "INR",
+    "Rp": "IDR",
+    "Rp.": "IDR",
     "zł": "PLN",
 }
 _CURRENCY_PATTERN = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
-    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
+    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
 )
 
 
