@@ -234,6 +234,26 @@ def pairs_in_order(reference: list[str], output: str) -> tuple[int, int]:
     return ordered, len(positions) * (len(positions) - 1) // 2
 
 
+def order_figures(rows: list[dict]) -> tuple[float, float]:
+    """``(mean CER, share of pairs in order)`` over page rows with ``cer``, ``pairs_in_order`` and ``pairs``."""
+    mean_cer = sum(r["cer"] for r in rows) / len(rows)
+    return mean_cer, sum(r["pairs_in_order"] for r in rows) / max(1, sum(r["pairs"] for r in rows))
+
+
+def write_results(path: str, table: list[str], summary: list[dict], rows: list[dict], **meta: object) -> None:
+    """Print the Markdown ``table`` and write ``{"meta", "summary", "pages"}`` as JSON to ``path``; meta
+    names the machine, the command and the date (and anything in ``meta``)."""
+    header = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "command": "python " + " ".join(sys.argv),
+        "date": time.strftime("%Y-%m-%d"),
+        **meta,
+    }
+    print("\n".join(table))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps({"meta": header, "summary": summary, "pages": rows}, indent=1) + "\n")
+
+
 LAYOUTS = [
     "two-columns",
     "sidebar-left",
@@ -299,8 +319,7 @@ def main() -> int:
         cells = []
         for use_layout in (True, False):
             items = [r for r in rows if r["layout_model"] is use_layout and layout in (r["layout"], "all")]
-            mean_cer = sum(r["cer"] for r in items) / len(items)
-            ordered = sum(r["pairs_in_order"] for r in items) / max(1, sum(r["pairs"] for r in items))
+            mean_cer, ordered = order_figures(items)
             summary.append(
                 {
                     "layout": layout,
@@ -311,14 +330,7 @@ def main() -> int:
             )
             cells += [f"{mean_cer:.1%}", f"{ordered:.1%}"]
         table.append(f"| {layout} | " + " | ".join(cells) + " |")
-    meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "command": "python " + " ".join(sys.argv),
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    print("\n".join(table))
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"meta": meta, "summary": summary, "pages": rows}, indent=1) + "\n")
+    write_results(args.json, table, summary, rows)
     return 0
 
 

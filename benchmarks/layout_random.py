@@ -27,17 +27,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import os
-import platform
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from layout_order import FONTS, PAGE_H, PAGE_W, WORDS, pairs_in_order
+from layout_order import FONTS, PAGE_H, PAGE_W, WORDS, order_figures, pairs_in_order, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,8 +237,7 @@ def main() -> int:
         for program in programs:
             items = [r for r in rows if r["program"] == program and name in (r["family"], "all")]
             pages = len(items)
-            mean_cer = statistics.mean(r["cer"] for r in items)
-            ordered = sum(r["pairs_in_order"] for r in items) / max(1, sum(r["pairs"] for r in items))
+            mean_cer, ordered = order_figures(items)
             summary.append(
                 {
                     "family": name,
@@ -254,15 +249,7 @@ def main() -> int:
             )
             cells += [f"{mean_cer:.1%}", f"{ordered:.1%}"]
         table.append(f"| {name} | {pages} | " + " | ".join(cells) + " |")
-    meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "command": "python " + " ".join(sys.argv),
-        "date": time.strftime("%Y-%m-%d"),
-        "seeds": [args.first_seed, args.first_seed + args.pages - 1],
-    }
-    print("\n".join(table))
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"meta": meta, "summary": summary, "pages": rows}, indent=1) + "\n")
+    write_results(args.json, table, summary, rows, seeds=[args.first_seed, args.first_seed + args.pages - 1])
     return 0
 
 
