@@ -151,9 +151,8 @@ def with_model_flags(
         kept = [p for p in own.parameters.values() if p.name != keyword]
         taken = set().union(*(_own_flags(p) for p in kept)) if kept else set()
         generated = [g for g in model_parameters(model, taken, help_prefix) if g[1] not in exclude]
-        extra = list(generated)
         settings_name = f"{keyword}_settings"
-        parameters = kept + [p for p, _, _ in extra]
+        parameters = kept + [p for p, _, _ in generated]
         if with_set:
             parameters.append(
                 inspect.Parameter(
