@@ -21,12 +21,15 @@ from clearocr.geometry import scale_bbox
 from clearocr.io import LayerWord, PageImage, Source, open_source
 from clearocr.languages import detect_languages, is_auto, release_word_lists
 from clearocr.layout import (
+    MIN_GUTTER_LINES,
+    InkPage,
     LayoutDetector,
     boxed_blocks,
     has_columns,
     layout_blocks,
     reading_order,
     ruled_boxes,
+    text_columns,
     to_blocks,
 )
 from clearocr.memory import release_memory
@@ -285,8 +288,14 @@ class Reader:
                 segment.bbox = scale_bbox(segment.bbox, back, back, page_width, page_height)
                 for word in segment.words:
                     word.bbox = scale_bbox(word.bbox, back, back, page_width, page_height)
-        groups = self._layout_groups(prepared, segments, opts)
-        lines, blocks = to_blocks(groups if groups is not None else [(None, reading_order(segments))])
+        # Column gutters are found from the page's ink (layout.columns); a page of a few lines has none.
+        ink = (
+            InkPage.from_image(prepared.image, prepared.scale) if len(segments) >= MIN_GUTTER_LINES else None
+        )
+        groups = self._layout_groups(prepared, segments, opts, ink)
+        lines, blocks = to_blocks(
+            groups if groups is not None else [(None, reading_order(segments, page=ink))]
+        )
         return Page(
             number=page_image.number,
             width=page_width,
@@ -467,13 +476,19 @@ class Reader:
         return prepared, segments
 
     def _layout_groups(
-        self, prepared: Any, segments: list[Line], opts: ReadOptions
+        self, prepared: Any, segments: list[Line], opts: ReadOptions, ink: InkPage | None = None
     ) -> list[tuple[str | None, list[Line]]] | None:
         """Layout blocks of a page (segments in page-image pixels), or None for plain reading order:
+        text columns found from the page's whitespace (:func:`~clearocr.layout.text_columns`), else
         side-by-side columns found with the layout model (XY-cut), else text in ruled boxes. Adds a
         ``layout`` step saying which."""
         page_width, page_height = prepared.page_image_size
         back = 1.0 / prepared.scale
+        gutters = text_columns(segments, ink) if opts.layout and ink is not None else []
+        if gutters:
+            reason = "text columns found from whitespace: read one after the other"
+            prepared.steps.append(PreprocessStep("layout", {"gutters": len(gutters), "reason": reason}))
+            return [(None, reading_order(segments, page=ink))]
         if (
             opts.layout
             and len(segments) >= LAYOUT_MIN_SEGMENTS

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from clearocr.document import Line, Word, join_texts
+from clearocr.document import Line, Word, is_cjk, join_texts
 from clearocr.geometry import BBox, union_bbox
 from clearocr.geometry import horizontal_overlap as _horizontal_overlap
 from clearocr.geometry import vertical_overlap as _vertical_overlap
+from clearocr.layout.columns import Gutter, InkPage, find_gutters, split_at
 
 
 def words_from_text(text: str, bbox: BBox, confidence: float) -> list[Word]:
@@ -124,38 +125,68 @@ def median(values: list[int]) -> float:
     return float(ordered[len(ordered) // 2]) if ordered else 0.0
 
 
-def _column_split(band: Sequence[Line]) -> tuple[list[Line], list[Line]] | None:
-    """Split a band at a vertical gutter when both sides are columns of running text.
+#: A side of a gutter is running text when its lines (those within three line heights of the gutter)
+#: have at least this many words and this many line heights of width, by median: lines of prose. A
+#: receipt's prices, a table's cells and a form's values are narrower, so tables keep their rows.
+RUNNING_TEXT_WORDS = 3
+RUNNING_TEXT_WIDTH = 6.0
 
-    A side is running text when its median segment width is at least 30% of the band's width
-    (lines that fill a column) and it holds at least four segments. A receipt's or table's amounts
-    are narrow, so tables and key/value rows stay whole. A narrow sidebar (a key/value box beside
-    body text) is not detected as a column and is read row by row with the body.
+
+def _words(text: str) -> int:
+    """Words in ``text``; two CJK characters count as one word (about a Latin word's width)."""
+    return len(text.split()) + sum(1 for ch in text if is_cjk(ch)) // 2
+
+
+def _running_text(side: Sequence[Line], height: float) -> bool:
+    if len(side) < 3:
+        return False
+    words = median([_words(s.text) for s in side])
+    width = median([s.bbox[2] - s.bbox[0] for s in side])
+    return words >= RUNNING_TEXT_WORDS and width >= RUNNING_TEXT_WIDTH * height
+
+
+def _partition(band: Sequence[Line], gutter: Gutter) -> tuple[list[Line], list[Line], list[Line], list[Line]]:
+    """``(above, left, right, below)``: the band's lines above the gutter's rows, beside it (lines that
+    cross it cut in two, :func:`~clearocr.layout.columns.split_at`), and below."""
+    above: list[Line] = []
+    left: list[Line] = []
+    right: list[Line] = []
+    below: list[Line] = []
+    for segment in band:
+        middle = (segment.bbox[1] + segment.bbox[3]) / 2
+        if middle < gutter.y0:
+            above.append(segment)
+        elif middle > gutter.y1:
+            below.append(segment)
+        elif segment.bbox[0] < gutter.x < segment.bbox[2]:
+            parts = split_at(segment, gutter.x)
+            left.extend(p for p in parts[:1] if p is not None)
+            right.extend(p for p in parts[1:] if p is not None)
+        elif (segment.bbox[0] + segment.bbox[2]) / 2 < gutter.x:
+            left.append(segment)
+        else:
+            right.append(segment)
+    return above, left, right, below
+
+
+def _column_split(
+    band: Sequence[Line], page: InkPage | None
+) -> tuple[list[Line], list[Line], list[Line], list[Line], Gutter] | None:
+    """Cut a band at its tallest column gutter (:func:`~clearocr.layout.columns.find_gutters`) whose
+    sides are both running text (:data:`RUNNING_TEXT_WORDS`, :data:`RUNNING_TEXT_WIDTH`).
+
+    Returns:
+        ``(above, left, right, below, gutter)`` (see :func:`_partition`), or None when there is no such
+        gutter.
     """
-    if len(band) < 6:
-        return None
-    left_edge = min(s.bbox[0] for s in band)
-    right_edge = max(s.bbox[2] for s in band)
-    band_width = right_edge - left_edge
-    heights = [s.bbox[3] - s.bbox[1] for s in band]
-    min_gap = max(4, int(0.5 * median(heights)))
-    spans = sorted((s.bbox[0], s.bbox[2]) for s in band)
-    best = None
-    reach = spans[0][1]
-    for start, end in spans[1:]:
-        if start - reach >= min_gap:
-            gutter = (reach + start) / 2
-            left = [s for s in band if s.bbox[2] <= gutter]
-            right = [s for s in band if s.bbox[0] >= gutter]
-            if len(left) >= 4 and len(right) >= 4:
-                left_width = median([s.bbox[2] - s.bbox[0] for s in left]) / band_width
-                right_width = median([s.bbox[2] - s.bbox[0] for s in right]) / band_width
-                if left_width >= 0.3 and right_width >= 0.3:
-                    width = start - reach
-                    if best is None or width > best[0]:
-                        best = (width, left, right)
-        reach = max(reach, end)
-    return (best[1], best[2]) if best else None
+    height = median([s.bbox[3] - s.bbox[1] for s in band]) or 1.0
+    for gutter in find_gutters(band, page):
+        above, left, right, below = _partition(band, gutter)
+        near_left = [s for s in left if gutter.x0 - s.bbox[2] <= 3 * height]
+        near_right = [s for s in right if s.bbox[0] - gutter.x1 <= 3 * height]
+        if _running_text(near_left, height) and _running_text(near_right, height):
+            return above, left, right, below, gutter
+    return None
 
 
 #: A wrapped table's header (:func:`_wrapped_table`): copies of the header whose cells agree at
@@ -242,14 +273,33 @@ def _wrapped_table(
     return rows[:index] + [line for r in strip_rows for line in r], end
 
 
-def _order(items: Sequence[Line], min_row_overlap: float, columns: bool, depth: int = 0) -> list[Line]:
+def text_columns(segments: Sequence[Line], page: InkPage | None = None) -> list[Gutter]:
+    """The column gutters :func:`reading_order` cuts the page's bands at first (one per band at most):
+    empty when the page has no columns of running text.
+
+    Args:
+        segments: engine segments with bboxes in one page's pixels.
+        page: the binarised page image (see :func:`reading_order`).
+    """
+    items = [s for s in segments if s.words and s.text.strip()]
+    gutters = []
+    for band in _bands(items) if items else []:
+        split = _column_split(band, page)
+        if split is not None:
+            gutters.append(split[4])
+    return gutters
+
+
+def _order(
+    items: Sequence[Line], min_row_overlap: float, columns: bool, page: InkPage | None = None, depth: int = 0
+) -> list[Line]:
     lines: list[Line] = []
     bands = _bands(items)
     at = 0
     while at < len(bands):
         band = bands[at]
         at += 1
-        split = _column_split(band) if columns and depth < 6 else None
+        split = _column_split(band, page) if columns and depth < 12 else None
         if split is None:
             rows = _rows(band, min_row_overlap)
             wrapped = _wrapped_table(bands, at - 1, rows, min_row_overlap)
@@ -259,18 +309,27 @@ def _order(items: Sequence[Line], min_row_overlap: float, columns: bool, depth: 
             else:
                 lines.extend(rows)
         else:
-            for column in split:
-                lines.extend(_order(column, min_row_overlap, columns, depth + 1))
+            for part in split[:4]:
+                if part:
+                    lines.extend(_order(part, min_row_overlap, columns, page, depth + 1))
     return lines
 
 
-def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5, columns: bool = True) -> list[Line]:
+def reading_order(
+    segments: Sequence[Line],
+    min_row_overlap: float = 0.5,
+    columns: bool = True,
+    page: InkPage | None = None,
+) -> list[Line]:
     """Rebuild reading order: text columns top to bottom, left column first; rows left to right.
 
     A simplified recursive XY-cut (Nagy & Seth, "Hierarchical representation of optically scanned
     documents", 1984): the page is cut into horizontal bands at vertical whitespace; a band is cut
-    into columns at a vertical gutter only when both sides are running text (see
-    :func:`_column_split`), so receipts and table rows stay whole. Inside a band or column, a segment
+    at its tallest column gutter, found from whitespace that stays open line after line
+    (:func:`~clearocr.layout.columns.find_gutters`), only when both sides are running text (see
+    :func:`_column_split`), so receipts and table rows stay whole: what is above the gutter's rows,
+    then its left side, its right side, and what is below, each ordered the same way. Lines that
+    cross a gutter (a detector's box over two justified columns) are cut there. Inside a band or column, a segment
     joins the row whose vertical span it overlaps most (at least ``min_row_overlap`` of the shorter
     height) unless it sits horizontally on top of a segment already in that row; rows read left to
     right. Segments taller than three times the median height (vertical text, logos) keep their own
@@ -280,6 +339,7 @@ def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5, column
         segments: engine segments with bboxes in one page's pixel space.
         min_row_overlap: fraction of the shorter height two segments must share to be one row.
         columns: detect text columns; False reads every band as rows across the whole page.
+        page: the binarised page image, to find gutters from ink; None uses the word boxes.
 
     Returns:
         Lines in reading order; each line's words are left to right.
@@ -287,4 +347,4 @@ def reading_order(segments: Sequence[Line], min_row_overlap: float = 0.5, column
     items = [s for s in segments if s.words and s.text.strip()]
     if not items:
         return []
-    return _order(items, min_row_overlap, columns)
+    return _order(items, min_row_overlap, columns, page)
