@@ -139,7 +139,7 @@ class _Open:
 
     a: int
     b: int
-    free: list[tuple[int, int, int, int]] = field(default_factory=list)
+    free: list[tuple[int, int, int, int, float]] = field(default_factory=list)
 
 
 def _aligned(values: list[int], tolerance: float) -> bool:
@@ -149,20 +149,27 @@ def _aligned(values: list[int], tolerance: float) -> bool:
     return sum(1 for v in values if abs(v - middle) <= tolerance) >= TAB_STOP_SHARE * len(values)
 
 
-def _gutter(gap: _Open, width: int, height: float) -> Gutter | None:
+def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     """The gap as a :class:`Gutter` when it is tall enough, has text close on both sides in most of its
-    lines, and the text on one side is aligned (a tab stop)."""
-    if len(gap.free) < MIN_GUTTER_LINES:
+    lines, and the text on one side is aligned (a tab stop).
+
+    Tall enough is :data:`MIN_GUTTER_LINES` when the gap is wider than the word gaps of the lines it
+    runs between (half again as wide, in most of them), else twice that: in justified text a gutter
+    can be no wider than a word gap, and only its length tells it from a river of word gaps.
+    """
+    wider = sum(1 for a, b, _, _, spacing in gap.free if b - a >= 1.5 * spacing)
+    needed = MIN_GUTTER_LINES if wider >= len(gap.free) / 2 else 2 * MIN_GUTTER_LINES
+    if len(gap.free) < needed:
         return None
     reach = 3 * height
-    lefts = [a for a, _, _, _ in gap.free if a > 0 and gap.a - a <= reach]
-    rights = [b for _, b, _, _ in gap.free if b < width and b - gap.b <= reach]
+    lefts = [a for a, _, _, _, _ in gap.free if a >= left and gap.a - a <= reach]
+    rights = [b for _, b, _, _, _ in gap.free if b <= right and b - gap.b <= reach]
     if min(len(lefts), len(rights)) < 0.6 * len(gap.free):
         return None
     if not (_aligned(rights, height / 2) or _aligned(lefts, height / 2)):
         return None
-    top = min(t for _, _, t, _ in gap.free)
-    bottom = max(b for _, _, _, b in gap.free)
+    top = min(f[2] for f in gap.free)
+    bottom = max(f[3] for f in gap.free)
     return Gutter(gap.a, gap.b, top, bottom, len(gap.free))
 
 
@@ -227,28 +234,41 @@ def find_gutters(lines: Sequence[Line], page: InkPage | None = None) -> list[Gut
                 if shared >= overlap:
                     best, overlap = k, shared
             if best is None:
-                closed = _gutter(gap, right + 1, height)
+                closed = _gutter(gap, left, right, height)
                 if closed is not None:
                     found.append(closed)
                 continue
             a, b = free[best]
-            taken.add(best)
+            if overlap > gap.b - gap.a - min_gap / 2:
+                taken.add(best)  # else the gap narrows here: it may have begun in a word gap above
+                # (a title's over the columns), so a gap starting here is followed too
             gap.a, gap.b = max(a, gap.a), min(b, gap.b)
-            gap.free.append((a, b, top, bottom))
+            gap.free.append((a, b, top, bottom, _spacing(free, best, left, right)))
             still.append(gap)
         for k, (a, b) in enumerate(free):
             if k not in taken and a > left and b < right:
-                still.append(_Open(a, b, [(a, b, top, bottom)]))
+                still.append(_Open(a, b, [(a, b, top, bottom, _spacing(free, k, left, right))]))
         open_gaps = still
-    found.extend(g for g in (_gutter(gap, right + 1, height) for gap in open_gaps) if g is not None)
+    found.extend(g for g in (_gutter(gap, left, right, height) for gap in open_gaps) if g is not None)
     return _distinct(found)
 
 
+def _spacing(free: list[tuple[int, int]], taken: int, left: int, right: int) -> float:
+    """The median width of a scanline's word gaps: its free intervals between ink, but the one at
+    ``taken`` (0.0 when there are none)."""
+    gaps = [b - a for k, (a, b) in enumerate(free) if k != taken and a >= left and b <= right]
+    return statistics.median(gaps) if gaps else 0.0
+
+
 def _distinct(gutters: list[Gutter]) -> list[Gutter]:
-    """Tallest first, dropping a gutter that lies inside a taller one's strip and rows."""
+    """Tallest first, dropping a gutter that shares x with a taller one over half of its rows (the same
+    gutter followed from another start)."""
     kept: list[Gutter] = []
     for g in sorted(gutters, key=lambda g: (-g.lines, g.x0)):
-        if not any(k.x0 <= g.x <= k.x1 and k.y0 <= g.y0 and g.y1 <= k.y1 for k in kept):
+        if not any(
+            min(k.x1, g.x1) > max(k.x0, g.x0) and min(k.y1, g.y1) - max(k.y0, g.y0) > (g.y1 - g.y0) / 2
+            for k in kept
+        ):
             kept.append(g)
     return kept
 
