@@ -117,8 +117,8 @@ def word_runs(line: Line, min_gap: int) -> Runs:
 
 @dataclass(frozen=True)
 class Gutter:
-    """A column gutter: whitespace from ``x0`` to ``x1`` over the lines from ``y0`` to ``y1`` (page-image
-    pixels), ``lines`` scanlines tall."""
+    """A column gutter: whitespace from ``x0`` to ``x1`` beside the lines whose middles lie between
+    ``y0`` and ``y1`` (page-image pixels), ``lines`` scanlines tall."""
 
     x0: int
     x1: int
@@ -149,6 +149,20 @@ def _aligned(values: list[int], tolerance: float) -> bool:
     return sum(1 for v in values if abs(v - middle) <= tolerance) >= TAB_STOP_SHARE * len(values)
 
 
+def _trimmed(free: list[tuple[int, int, int, int, float]]) -> list[tuple[int, int, int, int, float]]:
+    """A gap's scanlines without a first or last one that halves its width: a word gap of a title
+    that happened to lie over the gutter is not part of it."""
+
+    def width(part: list[tuple[int, int, int, int, float]]) -> int:
+        return min(f[1] for f in part) - max(f[0] for f in part)
+
+    while len(free) > 2 and width(free) < width(free[1:]) / 2:
+        free = free[1:]
+    while len(free) > 2 and width(free) < width(free[:-1]) / 2:
+        free = free[:-1]
+    return free
+
+
 def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     """The gap as a :class:`Gutter` when it is tall enough, has text close on both sides in most of its
     lines, and the text on one side is aligned (a tab stop).
@@ -157,6 +171,8 @@ def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     runs between (half again as wide, in most of them), else twice that: in justified text a gutter
     can be no wider than a word gap, and only its length tells it from a river of word gaps.
     """
+    free = _trimmed(gap.free)
+    gap = _Open(max(f[0] for f in free), min(f[1] for f in free), free)
     wider = sum(1 for a, b, _, _, spacing in gap.free if b - a >= 1.5 * spacing)
     needed = MIN_GUTTER_LINES if wider >= len(gap.free) / 2 else 2 * MIN_GUTTER_LINES
     if len(gap.free) < needed:
@@ -170,6 +186,8 @@ def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
         return None
     top = min(f[2] for f in gap.free)
     bottom = max(f[3] for f in gap.free)
+    # The rows of the scanlines it crossed (a title just above the first line can reach into that
+    # line's scanline with the lower half of its box; its middle is above).
     return Gutter(gap.a, gap.b, top, bottom, len(gap.free))
 
 
@@ -223,8 +241,7 @@ def find_gutters(lines: Sequence[Line], page: InkPage | None = None) -> list[Gut
         edges = [(left - 1, left - 1), *ink, (right + 1, right + 1)]
         free = [(edges[i][1], edges[i + 1][0]) for i in range(len(edges) - 1)]
         free = [(a, b) for a, b in free if b - a >= min_gap]
-        top = min((lines[i].bbox[1] for i in hit), default=int(y))
-        bottom = max((lines[i].bbox[3] for i in hit), default=int(y))
+        top, bottom = int(y - height / 4), int(round(y + height / 4))
         still: list[_Open] = []
         taken: set[int] = set()
         for gap in open_gaps:
