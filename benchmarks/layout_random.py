@@ -5,14 +5,17 @@ Every page is drawn from wide ranges by ``random.Random(seed)``, so no rule can 
 * 1-4 columns, gutters 1-8% of the page width, justified or ragged-right text;
 * DejaVu Sans or Liberation Serif at 24-38 px (A4 at 200 dpi: about 9-14 pt), line pitch 1.2-1.6 em;
 * a title across 1 to all columns, sometimes a running header and a page number;
-* skew up to 3 degrees (either way), Gaussian scanner noise and JPEG compression (quality 55-95).
+* skew up to 3 degrees (either way), Gaussian scanner noise and JPEG compression (quality 55-95);
+* by chance: a figure (grey box and caption) in a column, a ruled box of text in a column, a small
+  table in a column, a table across the page under the columns, footnotes under a short rule.
 
 Justified lines are set word by word with the spare width spread over the word gaps, so a gap inside
 a line can be as wide as the gutter: the case where a text detector draws one box across two columns.
 
 The known reading order: running header, title, then each column top to bottom, left column first,
-then the page number. Reported per family (columns x justified/ragged): CER of the page text against
-that order (whitespace normalised, ``clearocr.metrics``) and **pairs in order** (of all pairs of
+with what it holds where it stands (a table row by row, left to right), then the table under the
+columns, the footnotes, and the page number. Reported per family (columns x justified/ragged) and
+per page element: CER of the page text against that order (whitespace normalised, ``clearocr.metrics``) and **pairs in order** (of all pairs of
 reference lines both found in the output, the share in the reference's order), for clearocr (default
 options, ``languages=en``) and for Tesseract 5 with its own page segmentation (``--psm 3`` through
 tesserocr), on the same pages.
@@ -87,11 +90,78 @@ def page_parameters(seed: int) -> dict[str, Any]:
         "skew": round(rng.uniform(-3.0, 3.0), 2) if rng.random() < 0.6 else 0.0,
         "noise": round(rng.uniform(0.0, 12.0), 1),
         "jpeg": rng.randint(55, 95) if rng.random() < 0.6 else None,
+        # Drawn after the page's other choices, so that adding them left those unchanged.
+        "figure": rng.random() < 0.35,
+        "sidebar_box": rng.random() < 0.3,
+        "table_in_column": rng.random() < 0.25,
+        "table_under": rng.random() < 0.25,
+        "footnotes": rng.randint(1, 3) if rng.random() < 0.35 else 0,
     }
 
 
+def _table_rows(rng: random.Random, rows: int) -> list[list[str]]:
+    """A small table: a header, then rows of an item, a quantity and an amount."""
+    header = [rng.choice(WORDS).title(), "Qty", "Amount"]
+    body = [
+        [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 2))),
+            str(rng.randint(1, 40)),
+            f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}",
+        ]
+        for _ in range(rows)
+    ]
+    return [header, *body]
+
+
+def _draw_table(
+    draw: Any, x: float, y: float, width: float, rows: list[list[str]], font: Any, pitch: int
+) -> list[str]:
+    """Rows of cells at 0, 55% and 78% of ``width`` (amounts right-aligned); returns the rows' texts."""
+    for index, cells in enumerate(rows):
+        top = y + index * pitch
+        draw.text((x, top), cells[0], fill="black", font=font)
+        draw.text((x + 0.55 * width, top), cells[1], fill="black", font=font)
+        draw.text((x + width - font.getlength(cells[2]), top), cells[2], fill="black", font=font)
+    return [" ".join(cells) for cells in rows]
+
+
+def _column_flow(
+    rng: random.Random, params: dict[str, Any], rows: int, columns: int
+) -> list[list[tuple[str, int]]]:
+    """What each column holds, top to bottom: ``(kind, row slots)`` pieces, kind one of ``text``,
+    ``figure`` (a grey box and a caption line), ``sidebar_box`` (a ruled box of text) and
+    ``table_in_column``."""
+    extras = [k for k in ("figure", "sidebar_box", "table_in_column") if params[k]]
+    flows: list[list[tuple[str, int]]] = [[] for _ in range(columns)]
+    placed: dict[int, list[tuple[str, int]]] = {}
+    for kind in extras:
+        column = rng.randrange(columns)
+        size = {"figure": rng.randint(5, 9), "sidebar_box": rng.randint(5, 8), "table_in_column": 6}[kind]
+        placed.setdefault(column, []).append((kind, size))
+    for column in range(columns):
+        left = rows
+        pieces = placed.get(column, [])
+        rng.shuffle(pieces)
+        for kind, size in pieces:
+            if left < size + 4:
+                continue
+            before = rng.randint(2, max(2, left - size - 2))
+            flows[column] += [("text", before), (kind, size)]
+            left -= before + size
+        flows[column].append(("text", left))
+    return flows
+
+
 def render(seed: int) -> tuple[Any, list[str], dict[str, Any]]:
-    """``(PIL image, reference lines in reading order, parameters)`` of one page."""
+    """``(PIL image, reference lines in reading order, parameters)`` of one page.
+
+    Besides the columns of text, a page may hold (each drawn by chance, see :func:`page_parameters`):
+    a figure (a grey box with a caption line under it) in a column, a ruled box of text in a column
+    (read where it stands), a small table in a column (rows read left to right), a table across
+    the page under the columns, and footnotes across the page under a short rule. The reference
+    reads: header, title, each column in turn with what it holds, the table under the columns,
+    the footnotes, the page number.
+    """
     import numpy as np
     from PIL import Image, ImageDraw
 
@@ -103,6 +173,7 @@ def render(seed: int) -> tuple[Any, list[str], dict[str, Any]]:
     columns, gutter = params["columns"], params["gutter"] * PAGE_W
     column_width = (PAGE_W - 2 * margin - (columns - 1) * gutter) / columns
     font = _font(params["font"], params["size"])
+    small = _font(params["font"], max(20, int(params["size"] * 0.8)))
     pitch = int(params["size"] * params["pitch"])
     reference: list[str] = []
     y = margin
@@ -118,22 +189,61 @@ def render(seed: int) -> tuple[Any, list[str], dict[str, Any]]:
     reference.append(" ".join(title))
     y += int(params["size"] * 1.7 * 1.8)
     bottom = PAGE_H - margin - (80 if params["page_number"] else 0)
+    small_pitch = int(small.size * 1.4)
+    footnotes = [
+        _words_for(rng, small, PAGE_W - 2 * margin)[: rng.randint(6, 14)] for _ in range(params["footnotes"])
+    ]
+    if footnotes:
+        bottom -= len(footnotes) * small_pitch + 30
+    under = _table_rows(rng, rng.randint(3, 5)) if params["table_under"] else []
+    if under:
+        bottom -= len(under) * pitch + pitch
     rows = max(1, int((bottom - y) // pitch))
-    for column in range(columns):
+    for column, flow in enumerate(_column_flow(rng, params, rows, columns)):
         x = margin + column * (column_width + gutter)
-        for row in range(rows):
-            words = _words_for(rng, font, column_width)
-            last_of_paragraph = rng.random() < 0.12
-            _draw_line(
-                draw,
-                x,
-                y + row * pitch,
-                words,
-                font,
-                column_width,
-                params["justified"] and not last_of_paragraph,
-            )
-            reference.append(" ".join(words))
+        row = 0
+        for kind, size in flow:
+            top = y + row * pitch
+            if kind == "figure":
+                draw.rectangle(
+                    (x, top + 8, x + column_width, top + (size - 1) * pitch - 8), fill=(190, 190, 190)
+                )
+                caption = ["Figure", str(rng.randint(1, 9))] + _words_for(rng, small, column_width - 80)[:4]
+                draw.text((x, top + (size - 1) * pitch), " ".join(caption), fill="black", font=small)
+                reference.append(" ".join(caption))
+            elif kind == "sidebar_box":
+                draw.rectangle(
+                    (x, top + 4, x + column_width, top + size * pitch - 8), outline="black", width=2
+                )
+                for line in range(int((size * pitch - 40) // small_pitch)):
+                    words = _words_for(rng, small, column_width - 50)
+                    draw.text(
+                        (x + 20, top + 18 + line * small_pitch), " ".join(words), fill="black", font=small
+                    )
+                    reference.append(" ".join(words))
+            elif kind == "table_in_column":
+                reference += _draw_table(draw, x, top, column_width, _table_rows(rng, size - 2), small, pitch)
+            else:
+                for line in range(size):
+                    words = _words_for(rng, font, column_width)
+                    last_of_paragraph = rng.random() < 0.12
+                    justify = params["justified"] and not last_of_paragraph
+                    _draw_line(draw, x, y + (row + line) * pitch, words, font, column_width, justify)
+                    reference.append(" ".join(words))
+            row += size
+    cursor = y + rows * pitch + pitch
+    if under:
+        reference += _draw_table(draw, margin, cursor, PAGE_W - 2 * margin, under, font, pitch)
+        cursor += len(under) * pitch
+    if footnotes:
+        cursor = max(
+            cursor, PAGE_H - margin - (80 if params["page_number"] else 0) - len(footnotes) * small_pitch
+        )
+        draw.line((margin, cursor - 15, margin + 300, cursor - 15), fill="black", width=2)
+        for index, words in enumerate(footnotes):
+            text = f"{index + 1} " + " ".join(words)
+            draw.text((margin, cursor + index * small_pitch), text, fill="black", font=small)
+            reference.append(text)
     if params["page_number"]:
         number = str(rng.randint(2, 400))
         draw.text((PAGE_W / 2, PAGE_H - margin - 40), number, fill="black", font=_font(params["font"], 24))
@@ -228,14 +338,28 @@ def main() -> int:
         api.End()
     programs = ["clearocr"] + (["tesseract"] if api is not None else [])
     families = sorted({r["family"] for r in rows})
+    elements = {
+        "with a figure": "figure",
+        "with a ruled box": "sidebar_box",
+        "with a table in a column": "table_in_column",
+        "with a table under the columns": "table_under",
+        "with footnotes": "footnotes",
+    }
     header = "| family | pages | " + " | ".join(f"{p} CER | {p} pairs in order" for p in programs) + " |"
     table = [header, "|---|---:|" + "---:|---:|" * len(programs)]
     summary = []
-    for name in [*families, "all"]:
+    for name in [*families, *elements, "all"]:
         cells = []
         pages = 0
         for program in programs:
-            items = [r for r in rows if r["program"] == program and name in (r["family"], "all")]
+            items = [
+                r
+                for r in rows
+                if r["program"] == program
+                and (name in (r["family"], "all") or (name in elements and r["params"][elements[name]]))
+            ]
+            if not items:
+                continue
             pages = len(items)
             mean_cer, ordered = order_figures(items)
             summary.append(

@@ -274,14 +274,17 @@ def _wrapped_table(
 
 
 def text_columns(segments: Sequence[Line], page: InkPage | None = None) -> list[Gutter]:
-    """The column gutters :func:`reading_order` cuts the page's bands at first (one per band at most):
-    empty when the page has no columns of running text.
+    """The column gutter :func:`reading_order` cuts the page at first, else those it cuts the page's
+    bands at (one per band at most): empty when the page has no columns of running text.
 
     Args:
         segments: engine segments with bboxes in one page's pixels.
         page: the binarised page image (see :func:`reading_order`).
     """
     items = [s for s in segments if s.words and s.text.strip()]
+    whole = _column_split(items, page) if items else None
+    if whole is not None:
+        return [whole[4]]
     gutters = []
     for band in _bands(items) if items else []:
         split = _column_split(band, page)
@@ -293,25 +296,30 @@ def text_columns(segments: Sequence[Line], page: InkPage | None = None) -> list[
 def _order(
     items: Sequence[Line], min_row_overlap: float, columns: bool, page: InkPage | None = None, depth: int = 0
 ) -> list[Line]:
+    deeper = columns and depth < 12
+    split = _column_split(items, page) if deeper else None
+    if split is not None:
+        return [
+            line
+            for part in split[:4]
+            if part
+            for line in _order(part, min_row_overlap, columns, page, depth + 1)
+        ]
     lines: list[Line] = []
     bands = _bands(items)
     at = 0
     while at < len(bands):
         band = bands[at]
         at += 1
-        split = _column_split(band, page) if columns and depth < 12 else None
-        if split is None:
-            rows = _rows(band, min_row_overlap)
-            wrapped = _wrapped_table(bands, at - 1, rows, min_row_overlap)
-            if wrapped is not None:
-                lines.extend(wrapped[0])
-                at = wrapped[1]
-            else:
-                lines.extend(rows)
+        rows = _rows(band, min_row_overlap)
+        wrapped = _wrapped_table(bands, at - 1, rows, min_row_overlap)
+        if wrapped is not None:
+            lines.extend(wrapped[0])
+            at = wrapped[1]
+        elif len(bands) > 1 and deeper:
+            lines.extend(_order(band, min_row_overlap, columns, page, depth + 1))
         else:
-            for part in split[:4]:
-                if part:
-                    lines.extend(_order(part, min_row_overlap, columns, page, depth + 1))
+            lines.extend(rows)
     return lines
 
 
@@ -324,12 +332,14 @@ def reading_order(
     """Rebuild reading order: text columns top to bottom, left column first; rows left to right.
 
     A simplified recursive XY-cut (Nagy & Seth, "Hierarchical representation of optically scanned
-    documents", 1984): the page is cut into horizontal bands at vertical whitespace; a band is cut
-    at its tallest column gutter, found from whitespace that stays open line after line
-    (:func:`~clearocr.layout.columns.find_gutters`), only when both sides are running text (see
-    :func:`_column_split`), so receipts and table rows stay whole: what is above the gutter's rows,
-    then its left side, its right side, and what is below, each ordered the same way. Lines that
-    cross a gutter (a detector's box over two justified columns) are cut there. Inside a band or column, a segment
+    documents", 1984), gutters first: the page is cut at its tallest column gutter, found from
+    whitespace that stays open line after line (:func:`~clearocr.layout.columns.find_gutters`), when
+    both sides are running text (see :func:`_column_split`), so receipts and table rows stay whole:
+    what is above the gutter's rows, then its left side, its right side, and what is below, each
+    ordered the same way. Lines that cross a gutter (a detector's box over two justified columns)
+    are cut there. A gutter runs on across blank rows (a gap between paragraphs that happens to line
+    up across columns), so only a line across it (a title) ends it. A part with no gutter is cut
+    into horizontal bands at vertical whitespace, and each band is ordered the same way. Inside a band or column, a segment
     joins the row whose vertical span it overlaps most (at least ``min_row_overlap`` of the shorter
     height) unless it sits horizontally on top of a segment already in that row; rows read left to
     right. Segments taller than three times the median height (vertical text, logos) keep their own
