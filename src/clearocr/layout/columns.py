@@ -163,15 +163,39 @@ def _trimmed(free: list[tuple[int, int, int, int, float]]) -> list[tuple[int, in
     return free
 
 
+def _trimmed_to_stop(
+    free: list[tuple[int, int, int, int, float]], stop: float, right: int, height: float
+) -> list[tuple[int, int, int, int, float]]:
+    """A gap's scanlines without first or last ones where text right of it starts away from the tab
+    stop ``stop`` (more than two line heights: a paragraph indent stays): the rows of a table above
+    or under the columns whose cell gap happens to continue the gutter."""
+
+    def off(f: tuple[int, int, int, int, float]) -> bool:
+        return f[1] <= right and abs(f[1] - stop) > 2 * height
+
+    while free and off(free[0]):
+        free = free[1:]
+    while free and off(free[-1]):
+        free = free[:-1]
+    return free
+
+
 def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     """The gap as a :class:`Gutter` when it is tall enough, has text close on both sides in most of its
-    lines, and the text on one side is aligned (a tab stop).
+    lines, and the text on one side is aligned (a tab stop). Its first and last scanlines are trimmed
+    first where they halve its width (:func:`_trimmed`) or where text starts away from the tab stop
+    on its right (:func:`_trimmed_to_stop`).
 
     Tall enough is :data:`MIN_GUTTER_LINES` when the gap is wider than the word gaps of the lines it
     runs between (half again as wide, in most of them), else twice that: in justified text a gutter
     can be no wider than a word gap, and only its length tells it from a river of word gaps.
     """
     free = _trimmed(gap.free)
+    starts = [f[1] for f in free if f[1] <= right and f[1] - min(g[1] for g in free) <= 3 * height]
+    if _aligned(starts, height / 2):
+        free = _trimmed_to_stop(free, statistics.median(starts), right, height)
+    if not free:
+        return None
     gap = _Open(max(f[0] for f in free), min(f[1] for f in free), free)
     wider = sum(1 for a, b, _, _, spacing in gap.free if b - a >= 1.5 * spacing)
     needed = MIN_GUTTER_LINES if wider >= len(gap.free) / 2 else 2 * MIN_GUTTER_LINES
