@@ -157,3 +157,15 @@ def test_columns_of_different_lengths_with_a_short_last_line():
     assert [t[:3] for t in ordered] == [f"L{i}w" for i in range(10)] + ["L10", "L11"] + [
         f"R{i}w" for i in range(8)
     ]
+
+
+def test_footnotes_under_the_left_column_are_read_after_both_columns():
+    lines = [
+        line
+        for line in two_justified_columns(12, (580, 620), joined=False)
+        if not (line.text.startswith("R") and line.bbox[1] >= 100 + 9 * PITCH)
+    ]
+    notes = [line_of([(f"{n}", 100, 115), (f"note{n}", 125, 400)], 100 + 14 * PITCH + n * 32) for n in (1, 2)]
+    ordered = texts(reading_order(lines + notes))
+    assert ordered[-2:] == ["1 note1", "2 note2"]
+    assert [t[:1] for t in ordered[:21]] == ["L"] * 12 + ["R"] * 9
