@@ -297,8 +297,7 @@ def find_gutters(lines: Sequence[Line], page: InkPage | None = None) -> list[Gut
         free = [(edges[i][1], edges[i + 1][0]) for i in range(len(edges) - 1)]
         free = [(a, b) for a, b in free if b - a >= min_gap]
         top, bottom = int(y - height / 4), int(round(y + height / 4))
-        still: list[_Open] = []
-        taken: set[int] = set()
+        still: dict[tuple[int, int], _Open] = {}
         for gap in open_gaps:
             best, overlap = None, min_gap
             for k, (a, b) in enumerate(free):
@@ -311,16 +310,16 @@ def find_gutters(lines: Sequence[Line], page: InkPage | None = None) -> list[Gut
                     found.append(closed)
                 continue
             a, b = free[best]
-            if overlap > gap.b - gap.a - min_gap / 2:
-                taken.add(best)  # else the gap narrows here: it may have begun in a word gap above
-                # (a title's over the columns), so a gap starting here is followed too
             gap.a, gap.b = max(a, gap.a), min(b, gap.b)
             gap.free.append((a, b, top, bottom, _spacing(free, best, left, right)))
-            still.append(gap)
+            if len(still.get((gap.a, gap.b), gap).free) <= len(gap.free):
+                still[gap.a, gap.b] = gap  # of two gaps now alike, the one followed longer
+        # Every interval between ink may start a gutter, also one an older gap runs into: that gap may
+        # have begun in a word gap above (a title's over the columns) and narrows here.
         for k, (a, b) in enumerate(free):
-            if k not in taken and a > left and b < right:
-                still.append(_Open(a, b, [(a, b, top, bottom, _spacing(free, k, left, right))]))
-        open_gaps = still
+            if a > left and b < right and (a, b) not in still:
+                still[a, b] = _Open(a, b, [(a, b, top, bottom, _spacing(free, k, left, right))])
+        open_gaps = list(still.values())
     found.extend(g for g in (_gutter(gap, left, right, height) for gap in open_gaps) if g is not None)
     return _distinct(found)
 
