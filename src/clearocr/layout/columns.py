@@ -180,41 +180,11 @@ def _trimmed_to_stop(
     return free
 
 
-def _trimmed_at_breaks(
-    free: list[tuple[int, int, int, int, float]], left: int, right: int
-) -> list[tuple[int, int, int, int, float]]:
-    """A gap's scanlines without the one-sided rows at its ends that lie beyond a break: where one
-    column has ended and, after vertical whitespace wider than 1.8 line pitches, text goes on only on
-    one side (footnotes under the columns, a note above them), the gutter ends at the break."""
-    if len(free) < 3:
-        return free
-    middles = [(f[2] + f[3]) / 2 for f in free]
-    pitch = statistics.median(b - a for a, b in zip(middles, middles[1:]))
-
-    def one_sided(f: tuple[int, int, int, int, float]) -> bool:
-        return f[0] < left or f[1] > right
-
-    end = len(free)
-    for index in range(len(free) - 1, 0, -1):
-        if not one_sided(free[index]):
-            break
-        if middles[index] - middles[index - 1] > 1.8 * pitch:
-            end = index
-    start = 0
-    for index in range(end - 1):
-        if not one_sided(free[index]):
-            break
-        if middles[index + 1] - middles[index] > 1.8 * pitch:
-            start = index + 1
-    return free[start:end]
-
-
 def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     """The gap as a :class:`Gutter` when it is tall enough, has text close on both sides in most of its
     lines, and the text on one side is aligned (a tab stop). Its first and last scanlines are trimmed
     first where they halve its width (:func:`_trimmed`) or where text starts away from the tab stop
-    on its right (:func:`_trimmed_to_stop`), and at a break after which text goes on on one side
-    only (:func:`_trimmed_at_breaks`).
+    on its right (:func:`_trimmed_to_stop`).
 
     Tall enough is :data:`MIN_GUTTER_LINES` when the gap is wider than the word gaps of the lines it
     runs between (half again as wide, in most of them), else twice that: in justified text a gutter
@@ -224,7 +194,6 @@ def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     starts = [f[1] for f in free if f[1] <= right and f[1] - min(g[1] for g in free) <= 3 * height]
     if _aligned(starts, height / 2):
         free = _trimmed_to_stop(free, statistics.median(starts), right, height)
-    free = _trimmed_at_breaks(free, left, right)
     if not free:
         return None
     gap = _Open(max(f[0] for f in free), min(f[1] for f in free), free)

@@ -6,6 +6,7 @@ text read one after the other."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from clearocr.document import Line, Word, is_cjk, join_texts
@@ -137,8 +138,8 @@ def _words(text: str) -> int:
     return len(text.split()) + sum(1 for ch in text if is_cjk(ch)) // 2
 
 
-def _running_text(side: Sequence[Line], height: float) -> bool:
-    if len(side) < 3:
+def _running_text(side: Sequence[Line], height: float, least: int = 3) -> bool:
+    if len(side) < least:
         return False
     words = median([_words(s.text) for s in side])
     width = median([s.bbox[2] - s.bbox[0] for s in side])
@@ -169,6 +170,30 @@ def _partition(band: Sequence[Line], gutter: Gutter) -> tuple[list[Line], list[L
     return above, left, right, below
 
 
+def _within_breaks(band: Sequence[Line], gutter: Gutter, height: float) -> Gutter:
+    """``gutter`` ended at a break in its rows (vertical whitespace over 1.8 times their median pitch)
+    after which, or before which, the text beside it is not running text on both sides: a table
+    across the page under the columns whose cell gap continues the gutter, footnotes under the left
+    column. Rows after a paragraph break that happens to line up in both columns stay."""
+    _, left, right, _ = _partition(band, gutter)
+    middles = sorted({(s.bbox[1] + s.bbox[3]) / 2 for s in left + right})
+    if len(middles) < 3:
+        return gutter
+    pitch = median([int(b - a) for a, b in zip(middles, middles[1:])])
+    breaks = [i for i in range(1, len(middles)) if middles[i] - middles[i - 1] > 1.8 * pitch]
+
+    def prose(lo: float, hi: float) -> bool:
+        sides = [[s for s in side if lo <= (s.bbox[1] + s.bbox[3]) / 2 <= hi] for side in (left, right)]
+        return all(_running_text(side, height, least=1) for side in sides)
+
+    y0, y1 = gutter.y0, gutter.y1
+    if breaks and not prose(middles[breaks[-1]], middles[-1]):
+        y1 = int(middles[breaks[-1] - 1] + height / 4)
+    if breaks and not prose(middles[0], middles[breaks[0] - 1]):
+        y0 = int(middles[breaks[0]] - height / 4)
+    return gutter if (y0, y1) == (gutter.y0, gutter.y1) or y1 <= y0 else replace(gutter, y0=y0, y1=y1)
+
+
 def _column_split(
     band: Sequence[Line], page: InkPage | None
 ) -> tuple[list[Line], list[Line], list[Line], list[Line], Gutter] | None:
@@ -180,7 +205,8 @@ def _column_split(
         gutter.
     """
     height = median([s.bbox[3] - s.bbox[1] for s in band]) or 1.0
-    for gutter in find_gutters(band, page):
+    for found in find_gutters(band, page):
+        gutter = _within_breaks(band, found, height)
         above, left, right, below = _partition(band, gutter)
         near_left = [s for s in left if gutter.x0 - s.bbox[2] <= 3 * height]
         near_right = [s for s in right if s.bbox[0] - gutter.x1 <= 3 * height]
