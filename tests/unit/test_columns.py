@@ -169,3 +169,11 @@ def test_footnotes_under_the_left_column_are_read_after_both_columns():
     ordered = texts(reading_order(lines + notes))
     assert ordered[-2:] == ["1 note1", "2 note2"]
     assert [t[:1] for t in ordered[:21]] == ["L"] * 12 + ["R"] * 9
+
+
+def test_footnotes_and_a_page_number_beyond_breaks_are_read_after_the_columns():
+    lines = two_justified_columns(12, (580, 620), joined=False)
+    notes = [line_of([(f"{n}", 100, 115), (f"note{n}", 125, 400)], 100 + 14 * PITCH + n * 32) for n in (1, 2)]
+    number = line_of([("17", 630, 660)], 100 + 18 * PITCH)
+    ordered = texts(reading_order(lines + notes + [number]))
+    assert ordered[-3:] == ["1 note1", "2 note2", "17"]

@@ -174,7 +174,8 @@ def _within_breaks(band: Sequence[Line], gutter: Gutter, height: float) -> Gutte
     """``gutter`` ended at a break in its rows (vertical whitespace over 1.8 times their median pitch)
     after which, or before which, the text beside it is not running text on both sides: a table
     across the page under the columns whose cell gap continues the gutter, footnotes under the left
-    column. Rows after a paragraph break that happens to line up in both columns stay."""
+    column, a page number. Groups of rows between breaks are dropped from each end while they are not
+    prose; rows after a paragraph break that happens to line up in both columns stay."""
     _, left, right, _ = _partition(band, gutter)
     middles = sorted({(s.bbox[1] + s.bbox[3]) / 2 for s in left + right})
     if len(middles) < 3:
@@ -187,10 +188,14 @@ def _within_breaks(band: Sequence[Line], gutter: Gutter, height: float) -> Gutte
         return all(_running_text(side, height, least=1) for side in sides)
 
     y0, y1 = gutter.y0, gutter.y1
-    if breaks and not prose(middles[breaks[-1]], middles[-1]):
-        y1 = int(middles[breaks[-1] - 1] + height / 4)
-    if breaks and not prose(middles[0], middles[breaks[0] - 1]):
-        y0 = int(middles[breaks[0]] - height / 4)
+    last = len(middles) - 1
+    while breaks and not prose(middles[breaks[-1]], middles[last]):  # the tail, group by group
+        last = breaks.pop() - 1
+        y1 = int(middles[last] + height / 4)
+    first = 0
+    while breaks and not prose(middles[first], middles[breaks[0] - 1]):  # the head
+        first = breaks.pop(0)
+        y0 = int(middles[first] - height / 4)
     return gutter if (y0, y1) == (gutter.y0, gutter.y1) or y1 <= y0 else replace(gutter, y0=y0, y1=y1)
 
 
