@@ -14,12 +14,12 @@ HEIGHT = 30
 PITCH = 40
 
 
-def line_of(words: list[tuple[str, int, int]], y: int) -> Line:
+def line_of(words: list[tuple[str, int, int]], y: int, height: int = HEIGHT) -> Line:
     """A detected line from ``(text, x0, x1)`` words on the row at ``y``."""
-    boxes = [Word(text, (x0, y, x1, y + HEIGHT), 0.9) for text, x0, x1 in words]
+    boxes = [Word(text, (x0, y, x1, y + height), 0.9) for text, x0, x1 in words]
     return Line(
         join_texts([w.text for w in boxes]),
-        (boxes[0].bbox[0], y, boxes[-1].bbox[2], y + HEIGHT),
+        (boxes[0].bbox[0], y, boxes[-1].bbox[2], y + height),
         0.9,
         boxes,
     )
@@ -165,7 +165,9 @@ def test_footnotes_under_the_left_column_are_read_after_both_columns():
         for line in two_justified_columns(12, (580, 620), joined=False)
         if not (line.text.startswith("R") and line.bbox[1] >= 100 + 9 * PITCH)
     ]
-    notes = [line_of([(f"{n}", 100, 115), (f"note{n}", 125, 400)], 100 + 14 * PITCH + n * 32) for n in (1, 2)]
+    notes = [
+        line_of([(f"{n}", 100, 112), (f"note{n}", 120, 340)], 100 + 14 * PITCH + n * 26, 22) for n in (1, 2)
+    ]
     ordered = texts(reading_order(lines + notes))
     assert ordered[-2:] == ["1 note1", "2 note2"]
     assert [t[:1] for t in ordered[:21]] == ["L"] * 12 + ["R"] * 9
@@ -173,7 +175,9 @@ def test_footnotes_under_the_left_column_are_read_after_both_columns():
 
 def test_footnotes_and_a_page_number_beyond_breaks_are_read_after_the_columns():
     lines = two_justified_columns(12, (580, 620), joined=False)
-    notes = [line_of([(f"{n}", 100, 115), (f"note{n}", 125, 400)], 100 + 14 * PITCH + n * 32) for n in (1, 2)]
+    notes = [
+        line_of([(f"{n}", 100, 112), (f"note{n}", 120, 340)], 100 + 14 * PITCH + n * 26, 22) for n in (1, 2)
+    ]
     number = line_of([("17", 630, 660)], 100 + 18 * PITCH)
     ordered = texts(reading_order(lines + notes + [number]))
     assert ordered[-3:] == ["1 note1", "2 note2", "17"]

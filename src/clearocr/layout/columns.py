@@ -88,6 +88,19 @@ class InkPage:
             return []
         return _join([(left + int(a), left + int(b) + 1) for a, b in _spans(xs)], min_gap * s, 1.0 / s)
 
+    def ink_height(self, line: Line) -> float:
+        """The height (page-image pixels) of ``line``'s ink: rows of its box where at least 2% of the
+        columns are dark, first to last (0.4% of the columns: one ascender letter in a long line); about the type size, where detectors pad boxes alike."""
+        import numpy as np
+
+        s = self.scale
+        x0, y0, x1, y1 = (int(round(v * s)) for v in line.bbox)
+        box = self.ink[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+        if box.size == 0:
+            return float(line.bbox[3] - line.bbox[1])
+        rows = np.flatnonzero(box.sum(axis=1) >= max(2, 0.004 * box.shape[1]))
+        return float(rows[-1] - rows[0] + 1) / s if rows.size else float(line.bbox[3] - line.bbox[1])
+
 
 def _spans(xs: Any) -> list[tuple[int, int]]:
     """Runs of consecutive integers in the sorted array ``xs`` as ``(first, last)``."""
@@ -181,8 +194,8 @@ def _trimmed_to_stop(
 
 
 def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
-    """The gap as a :class:`Gutter` when it is tall enough, has text close on both sides in most of its
-    lines, and the text on one side is aligned (a tab stop). Its first and last scanlines are trimmed
+    """The gap as a :class:`Gutter` when it is tall enough, has text close on each side in at least 40%
+    of its scanlines, and the text on one side is aligned (a tab stop). Its first and last scanlines are trimmed
     first where they halve its width (:func:`_trimmed`) or where text starts away from the tab stop
     on its right (:func:`_trimmed_to_stop`).
 
@@ -204,7 +217,9 @@ def _gutter(gap: _Open, left: int, right: int, height: float) -> Gutter | None:
     reach = 3 * height
     lefts = [a for a, _, _, _, _ in gap.free if a >= left and gap.a - a <= reach]
     rights = [b for _, b, _, _, _ in gap.free if b <= right and b - gap.b <= reach]
-    if min(len(lefts), len(rights)) < 0.6 * len(gap.free):
+    # Text on each side in a good share of its scanlines: columns on different line pitches each
+    # reach about half of them (the other half cross only the other column).
+    if min(len(lefts), len(rights)) < 0.4 * len(gap.free):
         return None
     if not (_aligned(rights, height / 2) or _aligned(lefts, height / 2)):
         return None

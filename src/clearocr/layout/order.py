@@ -5,6 +5,7 @@ text read one after the other."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -170,32 +171,71 @@ def _partition(band: Sequence[Line], gutter: Gutter) -> tuple[list[Line], list[L
     return above, left, right, below
 
 
-def _within_breaks(band: Sequence[Line], gutter: Gutter, height: float) -> Gutter:
-    """``gutter`` ended at a break in its rows (vertical whitespace over 1.8 times their median pitch)
-    after which, or before which, the text beside it is not running text on both sides: a table
-    across the page under the columns whose cell gap continues the gutter, footnotes under the left
-    column, a page number. Groups of rows between breaks are dropped from each end while they are not
-    prose; rows after a paragraph break that happens to line up in both columns stay."""
+def _within_breaks(
+    band: Sequence[Line], gutter: Gutter, height: float, page: InkPage | None = None
+) -> Gutter:
+    """``gutter`` ended at a break in its rows (line middles more than 1.5 line pitches apart, the
+    pitch of the side with the closer lines) after which, or before which, the text on neither side
+    is like the lines of its column (type as tall, and as wide or prose): a table across the page
+    under the columns whose cell gap continues the gutter, footnotes in smaller type, a page number.
+    Groups of rows between breaks are dropped from the head while they are not like that, and the
+    gutter ends before the first later group that is not; the rest of a longer column after its
+    paragraph breaks, and rows after a paragraph break that happens to line up in both columns,
+    stay."""
     _, left, right, _ = _partition(band, gutter)
-    middles = sorted({(s.bbox[1] + s.bbox[3]) / 2 for s in left + right})
-    if len(middles) < 3:
-        return gutter
-    pitch = median([int(b - a) for a, b in zip(middles, middles[1:])])
-    breaks = [i for i in range(1, len(middles)) if middles[i] - middles[i - 1] > 1.8 * pitch]
+    sides = (left, right)
 
-    def prose(lo: float, hi: float) -> bool:
-        sides = [[s for s in side if lo <= (s.bbox[1] + s.bbox[3]) / 2 <= hi] for side in (left, right)]
-        return all(_running_text(side, height, least=1) for side in sides)
+    def size(segment: Line) -> float:  # the type size: detectors pad boxes of small and large type alike
+        return page.ink_height(segment) if page is not None else float(segment.bbox[3] - segment.bbox[1])
+
+    def middle(segment: Line) -> float:
+        return (segment.bbox[1] + segment.bbox[3]) / 2
+
+    pitches = []
+    for side in sides:
+        middles = sorted(middle(s) for s in side)
+        steps = [b - a for a, b in zip(middles, middles[1:]) if b - a > height / 4]
+        if steps:
+            pitches.append(statistics.median(steps))
+    if not pitches:
+        return gutter
+    groups: list[list[Line]] = []
+    last = None
+    for segment in sorted(left + right, key=middle):
+        if last is None or middle(segment) - last > 1.5 * min(pitches):
+            groups.append([])
+        groups[-1].append(segment)
+        last = middle(segment)
+    if len(groups) < 2:
+        return gutter
+
+    def like(part: list[Line], side: list[Line]) -> bool:
+        """Whether lines ``part`` go on ``side``'s column: one of them at least is like its other
+        lines, type as tall, as wide and as many words (not footnotes in smaller type, a page number,
+        table cells)."""
+        rest = [s for s in side if s not in part]
+        if not part or not rest:
+            return False
+        tall = statistics.median(map(size, rest)) or 1.0
+        wide = median([s.bbox[2] - s.bbox[0] for s in rest]) or 1
+        words = min(RUNNING_TEXT_WORDS, median([_words(s.text) for s in rest]))
+        return any(
+            0.9 <= size(s) / tall <= 1.15 and s.bbox[2] - s.bbox[0] >= 0.6 * wide and _words(s.text) >= words
+            for s in part
+        )
+
+    def prose(group: list[Line]) -> bool:
+        return any(like([s for s in side if s in group], side) for side in sides)
 
     y0, y1 = gutter.y0, gutter.y1
-    last = len(middles) - 1
-    while breaks and not prose(middles[breaks[-1]], middles[last]):  # the tail, group by group
-        last = breaks.pop() - 1
-        y1 = int(middles[last] + height / 4)
-    first = 0
-    while breaks and not prose(middles[first], middles[breaks[0] - 1]):  # the head
-        first = breaks.pop(0)
-        y0 = int(middles[first] - height / 4)
+    while len(groups) > 1 and not prose(groups[0]):  # the head: a table or a note above the columns
+        groups.pop(0)
+        y0 = int(min(middle(s) for s in groups[0]) - height / 4)
+    # The tail: the columns end at the first group after them that is not like them (a table under
+    # them, and the footnotes and page number under that).
+    end = next((i for i in range(1, len(groups)) if not prose(groups[i])), len(groups))
+    if end < len(groups):
+        y1 = int(max(middle(s) for s in groups[end - 1]) + height / 4)
     return gutter if (y0, y1) == (gutter.y0, gutter.y1) or y1 <= y0 else replace(gutter, y0=y0, y1=y1)
 
 
@@ -211,7 +251,7 @@ def _column_split(
     """
     height = median([s.bbox[3] - s.bbox[1] for s in band]) or 1.0
     for found in find_gutters(band, page):
-        gutter = _within_breaks(band, found, height)
+        gutter = _within_breaks(band, found, height, page)
         above, left, right, below = _partition(band, gutter)
         near_left = [s for s in left if gutter.x0 - s.bbox[2] <= 3 * height]
         near_right = [s for s in right if s.bbox[0] - gutter.x1 <= 3 * height]
