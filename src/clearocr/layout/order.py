@@ -135,8 +135,12 @@ RUNNING_TEXT_WIDTH = 6.0
 
 
 def _words(text: str) -> int:
-    """Words in ``text``; two CJK characters count as one word (about a Latin word's width)."""
-    return len(text.split()) + sum(1 for ch in text if is_cjk(ch)) // 2
+    """Words of prose in ``text``: tokens with two letters or more (not amounts, quantities, currency
+    signs or percentages, which fill a table's cells); two CJK characters count as one word (about a
+    Latin word's width)."""
+    cjk = sum(1 for ch in text if is_cjk(ch))
+    latin = sum(1 for token in text.split() if sum(ch.isalpha() and not is_cjk(ch) for ch in token) >= 2)
+    return latin + cjk // 2
 
 
 def _running_text(side: Sequence[Line], height: float, least: int = 3) -> bool:
