@@ -247,7 +247,8 @@ def _column_split(
     band: Sequence[Line], page: InkPage | None
 ) -> tuple[list[Line], list[Line], list[Line], list[Line], Gutter] | None:
     """Cut a band at its tallest column gutter (:func:`~clearocr.layout.columns.find_gutters`) whose
-    sides are both running text (:data:`RUNNING_TEXT_WORDS`, :data:`RUNNING_TEXT_WIDTH`).
+    sides are both running text (:data:`RUNNING_TEXT_WORDS`, :data:`RUNNING_TEXT_WIDTH`) over four lines
+    or more each (a chance gap through a few lines of one paragraph is not a gutter).
 
     Returns:
         ``(above, left, right, below, gutter)`` (see :func:`_partition`), or None when there is no such
@@ -259,7 +260,7 @@ def _column_split(
         above, left, right, below = _partition(band, gutter)
         near_left = [s for s in left if gutter.x0 - s.bbox[2] <= 3 * height]
         near_right = [s for s in right if s.bbox[0] - gutter.x1 <= 3 * height]
-        if _running_text(near_left, height) and _running_text(near_right, height):
+        if _running_text(near_left, height, least=4) and _running_text(near_right, height, least=4):
             return above, left, right, below, gutter
     return None
 
