@@ -179,13 +179,13 @@ def _within_breaks(
     band: Sequence[Line], gutter: Gutter, height: float, page: InkPage | None = None
 ) -> Gutter:
     """``gutter`` ended at a break in its rows (line middles more than 1.5 line pitches apart, the
-    pitch of the side with the closer lines) after which, or before which, the text on neither side
-    is like the lines of its column (type as tall, and as wide or prose): a table across the page
-    under the columns whose cell gap continues the gutter, footnotes in smaller type, a page number.
-    Groups of rows between breaks are dropped from the head while they are not like that, and the
-    gutter ends before the first later group that is not; the rest of a longer column after its
-    paragraph breaks, and rows after a paragraph break that happens to line up in both columns,
-    stay."""
+    pitch of the side with the closer lines) before the first later group of rows where the text on
+    neither side is like the lines of its column (type as tall, as wide, as many words): a table
+    across the page under the columns whose cell gap continues the gutter, footnotes in smaller type,
+    a page number. The rest of a longer column after its paragraph breaks, and rows after a
+    paragraph break that happens to line up in both columns, stay. (What lies above the columns
+    needs no such test: a title across them blocks the gutter, and a table's cells start away from
+    the tab stop, :func:`~clearocr.layout.columns.find_gutters`.)"""
     _, left, right, _ = _partition(band, gutter)
     sides = (left, right)
 
@@ -231,16 +231,13 @@ def _within_breaks(
     def prose(group: list[Line]) -> bool:
         return any(like([s for s in side if s in group], side) for side in sides)
 
-    y0, y1 = gutter.y0, gutter.y1
-    while len(groups) > 1 and not prose(groups[0]):  # the head: a table or a note above the columns
-        groups.pop(0)
-        y0 = int(min(middle(s) for s in groups[0]) - height / 4)
+    y1 = gutter.y1
     # The tail: the columns end at the first group after them that is not like them (a table under
     # them, and the footnotes and page number under that).
     end = next((i for i in range(1, len(groups)) if not prose(groups[i])), len(groups))
     if end < len(groups):
         y1 = int(max(middle(s) for s in groups[end - 1]) + height / 4)
-    return gutter if (y0, y1) == (gutter.y0, gutter.y1) or y1 <= y0 else replace(gutter, y0=y0, y1=y1)
+    return gutter if y1 == gutter.y1 or y1 <= gutter.y0 else replace(gutter, y1=y1)
 
 
 def _column_split(
