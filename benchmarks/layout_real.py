@@ -15,8 +15,8 @@ distribution's ``tests/resources/README.rst``; nothing of them is copied into th
 For the three Linn pages the reading order was read off the page image by eye and is checked through
 anchors, short phrases in that order (:data:`LINN_ANCHORS`): each is looked for in the output with
 rapidfuzz's partial alignment (score 85 or more), and of the pairs both found the share in order is
-reported. The other two pages have no reference: their outputs are written beside the JSON to be
-judged by eye. Tesseract 5 reads the same pages (``--psm 3``), PDF pages rendered at up to 300 dpi
+reported. The other two pages have no reference: their outputs are written beside the JSON (a
+folder the repository ignores: the pages' text is theirs) to be judged by eye. Tesseract 5 reads the same pages (``--psm 3``), PDF pages rendered at up to 300 dpi
 with the long side at most 4000 pixels.
 
     python benchmarks/layout_real.py --json benchmarks/results/layout_real.json
