@@ -255,9 +255,12 @@ def find_gutters(lines: Sequence[Line], page: InkPage | None = None) -> list[Gut
     Each scanline (the middle of a text line) is cut into free intervals: x ranges with no ink of any
     line crossing it, at least a quarter of the median line height wide. A gap is followed from one
     scanline to the next while some free interval still overlaps it by that width (the gap narrows to
-    the overlap); a line that crosses it (a title over the columns) ends it. A followed gap is a gutter
-    when it stays open for :data:`MIN_GUTTER_LINES` scanlines, has text within three line heights on
-    both sides in most of them, and the text on one side is aligned (:data:`TAB_STOP_SHARE`).
+    the overlap); a line that crosses it (a title over the columns) ends it. Every free interval between
+    ink also starts a gap of its own, so a gutter is found from its first true row even when an older
+    gap (a title's word gap above it) runs into it. A followed gap is a gutter when it stays open for
+    :data:`MIN_GUTTER_LINES` scanlines (twice that when it is no wider than its lines' word gaps), has
+    text within three line heights on each side in at least 40% of them, and the text on one side is
+    aligned (:data:`TAB_STOP_SHARE`); see :func:`_gutter` for the trims at its ends.
 
     Args:
         lines: detected text lines; their ink comes from ``page`` when given, else their word boxes.
