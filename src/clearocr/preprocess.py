@@ -383,8 +383,9 @@ def preprocess(
         max_pixels: area bound in pixels for every image made here (upscaling stops there).
         verify: checks a turn the orientation classifier proposes: ``verify(small_upright_candidate,
             clockwise) -> (accept, evidence)``, given the straightened analysis copy (at most 1000 px)
-            as it is. The pipeline reads both with the OCR engine and accepts the turn only when the
-            turned reading is clearly better (see :class:`~clearocr.pipeline.Reader`); evidence is
+            as it is; None applies the proposal. (The :class:`~clearocr.pipeline.Reader` passes None
+            and checks the turn after reading the turned page instead: see
+            :func:`~clearocr.pipeline.turn_scores`.) Evidence is
             recorded in the ``orientation`` step.
 
     Returns:

@@ -202,3 +202,42 @@ def test_a_rotated_pdf_page_reads_its_layer_upright(samples):
     a, b, c, d, e, f = turned.transform
     sx, sy = turned.source_size
     assert (a * sx + b * 0 + c, d * sx + e * 0 + f) == (0, 0)  # the source's top-right corner is the top-left
+
+
+class _ProposesTurn:
+    """A page-orientation classifier stub that always proposes the same clockwise turn."""
+
+    def __init__(self, clockwise: int) -> None:
+        self.clockwise = clockwise
+
+    def detect(self, image: np.ndarray) -> tuple[int, float]:
+        return self.clockwise, 0.9
+
+
+def _read_with_proposal(clockwise: int, crops_read: bool) -> tuple[clearocr.Page, FakeEngine]:
+    image = np.full((600, 1200, 3), 255, np.uint8)
+    with clearocr.Reader(engine="fake", deskew=False) as reader:
+        reader._orientation = _ProposesTurn(clockwise)  # type: ignore[assignment]
+        engine = reader.engine("fake")
+        if not crops_read:  # the sample turned back reads nothing: the turn stands
+            engine.recognize_crops = lambda crops, languages: [("", 0.0)] * len(crops)  # type: ignore[method-assign]
+        page = reader.read(image).pages[0]
+    return page, engine
+
+
+def test_a_turn_the_sample_reads_better_as_it_was_is_undone():
+    """The turned page is read first; its longest lines read better turned back (the fake engine
+    reads every crop as all three of its segments), so the page is read again as it was."""
+    page, engine = _read_with_proposal(180, crops_read=True)
+    step = next(s for s in page.preprocessing if s.name == "orientation")
+    assert page.rotation == 0 and step.params["rotation"] == 0 and step.params["proposed"] == 180
+    assert step.params["score_as_is"] > step.params["score_turned"]
+    assert engine.calls == 2 + 3  # the turned page, the page as it was, three crops (default recognize_crops)
+
+
+def test_a_turn_the_sample_confirms_costs_one_reading():
+    page, engine = _read_with_proposal(90, crops_read=False)
+    step = next(s for s in page.preprocessing if s.name == "orientation")
+    assert page.rotation == 90 and step.params["rotation"] == 90
+    assert step.params["score_turned"] > 0 and step.params["score_as_is"] == 0
+    assert engine.calls == 1  # one reading of the page, no second or third

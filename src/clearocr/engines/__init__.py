@@ -99,6 +99,19 @@ class OcrEngine(ABC):
             )
         return [cls.LANGUAGES[code] for code in languages]
 
+    def recognize_crops(
+        self, crops: Sequence[np.ndarray], languages: Sequence[str]
+    ) -> list[tuple[str, float]]:
+        """``(text, confidence in [0, 1])`` per crop (RGB ``uint8``), each holding one line of text,
+        read without detection. The default reads each crop with :meth:`recognize` and joins its
+        segments (confidence: their mean; ``("", 0.0)`` when nothing is read)."""
+        out = []
+        for crop in crops:
+            lines = self.recognize(crop, languages)
+            text = " ".join(line.text for line in lines)
+            out.append((text, sum(line.confidence for line in lines) / len(lines) if lines else 0.0))
+        return out
+
     def take_notes(self) -> dict[str, object]:
         """What the engine noticed since the last call that may mean text was lost, for the page's
         warnings: ``removed`` (characters it was sure of that the requested languages' scripts

@@ -568,6 +568,24 @@ class RapidOcrEngine(OcrEngine):
             self._ocr.update_params(**saved)
         return " ".join(t.strip() for t in getattr(result, "txts", None) or () if t and t.strip())
 
+    def recognize_crops(
+        self, crops: Sequence[np.ndarray], languages: Sequence[str]
+    ) -> list[tuple[str, float]]:
+        """Each crop read by the recogniser alone, in one call (see :meth:`OcrEngine.recognize_crops`).
+
+        Raises:
+            EngineUnavailableError: the engine was closed.
+        """
+        if not crops:
+            return []
+        self._prepare(languages)
+        from rapidocr.ch_ppocr_rec import TextRecInput
+
+        recogniser = self._ocr._load_rec_model()
+        result = recogniser(TextRecInput(img=[np.ascontiguousarray(c[:, :, ::-1]) for c in crops]))
+        texts = result.txts or ("",) * len(crops)
+        return [(str(t).strip(), float(s)) for t, s in zip(texts, result.scores)]
+
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         self._prepare(languages)
         # RapidOCR expects OpenCV's BGR order for arrays.
