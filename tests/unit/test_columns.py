@@ -181,3 +181,31 @@ def test_footnotes_and_a_page_number_beyond_breaks_are_read_after_the_columns():
     number = line_of([("17", 630, 660)], 100 + 18 * PITCH)
     ordered = texts(reading_order(lines + notes + [number]))
     assert ordered[-3:] == ["1 note1", "2 note2", "17"]
+
+
+def test_a_title_over_one_column_goes_with_it_beside_the_other_columns_first_rows():
+    """The gutter is found from the first row with text on both sides, but the whitespace reaches up
+    past a title that stands over the left column only, beside the right column's first rows (a
+    sidebar's key/value table): the title opens the left column and the key/value rows open the
+    right one, instead of coming between the title and its column."""
+    rng = random.Random(3)
+    title = line_of([("Tw0", 100, 260), ("Tw1", 280, 420)], 60, height=50)
+    pairs = [
+        line_of([(f"K{row}", 660, 760), (f"{row}.50", 1020, 1100)], 120 + row * PITCH) for row in range(4)
+    ]
+    body = [line_of(justified(rng, 100, 580, f"L{row}"), 280 + row * PITCH) for row in range(10)]
+    side = [line_of(justified(rng, 660, 1100, f"R{row}"), 280 + row * PITCH) for row in range(10)]
+    ordered = texts(reading_order([title, *pairs, *body, *side]))
+    assert ordered[0] == "Tw0 Tw1"
+    assert all(t.startswith("L") for t in ordered[1:11])
+    assert [t.split()[0] for t in ordered[11:15]] == ["K0", "K1", "K2", "K3"]
+    assert all(t.startswith("R") for t in ordered[15:])
+
+
+def test_a_title_across_the_columns_stops_the_whitespace_reaching_up():
+    rng = random.Random(4)
+    title = line_of([("Tw0", 100, 500), ("Tw1", 540, 900)], 40, height=50)
+    body = [line_of(justified(rng, 100, 580, f"L{row}"), 140 + row * PITCH) for row in range(10)]
+    side = [line_of(justified(rng, 620, 1100, f"R{row}"), 140 + row * PITCH) for row in range(10)]
+    ordered = texts(reading_order([*side, title, *body]))
+    assert ordered[0] == "Tw0 Tw1" and all(t.startswith("L") for t in ordered[1:11])

@@ -14,7 +14,7 @@ from clearocr.document import Line, Word, is_cjk, join_texts
 from clearocr.geometry import BBox, union_bbox
 from clearocr.geometry import horizontal_overlap as _horizontal_overlap
 from clearocr.geometry import vertical_overlap as _vertical_overlap
-from clearocr.layout.columns import Gutter, InkPage, find_gutters, split_at
+from clearocr.layout.columns import Gutter, InkPage, find_gutters, split_at, word_runs
 
 
 def words_from_text(text: str, bbox: BBox, confidence: float) -> list[Word]:
@@ -183,9 +183,8 @@ def _within_breaks(
     neither side is like the lines of its column (type as tall, as wide, as many words): a table
     across the page under the columns whose cell gap continues the gutter, footnotes in smaller type,
     a page number. The rest of a longer column after its paragraph breaks, and rows after a
-    paragraph break that happens to line up in both columns, stay. (What lies above the columns
-    needs no such test: a title across them blocks the gutter, and a table's cells start away from
-    the tab stop, :func:`~clearocr.layout.columns.find_gutters`.)"""
+    paragraph break that happens to line up in both columns, stay. (Above the columns the gutter
+    reaches up until a line crosses it, :func:`_reach_up`.)"""
     _, left, right, _ = _partition(band, gutter)
     sides = (left, right)
 
@@ -240,12 +239,36 @@ def _within_breaks(
     return gutter if y1 == gutter.y1 or y1 <= gutter.y0 else replace(gutter, y1=y1)
 
 
+def _reach_up(band: Sequence[Line], gutter: Gutter, height: float, page: InkPage | None = None) -> Gutter:
+    """``gutter`` carried up over the lines above its rows that leave it open, to the first line whose
+    ink crosses its middle third (a title across the columns) or the top of the band.
+
+    A gutter is found from the first row with text on both sides; the whitespace itself reaches as
+    far as no text crosses it (Breuel 2002's maximal whitespace rectangles). What stands above one
+    column only, beside the top of the other (a title over the body beside a sidebar's first rows,
+    a title over one column of three), then goes with its column instead of in rows across both.
+    """
+    third = (gutter.x1 - gutter.x0) / 3
+    low, high = gutter.x0 + third, gutter.x1 - third
+    min_gap = max(2, int(height / 4))
+    y0 = gutter.y0
+    for segment in sorted(
+        (s for s in band if (s.bbox[1] + s.bbox[3]) / 2 < gutter.y0), key=lambda s: s.bbox[3], reverse=True
+    ):
+        runs = page.runs(segment, min_gap) if page is not None else word_runs(segment, min_gap)
+        if any(a < high and b > low for a, b in runs):
+            break
+        y0 = min(y0, segment.bbox[1])
+    return gutter if y0 == gutter.y0 else replace(gutter, y0=y0)
+
+
 def _column_split(
     band: Sequence[Line], page: InkPage | None
 ) -> tuple[list[Line], list[Line], list[Line], list[Line], Gutter] | None:
     """Cut a band at its tallest column gutter (:func:`~clearocr.layout.columns.find_gutters`) whose
     sides are both running text (:data:`RUNNING_TEXT_WORDS`, :data:`RUNNING_TEXT_WIDTH`) over four lines
-    or more each (a chance gap through a few lines of one paragraph is not a gutter).
+    or more each (a chance gap through a few lines of one paragraph is not a gutter), judged on the
+    gutter's own rows; the cut then reaches up as far as the whitespace does (:func:`_reach_up`).
 
     Returns:
         ``(above, left, right, below, gutter)`` (see :func:`_partition`), or None when there is no such
@@ -254,11 +277,12 @@ def _column_split(
     height = median([s.bbox[3] - s.bbox[1] for s in band]) or 1.0
     for found in find_gutters(band, page):
         gutter = _within_breaks(band, found, height, page)
-        above, left, right, below = _partition(band, gutter)
+        _, left, right, _ = _partition(band, gutter)
         near_left = [s for s in left if gutter.x0 - s.bbox[2] <= 3 * height]
         near_right = [s for s in right if s.bbox[0] - gutter.x1 <= 3 * height]
         if _running_text(near_left, height, least=4) and _running_text(near_right, height, least=4):
-            return above, left, right, below, gutter
+            gutter = _reach_up(band, gutter, height, page)
+            return (*_partition(band, gutter), gutter)
     return None
 
 
