@@ -250,35 +250,6 @@ def test_a_table_whose_columns_were_boxed_one_by_one_reads_row_by_row():
     assert lines == [s.text for s in left + right]
 
 
-def test_a_table_under_two_columns_is_read_after_both_row_by_row():
-    """Two text columns, then a table across the page whose middle gap lines up with the gutter
-    (the model boxed its outer columns; the inner ones are loose): both columns first, then the
-    table's rows whole."""
-    from clearocr.layout import layout_reading_order
-
-    left = [
-        seg(f"left column line {i} of running text here", 100, 100 + 40 * i, 600, 130 + 40 * i)
-        for i in range(6)
-    ]
-    right = [
-        seg(f"right column line {i} of running text here", 700, 100 + 40 * i, 1200, 130 + 40 * i)
-        for i in range(6)
-    ]
-    rows = []
-    for i in range(4):
-        y = 400 + 40 * i
-        rows += [seg(f"Item {i}", 100, y, 260, y + 30), seg(f"{i}.10", 450, y, 560, y + 30)]
-        rows += [seg(f"{i}.20", 720, y, 830, y + 30), seg(f"{i}.30", 1090, y, 1200, y + 30)]
-    regions = [
-        ("text", (90, 90, 610, 340)),
-        ("text", (690, 90, 1210, 340)),
-        ("text", (90, 390, 270, 560)),
-        ("text", (1080, 390, 1210, 560)),
-    ]
-    lines = [line.text for line in layout_reading_order(rows[::-1] + right + left, regions)]
-    assert lines == [s.text for s in left + right] + [f"Item {i} {i}.10 {i}.20 {i}.30" for i in range(4)]
-
-
 def _boxed_page(boxes, grey=170):
     """A white page with ``boxes`` drawn as faint dotted grey rules (as on a scanned org chart)."""
     import numpy as np

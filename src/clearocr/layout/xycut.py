@@ -81,35 +81,6 @@ def _join_row_sharing(columns: list[list[Item]]) -> list[list[Item]]:
     return joined
 
 
-def _table_across(columns: list[list[Item]]) -> int | None:
-    """The top (y) of a table that runs across neighbouring columns: cell-like blocks or loose
-    segments (:func:`_cell_like`) on both sides of a gutter whose rows are shared (half of the
-    smaller side's). None when there is none."""
-
-    def cells(group: list[Item]) -> list[BBox]:
-        out = []
-        for box, lines, kind in group:
-            boxes = [line.bbox for line in lines]
-            if kind is None or kind == "table" or (kind != "box" and _cell_like(boxes)):
-                out += boxes if kind is not None else [box]
-        return out
-
-    tops = []
-    for left, right in zip(columns, columns[1:]):
-        a, b = cells(left), cells(right)
-        if len(a) < 2 or len(b) < 2:
-            continue
-        shared_a = [box for box in a if any(same_row(box, other) for other in b)]
-        shared_b = [box for box in b if any(same_row(box, other) for other in a)]
-        if (
-            len(shared_a) >= 2
-            and len(shared_b) >= 2
-            and min(len(shared_a), len(shared_b)) >= 0.5 * min(len(a), len(b))
-        ):
-            tops.append(min(box[1] for box in shared_a + shared_b))
-    return min(tops) if tops else None
-
-
 #: A band across the top of a page, cut from the columns below it by a gap across the whole page and
 #: holding a region the layout model calls a page header, is read first when it is at most this
 #: share of the page's text height (:func:`xy_cut`).
@@ -159,13 +130,6 @@ def xy_cut(items: list[Item], depth: int = 0) -> list[tuple[str | None, list[Lin
             ):  # a page header above the columns (a masthead beside the authors' contacts)
                 rest = [item for group in bands[1:] for item in group]
                 return xy_cut(first, depth + 1) + xy_cut(rest, depth + 1)
-        if len(tall) >= 2:
-            top = _table_across(columns)
-            if top is not None:  # a table runs under both columns: the columns end above it
-                above = [it for it in items if it[0][3] <= top]
-                below = [it for it in items if it[0][3] > top]
-                if above and below:
-                    return xy_cut(above, depth + 1) + xy_cut(below, depth + 1)
         for groups in (columns,) if len(tall) >= 2 else (_cut(items, 1, widest=True), columns):
             if len(groups) > 1:
                 return [block for group in groups for block in xy_cut(group, depth + 1)]
