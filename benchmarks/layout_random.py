@@ -331,6 +331,84 @@ class LayoutClock:
         return timed
 
 
+class NoLayout:
+    """Layout analysis switched off in the pipeline, for paired timing (:func:`paired_time`): no page
+    binarising, no ruled boxes, gutters or layout model; segments only grouped into rows top to
+    bottom (``reading_order(columns=False)``), the least any reader does."""
+
+    def __init__(self) -> None:
+        import functools
+
+        import clearocr.pipeline as pipeline
+
+        self._pipeline = pipeline
+        self._saved = (pipeline.Reader._layout_groups, pipeline.InkPage, pipeline.reading_order)
+        self._plain = functools.partial(self._saved[2], columns=False)
+
+    def __enter__(self) -> NoLayout:
+        pipeline = self._pipeline
+
+        class NoInk:
+            @staticmethod
+            def from_image(image: Any, scale: float = 1.0) -> None:
+                return None
+
+        pipeline.Reader._layout_groups = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        pipeline.InkPage = NoInk  # type: ignore[misc, assignment]
+        pipeline.reading_order = self._plain
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pipeline = self._pipeline
+        pipeline.Reader._layout_groups, pipeline.InkPage, pipeline.reading_order = self._saved  # type: ignore[method-assign, misc]
+
+
+def paired_time(first_seed: int, pages: int, repeats: int, narrow: bool, path: str) -> int:
+    """Read time with layout analysis over read time without it (:class:`NoLayout`), per page: each
+    page read ``repeats`` times each way, alternating, after one warm-up read; a page's ratio is
+    the ratio of its median times. Prints a table and saves JSON."""
+    import statistics
+
+    import numpy as np
+
+    import clearocr
+
+    reader = clearocr.Reader()
+    rows = []
+    for seed in range(first_seed, first_seed + pages):
+        image, _, params = render(seed, narrow)
+        pixels = np.asarray(image)
+        reader.read(pixels, languages="en")  # warm-up (model loads, caches)
+        times: dict[str, list[float]] = {"with": [], "without": []}
+        for _ in range(repeats):
+            for mode in ("with", "without"):
+                started = time.perf_counter()
+                if mode == "with":
+                    reader.read(pixels, languages="en")
+                else:
+                    with NoLayout():
+                        reader.read(pixels, languages="en")
+                times[mode].append(time.perf_counter() - started)
+        ratio = statistics.median(times["with"]) / statistics.median(times["without"])
+        rows.append({"seed": seed, "family": family(params), "seconds": times, "ratio": ratio})
+        print(f"seed {seed}: {family(params)}, ratio {ratio:.3f}", file=sys.stderr)
+    reader.close()
+    ratios = sorted(r["ratio"] for r in rows)
+    table = [
+        "| pages | repeats | median ratio (with / without layout analysis) | max |",
+        "|---:|---:|---:|---:|",
+        f"| {len(rows)} | {repeats} | {statistics.median(ratios):.3f} | {ratios[-1]:.3f} |",
+    ]
+    write_results(
+        path,
+        table,
+        [{"median_ratio": statistics.median(ratios), "max_ratio": ratios[-1]}],
+        rows,
+        seeds=[first_seed, first_seed + pages - 1],
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=24)
@@ -345,7 +423,16 @@ def main() -> int:
         action="store_true",
         help="every page two justified columns with a gutter of 1.5-3%% of the width",
     )
+    parser.add_argument(
+        "--paired-time",
+        type=int,
+        default=0,
+        metavar="REPEATS",
+        help="only time reads with and without layout analysis, alternating, REPEATS times each",
+    )
     args = parser.parse_args()
+    if args.paired_time:
+        return paired_time(args.first_seed, args.pages, args.paired_time, args.narrow_justified, args.json)
 
     import numpy as np
 
