@@ -149,3 +149,16 @@ def test_cli_json_on_sample(samples):
     data = json.loads(result.stdout)
     assert data["pages"][0]["lines"][0]["words"][0]["bbox"]
     assert "INV-2024-00172" in data["text"]
+
+
+def test_parallel_recognition_workers_read_the_same_text(upright, samples):
+    """``rec_workers=2``: the page's crops read by two sessions at once give the same lines, words and
+    confidences as one session; the workers are shut down by ``close()``."""
+    with clearocr.Reader(engine_options={"rapidocr": {"rec_workers": 2}}) as parallel:
+        document = parallel.read(samples / "invoice.png")
+        engine = parallel.engine("rapidocr")
+        assert engine._parallel is not None and len(engine._parallel.workers) == 2
+    assert [line.text for line in document.pages[0].lines] == [line.text for line in upright.pages[0].lines]
+    ours = [round(w.confidence, 4) for w in document.pages[0].words]
+    assert ours == [round(w.confidence, 4) for w in upright.pages[0].words]
+    assert engine._parallel is None
