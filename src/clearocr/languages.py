@@ -28,7 +28,7 @@ AUTO = "auto"
 
 #: Latin-script languages told apart by their words: those with an extraction vocabulary
 #: (src/clearocr/extraction/vocab/) and a few more that share their alphabets.
-LATIN_CANDIDATES = ("en", "sv", "es", "de", "fr", "nl", "it", "pt", "da", "nb", "fi", "pl")
+LATIN_CANDIDATES = ("en", "sv", "es", "de", "fr", "nl", "id", "it", "pt", "da", "nb", "fi", "pl")
 
 #: A CJK language is named when its characters are at least this share of the letters read, or at least
 #: MIN_CJK_CHARACTERS of them (a Chinese receipt with English item names; an English page with a
@@ -44,9 +44,11 @@ _UNKNOWN_WORD = 1e-9
 _MARGIN_PER_WORD = 1.0
 MIN_WORDS = 3
 
-#: A text whose lower-case words are at least this share English words is English (no other list is
-#: consulted).
+#: A text whose lower-case words (of 3+ letters, at least ENGLISH_SHORTCUT_WORDS of them) are at least
+#: this share English words is English (no other list is consulted). Fewer words prove nothing: a German
+#: invoice's only lower-case words can be "bis" and "kg", both in English's list.
 ENGLISH_ENOUGH = 0.9
+ENGLISH_SHORTCUT_WORDS = 8
 
 
 def release_word_lists() -> None:
@@ -118,8 +120,8 @@ def latin_language(words: Iterable[str], candidates: Sequence[str] = LATIN_CANDI
     # Words printed in lower case are the running words (names, addresses and labels are capitalised):
     # when at least MIN_WORDS of them are nearly all English words, the text is English, and the other
     # eleven word lists are never loaded (a process reading English documents keeps only English's).
-    running = [token for token in printed if token.islower()]
-    if "en" in usable and len(running) >= MIN_WORDS:
+    running = [token for token in printed if token.islower() and len(token) >= 3]
+    if "en" in usable and len(running) >= ENGLISH_SHORTCUT_WORDS:
         english = sum(1 for token in running if word_frequency(token, "en", wordlist="small") > 0)
         if english >= ENGLISH_ENOUGH * len(running):
             return "en"

@@ -32,6 +32,7 @@ from clearocr.extraction.values import (
     find_dates,
     find_percentages,
     numeric_date_order,
+    whole_currency_document,
 )
 from clearocr.extraction.vocab import Vocabulary, vocabulary
 
@@ -92,6 +93,7 @@ class Context:
     cash_values: set[Decimal] = dataclass_field(default_factory=set)
     sub_plus_tax: set[Decimal] = dataclass_field(default_factory=set)
     items_sum: Decimal | None = None
+    whole_amounts: bool = False
 
     @classmethod
     def of(cls, document: Document, languages: Sequence[str]) -> Context:
@@ -103,6 +105,7 @@ class Context:
         ]
         vocab = vocabulary(tuple(languages) or ("en",))
         order = numeric_date_order([r.text for r in refs])
+        whole = whole_currency_document([r.text for r in refs], tuple(languages))
         medians: dict[int, float] = {}
         for page in document.pages:
             heights = sorted(ln.bbox[3] - ln.bbox[1] for ln in page.lines) or [1]
@@ -112,9 +115,10 @@ class Context:
             vocab=vocab,
             day_first=order if order is not None else vocab.day_first,
             languages=tuple(languages),
-            amounts=[find_amounts(r.text) for r in refs],
+            amounts=[find_amounts(r.text, whole=whole) for r in refs],
             median_height=medians,
             page_width={p.number: max(1, p.width) for p in document.pages},
+            whole_amounts=whole,
         )
         ctx._arithmetic()
         return ctx

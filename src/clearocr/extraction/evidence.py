@@ -206,9 +206,16 @@ def make_field(
 
 
 def _after_keyword(
-    refs: Sequence[LineRef], position: int, keyword_end: int, finder: Callable[[str], list[Match]]
+    refs: Sequence[LineRef],
+    position: int,
+    keyword_end: int,
+    finder: Callable[[str], list[Match]],
+    keyword_start: int | None = None,
 ) -> tuple[LineRef, Match] | None:
-    """The first value right of a keyword on its row, else the first value on the next row."""
+    """The first value right of a keyword on its row, else a value on the next row: the one printed
+    under the keyword (its box overlaps the keyword's columns) when ``keyword_start`` is given and one
+    is, as in a header row of labels over a row of values ("No.  Date  Due date" / "17  1/3  1/4");
+    otherwise the row's first value."""
     ref = refs[position]
     found = [m for m in finder(ref.text) if m.start >= keyword_end]
     if found:
@@ -216,6 +223,20 @@ def _after_keyword(
     if position + 1 < len(refs) and refs[position + 1].page == ref.page:
         below = refs[position + 1]
         found = finder(below.text)
+        if found and keyword_start is not None and len(found) > 1:
+            # The label's last word: a label whose words are spaced out may have run into the next
+            # column's label ("Fecha  Vencimiento" read as "fecha vencimiento").
+            label = ref.text[keyword_start:keyword_end]
+            last = keyword_start + len(label.rstrip()) - len(label.rstrip().split()[-1]) if label.split() else 0
+            x0, _, x1, _ = locate(ref, max(keyword_start, last), keyword_end)[0]
+            overlaps = [
+                (min(x1, box[2]) - max(x0, box[0]), match)
+                for match in found
+                for box in [locate(below, match.start, match.end)[0]]
+            ]
+            best = max(overlaps, key=lambda pair: pair[0])
+            if best[0] > 0:
+                return below, best[1]
         if found:
             return below, found[0]
     return None

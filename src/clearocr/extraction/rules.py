@@ -57,6 +57,7 @@ from clearocr.extraction.values import (
     find_dates,
     find_percentages,
     numeric_date_order,
+    whole_currency_document,
 )
 
 
@@ -72,6 +73,11 @@ class RuleExtractor:
 
     def __init__(self, languages: Iterable[str] = ("en",)) -> None:
         self.languages = tuple(languages)
+        #: The document prices in a currency without decimals (set per document by :meth:`extract`).
+        self.whole_amounts = False
+
+    def _amounts(self, text: str) -> list[Match]:
+        return find_amounts(text, whole=self.whole_amounts)
 
     def extract(self, document: Document) -> InvoiceFields:
         """Fields of ``document`` (an OCR'd or text-layer Document); absent fields are None."""
@@ -83,6 +89,7 @@ class RuleExtractor:
         fields = InvoiceFields()
         if not refs:
             return fields
+        self.whole_amounts = whole_currency_document([r.text for r in refs], self.languages)
         order = numeric_date_order([r.text for r in refs])
         day_first = order if order is not None else "en-us" not in self.languages
         fields.total, cash_change = self._total(refs)
@@ -208,7 +215,7 @@ class RuleExtractor:
         cash = change = None
         for position, ref in enumerate(refs):
             lowered = ref.text.lower()
-            amounts = find_amounts(ref.text)
+            amounts = self._amounts(ref.text)
             if amounts and re.search(r"(?i)\b(cash|tunai|tendered|paid)\b", lowered) and cash is None:
                 cash = Decimal(amounts[-1].value)
             if amounts and re.search(r"(?i)\bchange\b", lowered) and change is None:
@@ -220,7 +227,7 @@ class RuleExtractor:
             if not keyword:
                 continue
             found = [m for m in amounts if m.start >= keyword.end()]
-            hit = (ref, found[-1]) if found else _after_keyword(refs, position, len(ref.text), find_amounts)
+            hit = (ref, found[-1]) if found else _after_keyword(refs, position, len(ref.text), self._amounts)
             if hit is None:
                 continue
             tier = 2 if strong else 1
@@ -243,14 +250,13 @@ class RuleExtractor:
         rounded = self._rounded_total(refs, best[2], best[1])
         return (rounded or best[3]), cash_change
 
-    @staticmethod
-    def _rounded_total(refs: Sequence[LineRef], after: int, total: Decimal) -> ExtractedField | None:
+    def _rounded_total(self, refs: Sequence[LineRef], after: int, total: Decimal) -> ExtractedField | None:
         """A "Rounding ... 45.35" row after a 45.34 total: the amount actually due (cash rounding to
         0.05, as Malaysian and Swedish receipts print it)."""
         for ref in refs[after + 1 : after + 5]:
             if not re.search(r"(?i)round", ref.text):
                 continue
-            for match in find_amounts(ref.text):
+            for match in self._amounts(ref.text):
                 value = Decimal(match.value)
                 if value != total and abs(value - total) <= Decimal("0.05") and value >= 1:
                     return make_field(ref, match, 0.9, "rounded_total")
@@ -261,7 +267,7 @@ class RuleExtractor:
             keyword = pattern.search(ref.text)
             if not keyword or (exclude is not None and exclude.search(ref.text)):
                 continue
-            hit = _after_keyword(refs, position, keyword.end(), find_amounts)
+            hit = _after_keyword(refs, position, keyword.end(), self._amounts, keyword.start())
             if hit:
                 return make_field(hit[0], hit[1], 0.85, rule)
         return None
@@ -277,7 +283,7 @@ class RuleExtractor:
                 if percents:
                     rate = make_field(ref, percents[0], 0.9, "tax_rate")
             if amount is None:
-                found = [m for m in find_amounts(ref.text) if m.start >= keyword.end()]
+                found = [m for m in self._amounts(ref.text) if m.start >= keyword.end()]
                 if found:
                     amount = make_field(ref, found[-1], 0.85, "tax_amount")
         return amount, rate
@@ -342,7 +348,9 @@ class RuleExtractor:
             keyword = pattern.search(ref.text)
             if not keyword or (exclude is not None and exclude.search(ref.text)):
                 continue
-            hit = _after_keyword(refs, position, keyword.end(), lambda t: find_dates(t, day_first))
+            hit = _after_keyword(
+                refs, position, keyword.end(), lambda t: find_dates(t, day_first), keyword.start()
+            )
             if hit:
                 return make_field(hit[0], hit[1], 0.9, rule)
         return None

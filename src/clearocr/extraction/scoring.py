@@ -253,6 +253,7 @@ class ScoredExtractor:
         if not ctx.refs:
             return InvoiceFields()
         rules = RuleExtractor(self.languages)
+        rules.whole_amounts = ctx.whole_amounts
         fields = InvoiceFields()
         fields.line_items = rules._line_items(ctx.refs)
         self._prepare(ctx, fields.line_items)

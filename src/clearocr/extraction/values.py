@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-# 1,234.56 / 1.234,56 / 1 234,56 / 9.00 / -0.02, optionally after a currency sign or code.
+#: Digit-group separators printed between thousands besides "," and ".": a space, and the no-break
+#: spaces CLDR prescribes for Swedish, French and others (U+00A0, U+202F, U+2009), as text layers keep them.
+_GROUP_SPACE = "[ \u00a0\u202f\u2009]"
+# 1,234.56 / 1.234,56 / 1 234,56 / 1,23,456.78 (Indian grouping) / 9.00 / -0.02, optionally after a
+# currency sign or code.
 AMOUNT_PATTERN = re.compile(
     r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|IDR|Rs\.?|Rp\.?|[$€£¥₹])?\s?"
-    r"(?P<num>-?\d{1,3}(?:[ .,]\d{3})*[.,]\d{2}|-?\d+[.,]\d{2})(?![\d])"
+    rf"(?P<num>-?\d{{1,2}}(?:,\d{{2}})+,\d{{3}}\.\d{{2}}|-?\d{{1,3}}(?:(?:{_GROUP_SPACE}|[.,])\d{{3}})*[.,]\d{{2}}"
+    r"|-?\d+[.,]\d{2})(?![\d])"
 )
 # Whole amounts right after a currency sign or code ("Rs 1939", "$144", "Rp 174.600"), thousands
 # grouped by commas or dots.
@@ -31,6 +36,11 @@ WHOLE_AMOUNT_PATTERN = re.compile(
 GROUPED_AMOUNT_PATTERN = re.compile(
     r"(?<![\w.,])(?P<num>\d{1,2}(?:,\d{2})+,\d{3}|\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3}){2,})(?![\d]|[.,]\d)"
 )
+# With a currency that has no minor unit in use (:data:`WHOLE_CURRENCIES`), one group is enough:
+# "255.916" on a rupiah receipt is 255,916 rupiah, not 255.916.
+WHOLE_GROUPED_PATTERN = re.compile(r"(?<![\w.,])(?P<num>\d{1,3}(?:[.,]\d{3})+)(?![\d]|[.,]\d)")
+#: Currencies printed without decimals (ISO 4217 minor unit 0, or one no longer used: the rupiah).
+WHOLE_CURRENCIES = frozenset({"IDR", "JPY", "KRW", "CLP", "VND", "ISK", "PYG", "UGX", "HUF", "COP"})
 PERCENT_PATTERN = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 _MONTHS = (
@@ -38,7 +48,8 @@ _MONTHS = (
     r"augusti|september|oktober|november|december|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
     r"septiembre|setiembre|octubre|noviembre|diciembre|januar|februar|märz|mai|oktober|dezember|"
     r"janvier|février|fevrier|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
-    r"januari|maart|mei|augustus|okt|dez|ene|abr|ago|dic|janv|févr|avr|juil|déc|mrt"
+    r"januari|maart|mei|augustus|okt|dez|ene|abr|ago|dic|janv|févr|avr|juil|déc|mrt|"
+    r"maret|agustus|desember|agu|agt|des"
 )
 DATE_PATTERNS = [
     ("ymd", re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")),
@@ -48,7 +59,9 @@ DATE_PATTERNS = [
     (
         "text",
         re.compile(
-            rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*({_MONTHS})[a-zé]*\.?(?:[\s\-/,]*(\d{{4}})|[\-/'](\d{{2}}))(?!\d)",
+            # "7 de marzo de 2024", "7 de mar. de 2024": Spanish and Portuguese put "de" between.
+            rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*(?:de\s+)?({_MONTHS})[a-zé]*\.?"
+            rf"(?:[\s\-/,]*(?:de\s+)?(\d{{4}})|[\-/'](\d{{2}}))(?!\d)",
             re.I,
         ),
     ),
@@ -79,15 +92,20 @@ def parse_amount(text: str) -> Decimal | None:
     return price.amount
 
 
-def find_amounts(text: str) -> list[Match]:
+def find_amounts(text: str, whole: bool = False) -> list[Match]:
     """Amounts in ``text``, left to right, normalised to ``"1234.56"``: numbers with two decimals, whole
     numbers right after a currency sign or code, and whole numbers with digit grouping
-    (:data:`GROUPED_AMOUNT_PATTERN`: ``174,600``, ``1,74,600``, ``1.234.567``)."""
+    (:data:`GROUPED_AMOUNT_PATTERN`: ``174,600``, ``1,74,600``, ``1.234.567``).
+
+    Args:
+        whole: the document's currency has no minor unit (:func:`whole_currency_document`): any
+            grouped integer (``255.916``, ``4,500``) is an amount.
+    """
     found = []
     for match in WHOLE_AMOUNT_PATTERN.finditer(text):
         value = f"{Decimal(re.sub(r'[.,]', '', match.group('num'))):.2f}"
         found.append(Match(value, match.group("num"), match.start("num"), match.end("num")))
-    for match in GROUPED_AMOUNT_PATTERN.finditer(text):
+    for match in (WHOLE_GROUPED_PATTERN if whole else GROUPED_AMOUNT_PATTERN).finditer(text):
         if any(m.start <= match.start("num") < m.end for m in found):
             continue
         value = f"{Decimal(re.sub(r'[.,]', '', match.group('num'))):.2f}"
@@ -96,7 +114,7 @@ def find_amounts(text: str) -> list[Match]:
         if any(m.start <= match.start("num") < m.end for m in found):
             continue
         number = match.group("num")
-        amount = parse_amount(number.replace(" ", ""))
+        amount = parse_amount(re.sub(_GROUP_SPACE, "", number))
         if amount is None:
             continue
         try:
@@ -238,3 +256,16 @@ def find_currencies(text: str, languages: tuple[str, ...] = ()) -> list[Match]:
         if code:
             out.append(Match(code, token, match.start(), match.end()))
     return out
+
+
+def whole_currency_document(texts: list[str], languages: tuple[str, ...] = ()) -> bool:
+    """Whether a document prices in a currency without decimals: most of its currency marks name one
+    of :data:`WHOLE_CURRENCIES` ("Rp", "IDR", "¥" on a Japanese page), or it is in Indonesian and
+    prints no other currency. Then a grouped integer is an amount (see :func:`find_amounts`)."""
+    codes = [m.value for text in texts for m in find_currencies(text, languages)]
+    if "ja" in languages:
+        codes = ["JPY" if code == "CNY" else code for code in codes]
+    if codes:
+        whole = sum(1 for code in codes if code in WHOLE_CURRENCIES)
+        return whole > len(codes) / 2
+    return bool(languages) and languages[0] == "id"
