@@ -146,7 +146,7 @@ LOCALES: dict[str, Locale] = {
         "zh_CN", "CNY", 2, ("发票", "增值税普通发票"), ("收据", "购物小票"), ("发票号码", "发票号", "单号"),
         ("开票日期", "日期"), ("付款期限", "到期日"), ("金额", "小计"), ("税额 {rate}%", "税率 {rate}%"),
         ("合计", "价税合计", "总计"), ("购买方", "客户"), ("商品名称", "数量", "单价", "金额"), "现金", "找零",
-        "谢谢惠顾", "纳税人识别号", ("{n8}", "NO{n8}"), ("medium", "numeric_zh", "long"),
+        "谢谢惠顾", "纳税人识别号", ("{n8}", "{n10}"), ("medium", "numeric_zh", "long"),
     ),
 }  # fmt: skip
 
@@ -251,7 +251,7 @@ def _invoice_number(rng: random.Random, loc: Locale, year: int) -> str:
     shape = rng.choice(loc.number_shapes)
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
     out = shape.replace("{y}", str(year))
-    for n in range(8, 0, -1):
+    for n in range(10, 0, -1):
         out = out.replace(f"{{n{n}}}", "".join(rng.choice("0123456789") for _ in range(n)))
     for n in (3, 2):
         out = out.replace(f"{{L{n}}}", "".join(rng.choice(letters) for _ in range(n)))
@@ -517,6 +517,8 @@ def evaluate(folder: Path, mode: str, extractor: str) -> dict[str, Any]:
                 from clearocr.document import Document
 
                 document = Document.from_dict(json.loads(cached.read_text()))
+                # Detected again (as clearocr.read does after reading): the cache may predate a change.
+                document.languages = detect_languages(document.text)
             else:
                 document = clearocr.read(png)
                 cached.write_text(document.to_json(indent=None))

@@ -368,6 +368,8 @@ def vendor_candidates(ctx: Context) -> list[Candidate]:
         letters = sum(ch.isalpha() for ch in text)
         if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
             continue
+        if ctx.amounts[ctx.refs.index(ref)] and not LEGAL_FORM.search(text):
+            continue  # a row with a price ("4 x Coffee 38,962.00") is an item, not a party's name
         features = _name_features(ctx, text, [ref], header)
         if not (text.rstrip().endswith("&") and index + 1 < len(header)):
             # A name does not end with "&": that row continues on the next one (kept as the pair below).
@@ -507,6 +509,8 @@ def invoice_number_candidates(ctx: Context) -> list[Candidate]:
     for position, ref in enumerate(ctx.refs):
         label = v.invoice_number.search(ref.text)
         sign = v.number_signs.search(ref.text)
+        if sign and any(t.start() <= sign.start() < t.end() for t in v.tax_id.finditer(ref.text)):
+            sign = None  # the "N°" of "N° TVA", the "号" of "纳税人识别号": a tax id's label, not a number's
         if not label and not sign:
             continue
         anchor = label or sign

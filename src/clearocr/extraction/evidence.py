@@ -44,9 +44,10 @@ _LEGAL_FORMS = (
 # Trade words that end a business name on receipts ("... HARDWARE", "... RESTAURANT") without a legal form.
 _TRADE_WORDS = r"ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|CO\.|COMPANY"
 #: A legal form or a trade word that ends a company name.
-LEGAL_SUFFIX = re.compile(rf"(?<![A-Za-z])({_LEGAL_FORMS}|{_TRADE_WORDS})(?![A-Za-z])", re.IGNORECASE)
+#: Not after a digit: the "kg" of "1kg" is a unit, not a Kommanditgesellschaft.
+LEGAL_SUFFIX = re.compile(rf"(?<![A-Za-z0-9])({_LEGAL_FORMS}|{_TRADE_WORDS})(?![A-Za-z])", re.IGNORECASE)
 #: A legal form proper (a registered company's name), not a trade word.
-LEGAL_FORM = re.compile(rf"(?<![A-Za-z])({_LEGAL_FORMS})(?![A-Za-z])", re.IGNORECASE)
+LEGAL_FORM = re.compile(rf"(?<![A-Za-z0-9])({_LEGAL_FORMS})(?![A-Za-z])", re.IGNORECASE)
 
 NUMBER_TOKEN = re.compile(r"(?:RM|\$|€|£)?-?\d{1,3}(?:[ ,.]\d{3})*(?:[.,]\d{1,3})?")
 
@@ -240,6 +241,33 @@ def _after_keyword(
         if found:
             return below, found[0]
     return None
+
+
+def implied_subtotal(
+    refs: Sequence[LineRef], amounts: Sequence[list[Match]], fields: InvoiceFields
+) -> ExtractedField | None:
+    """The subtotal when no label named it: an amount printed on its own row that equals total minus
+    tax ("Jumlah 4.336.940" over "PPN 11% 477.063" and "Total 4.814.003"; "金额" on a Chinese VAT
+    invoice), the row nearest above the total's. None without a total and a tax, or with no such row.
+
+    Args:
+        amounts: the amounts found on each of ``refs`` (as the extractor found them).
+    """
+    if fields.total is None or fields.tax_amount is None:
+        return None
+    want = Decimal(fields.total.value) - Decimal(fields.tax_amount.value)
+    if want <= 0 or Decimal(fields.tax_amount.value) <= 0:
+        return None
+    found = None
+    for ref, row in zip(refs, amounts):
+        if ref.page == fields.total.page and ref.index == fields.total.line_index:
+            break
+        if ref.page == fields.tax_amount.page and ref.index == fields.tax_amount.line_index:
+            continue
+        for match in row:
+            if Decimal(match.value) == want:
+                found = (ref, match)
+    return make_field(found[0], found[1], 0.7, "subtotal_arithmetic") if found else None
 
 
 def arithmetic_total(fields: InvoiceFields) -> Decimal | None:

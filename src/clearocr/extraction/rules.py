@@ -44,6 +44,7 @@ from clearocr.extraction.evidence import (
     _strip_registration,
     _strip_title,
     footer_names,
+    implied_subtotal,
     locate,
     make_field,
     pick_total,
@@ -56,6 +57,7 @@ from clearocr.extraction.values import (
     find_currencies,
     find_dates,
     find_percentages,
+    dollar_currency,
     numeric_date_order,
     whole_currency_document,
 )
@@ -112,6 +114,8 @@ class RuleExtractor:
         fields.currency = self._currency(refs)
         fields.line_items = self._line_items(refs)
         fields.total = pick_total(fields, total_candidates, cash_change)
+        if fields.subtotal is None:
+            fields.subtotal = implied_subtotal(refs, [self._amounts(r.text) for r in refs], fields)
         self._reconcile(fields, cash_change)
         return fields
 
@@ -515,9 +519,15 @@ class RuleExtractor:
         return None
 
     def _currency(self, refs: Sequence[LineRef]) -> ExtractedField | None:
+        """The currency named most often; a "$" is the dollar or peso of the country the document
+        names (:func:`~clearocr.extraction.values.dollar_currency`)."""
         counts: dict[str, list[tuple[LineRef, Match]]] = {}
+        dollar: str | None = None
         for ref in refs:
             for match in find_currencies(ref.text, self.languages):
+                if match.text == "$":
+                    dollar = dollar or dollar_currency([r.text for r in refs])
+                    match = Match(dollar, match.text, match.start, match.end)
                 counts.setdefault(match.value, []).append((ref, match))
         if not counts:
             return None

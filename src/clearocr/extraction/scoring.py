@@ -47,6 +47,7 @@ from clearocr.extraction.candidates import (
 )
 from clearocr.extraction.evidence import (
     LineRef,
+    implied_subtotal,
     make_field,
     reconcile,
 )
@@ -285,6 +286,8 @@ class ScoredExtractor:
                 and fields.due_date.page == fields.invoice_date.page
             ):
                 fields.due_date = None  # the one date of the document is the invoice date, not a due date
+        if fields.subtotal is None:
+            fields.subtotal = implied_subtotal(ctx.refs, ctx.amounts, fields)
         header = any(len(ctx.vocab.item_header.findall(r.text)) >= 2 for r in ctx.refs)
         reconcile(fields, ctx.cash_change, items_delimited=header)
         return fields

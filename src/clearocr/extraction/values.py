@@ -203,6 +203,10 @@ def numeric_date_order(texts: list[str]) -> bool | None:
 
 CURRENCY_CODES = {
     "USD",
+    "MXN",
+    "CLP",
+    "COP",
+    "NZD",
     "EUR",
     "SEK",
     "GBP",
@@ -269,3 +273,28 @@ def whole_currency_document(texts: list[str], languages: tuple[str, ...] = ()) -
         whole = sum(1 for code in codes if code in WHOLE_CURRENCIES)
         return whole > len(codes) / 2
     return bool(languages) and languages[0] == "id"
+
+
+#: Countries that write their own currency with "$", told by the tax-id name or the phone country
+#: code printed on the document (CUIT: Argentina's tax id, RFC: Mexico's, RUT: Chile's, NIT: Colombia's,
+#: ABN: Australia's, UEN: Singapore's, NZBN: New Zealand's, HST/GST number with a BN: Canada's).
+DOLLAR_COUNTRIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bCUIT\b|\bCUIL\b|\+54\b"), "ARS"),
+    (re.compile(r"\bRFC\b|\+52\b"), "MXN"),
+    (re.compile(r"\bRUT\b|\+56\b"), "CLP"),
+    (re.compile(r"\bNIT\b|\+57\b"), "COP"),
+    (re.compile(r"\bABN\b|\+61\b"), "AUD"),
+    (re.compile(r"\bUEN\b|\+65\b"), "SGD"),
+    (re.compile(r"\bNZBN\b|\+64\b"), "NZD"),
+    (re.compile(r"\b(?:GST/HST|HST)\b"), "CAD"),
+)
+
+
+def dollar_currency(texts: list[str]) -> str:
+    """The currency a "$" stands for on a document: the country's when its tax id or phone country
+    code is printed (:data:`DOLLAR_COUNTRIES`; the first found wins), else USD."""
+    joined = "\n".join(texts)
+    for pattern, code in DOLLAR_COUNTRIES:
+        if pattern.search(joined):
+            return code
+    return "USD"
