@@ -64,15 +64,85 @@ def is_right(truth_key: str, truth, value: str | None) -> bool:
     return value == truth
 
 
-def samples(items):
-    """One sample per (document, reading): its Document and truth."""
+def samples(items, languages="dataset"):
+    """One sample per (document, reading): its Document and truth. ``languages="auto"``: every document
+    read and extracted with detected languages (no ``--lang``), its ``languages`` the detected ones."""
     out = []
     for item in items:
         for mode in item["modes"]:
-            document = document_for(item["path"], mode, item["languages"])
-            set_name = "sroie" if item["dataset"].startswith("sroie") else "invoices"
+            if item["dataset"] == "synthetic":
+                from synth_invoices import read_cached
+
+                document = read_cached(item["path"], item["raw"])
+            else:
+                document = document_for(
+                    item["path"], mode, "auto" if languages == "auto" else item["languages"]
+                )
+            if languages == "auto" or item["dataset"] == "synthetic":
+                item = {**item, "languages": ",".join(document.languages)}
+            set_name = item["dataset"] if item["dataset"] in ("sroie", "synthetic") else "invoices"
             out.append({**item, "mode": mode, "set": set_name, "document": document})
     return out
+
+
+def synthetic(folder: Path):
+    """The documents of benchmarks/synth_invoices.py under ``folder`` (OCR with defaults, cached), with
+    issuer, date, invoice number and total as truth."""
+    for png in sorted(folder.glob("*.png")):
+        raw = json.loads(png.with_suffix(".json").read_text())
+        yield {
+            "dataset": "synthetic",
+            "id": png.stem,
+            "path": png,
+            "raw": raw,
+            "modes": ["ocr"],
+            "languages": "auto",
+            "truth": {
+                "issuer": raw["issuer"],
+                "date": raw["invoice_date"],
+                "invoice_number": raw["invoice_number"],
+                "total": raw["total"],
+            },
+        }
+
+
+def leave_one_dataset_out(groups: dict[str, list], order, languages_of) -> list[dict]:
+    """For each real set, fit on every other set (``"all others"``), on the other real sets, and on the
+    synthetic set alone, and
+    score the held-out set; and the shipped model (fitted on SROIE and the invoices, so in-sample on
+    both) beside them. Rows ``{trained_on, held_out, mode, field, documents, accuracy}``."""
+    from clearocr.extraction.scoring import load_model
+
+    rows = []
+    for held_out in [name for name in groups if name != "synthetic"]:
+        test = groups[held_out]
+        plans = {"all others": [s for name, group in groups.items() if name != held_out for s in group]}
+        if "synthetic" in groups:
+            plans["other real sets"] = [
+                s for name, group in groups.items() if name not in (held_out, "synthetic") for s in group
+            ]
+            plans["synthetic only"] = groups["synthetic"]
+        results = {
+            name: evaluate(test, fit(train, order, languages_of), languages_of)
+            for name, train in plans.items()
+        }
+        results["shipped model.json (in-sample)"] = evaluate(test, load_model(), languages_of)
+        for trained_on, found in results.items():
+            keys = sorted({(r["mode"], f) for r in found for f in r["right"]})
+            for mode, field in keys:
+                scored = [r["right"][field] for r in found if r["mode"] == mode and field in r["right"]]
+                rows.append(
+                    {
+                        "trained_on": trained_on,
+                        "held_out": held_out,
+                        "mode": mode,
+                        "field": field,
+                        "documents": len(scored),
+                        "accuracy": sum(scored) / len(scored),
+                    }
+                )
+        print(f"held out {held_out}: fitted {len(plans)} models", file=sys.stderr)
+    return rows
 
 
 def fit(train, fields_order, languages_of):
@@ -256,6 +326,23 @@ def main() -> int:
         "--write-model", action="store_true", help="refit on all dev data and write model.json"
     )
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extraction_cv.json"))
+    parser.add_argument(
+        "--languages",
+        default="dataset",
+        choices=["dataset", "auto"],
+        help="dataset: each set's languages; auto: read and extract with detection (no --lang)",
+    )
+    parser.add_argument(
+        "--leave-one-dataset-out",
+        action="store_true",
+        help="fit on the other sets (and on synthetic invoices alone), score each real set held out",
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=Path,
+        default=None,
+        help="folder of benchmarks/synth_invoices.py documents: a training set for --leave-one-dataset-out",
+    )
     parser.add_argument("--markdown", default=None)
     args = parser.parse_args()
     from clearocr.extraction.scoring import SCORED_FIELDS, ScoringModel
@@ -263,9 +350,36 @@ def main() -> int:
     def languages_of(sample):
         return sample["languages"].split(",")
 
-    dev = samples(list(sroie(None)) + invoices(None))
-    folds = fold_of(dev)
+    dev = samples(list(sroie(None)) + invoices(None), args.languages)
     order = list(SCORED_FIELDS)
+    if args.leave_one_dataset_out:
+        groups: dict[str, list] = {}
+        for sample in dev + (samples(list(synthetic(args.synthetic))) if args.synthetic else []):
+            groups.setdefault(sample["set"], []).append(sample)
+        rows = leave_one_dataset_out(groups, order, languages_of)
+        lines = [
+            "| held out | input | field | documents | "
+            + " | ".join(dict.fromkeys(r["trained_on"] for r in rows))
+            + " |"
+        ]
+        plans = list(dict.fromkeys(r["trained_on"] for r in rows))
+        lines.append("|---|---|---|---:|" + "---:|" * len(plans))
+        for held_out, mode, field in dict.fromkeys((r["held_out"], r["mode"], r["field"]) for r in rows):
+            cells = {
+                r["trained_on"]: r
+                for r in rows
+                if (r["held_out"], r["mode"], r["field"]) == (held_out, mode, field)
+            }
+            documents = next(iter(cells.values()))["documents"]
+            lines.append(
+                f"| {held_out} | {mode} | {field} | {documents} | "
+                + " | ".join(f"{cells[p]['accuracy']:.3f}" if p in cells else "-" for p in plans)
+                + " |"
+            )
+        print("\n".join(lines))
+        Path(args.json).write_text(json.dumps({"languages": args.languages, "rows": rows}, indent=1))
+        return 0
+    folds = fold_of(dev)
     llm = None
     if args.llm_model:
         from clearocr.llm import create_backend

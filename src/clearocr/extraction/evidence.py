@@ -225,11 +225,7 @@ def _after_keyword(
         below = refs[position + 1]
         found = finder(below.text)
         if found and keyword_start is not None and len(found) > 1:
-            # The label's last word: a label whose words are spaced out may have run into the next
-            # column's label ("Fecha  Vencimiento" read as "fecha vencimiento").
-            label = ref.text[keyword_start:keyword_end]
-            last = keyword_start + len(label.rstrip()) - len(label.rstrip().split()[-1]) if label.split() else 0
-            x0, _, x1, _ = locate(ref, max(keyword_start, last), keyword_end)[0]
+            x0, x1 = _label_columns(ref, keyword_start, keyword_end)
             overlaps = [
                 (min(x1, box[2]) - max(x0, box[0]), match)
                 for match in found
@@ -241,6 +237,25 @@ def _after_keyword(
         if found:
             return below, found[0]
     return None
+
+
+def _label_columns(ref: LineRef, start: int, end: int) -> tuple[int, int]:
+    """The x extent (pixels) of the label at ``start:end`` of a row, from its last word back over the
+    words set at word spacing: a label matched across a column gap ("Fecha      Vencimiento" read as
+    "fecha vencimiento") keeps only its last column's words."""
+    spans = [
+        (word, span)
+        for word, span in zip(ref.line.words, ref.line.word_spans())
+        if span[0] >= 0 and span[0] < end and span[1] > start
+    ]
+    if not spans:
+        box = locate(ref, start, end)[0]
+        return box[0], box[2]
+    height = max(1, ref.line.bbox[3] - ref.line.bbox[1])
+    first = len(spans) - 1
+    while first > 0 and spans[first][0].bbox[0] - spans[first - 1][0].bbox[2] < height:
+        first -= 1
+    return spans[first][0].bbox[0], spans[-1][0].bbox[2]
 
 
 def implied_subtotal(

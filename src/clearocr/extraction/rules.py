@@ -53,11 +53,11 @@ from clearocr.extraction.evidence import (
 from clearocr.extraction.schema import ExtractedField, InvoiceFields, LineItem
 from clearocr.extraction.values import (
     Match,
+    dollar_currency,
     find_amounts,
     find_currencies,
     find_dates,
     find_percentages,
-    dollar_currency,
     numeric_date_order,
     whole_currency_document,
 )
@@ -267,9 +267,14 @@ class RuleExtractor:
         return None
 
     def _keyword_amount(self, refs, pattern, exclude, rule: str) -> ExtractedField | None:
+        """The amount after the first row labelled by ``pattern`` (on its row, or the next row's,
+        under the label). An item table's header ("Désignation ... Montant HT") labels a column of
+        item amounts, not the subtotal: it is skipped."""
         for position, ref in enumerate(refs):
             keyword = pattern.search(ref.text)
             if not keyword or (exclude is not None and exclude.search(ref.text)):
+                continue
+            if len(ITEM_HEADER.findall(ref.text)) >= 2:
                 continue
             hit = _after_keyword(refs, position, keyword.end(), self._amounts, keyword.start())
             if hit:

@@ -1,0 +1,144 @@
+"""Fields of invoices from many countries: number and date formats by locale, labels under their column,
+"$" by country, subtotal by arithmetic, and language detection on short invoices.
+
+Every name, number and label row here is invented for the test; none is copied from an evaluation
+document.
+"""
+
+import pytest
+
+from clearocr import extract
+from clearocr.extraction import ScoredExtractor
+from clearocr.extraction.evidence import LEGAL_FORM
+from clearocr.extraction.values import (
+    dollar_currency,
+    find_amounts,
+    find_dates,
+    whole_currency_document,
+)
+from clearocr.languages import detect_languages
+
+from .test_extraction import doc
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # CLDR group separators that text layers keep: no-break space (U+00A0), narrow one (U+202F).
+        ("Summa 12\u00a0345,60 kr", ["12345.60"]),
+        ("Total TTC 3\u202f099,26 €", ["3099.26"]),
+        # Indian grouping (#,##,##0.00).
+        ("Grand Total Rs. 2,09,294.96", ["209294.96"]),
+        ("Taxable Value 12,34,567.00", ["1234567.00"]),
+    ],
+)
+def test_amounts_in_locale_groupings(text, expected):
+    assert [m.value for m in find_amounts(text)] == expected
+
+
+def test_one_group_is_an_amount_only_in_a_currency_without_decimals():
+    assert find_amounts("PPN 11% 255.916") == []
+    assert [m.value for m in find_amounts("PPN 11% 255.916", whole=True)] == ["255916.00"]
+    assert whole_currency_document(["TOTAL Rp 1.234.000", "Tunai 2.000.000"], ("id", "en"))
+    assert not whole_currency_document(["Total 1.234,50 €"], ("de", "en"))
+    assert whole_currency_document(["Kembali 8.000"], ("id", "en"))  # no currency printed: the language
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Fecha 9 de octubre de 2023", "2023-10-09"),
+        ("Vto. 21 de feb. de 2022", "2022-02-21"),
+        ("Tanggal 3 Agustus 2021", "2021-08-03"),
+        ("Jatuh Tempo 15 Desember 2020", "2020-12-15"),
+        ("Tgl 2 Maret 2024", "2024-03-02"),
+    ],
+)
+def test_dates_with_de_and_indonesian_months(text, expected):
+    assert [m.value for m in find_dates(text)] == [expected]
+
+
+def test_dollar_sign_is_the_currency_of_the_country_named():
+    assert dollar_currency(["CUIT 30-71234567-9", "Total $ 1.500,00"]) == "ARS"
+    assert dollar_currency(["RFC XAXX010101000"]) == "MXN"
+    assert dollar_currency(["ABN 51 824 753 556"]) == "AUD"
+    assert dollar_currency(["Sales tax 8%", "Total $12.00"]) == "USD"
+    invoice = doc(
+        [
+            [("Ferreteria Lumbre SRL", 40)],
+            [("CUIT 30-70000001-5", 40)],
+            [("Subtotal", 40), ("$ 1.000,00", 500)],
+            [("IVA 21%", 40), ("$ 210,00", 500)],
+            [("Total", 40), ("$ 1.210,00", 500)],
+        ]
+    )
+    fields = extract(invoice, languages=["es", "en"])
+    assert fields.currency is not None and fields.currency.value == "ARS"
+    assert fields.total is not None and fields.total.value == "1210.00"
+
+
+def test_values_are_read_under_their_own_label_in_a_header_row():
+    invoice = doc(
+        [
+            [("Vellamo Trading Oy", 40)],
+            [("Invoice No.", 40), ("Invoice Date", 300), ("Due Date", 560)],
+            [("QX-4471", 40), ("03/02/2021", 300), ("17/02/2021", 560)],
+            [("Total", 40), ("88.50", 560)],
+        ]
+    )
+    fields = ScoredExtractor(("en",)).extract(invoice)
+    assert fields.invoice_date is not None and fields.invoice_date.value == "2021-02-03"
+    assert fields.due_date is not None and fields.due_date.value == "2021-02-17"
+
+
+def test_subtotal_without_a_subtotal_label_is_total_minus_tax():
+    receipt = doc(
+        [
+            [("Toko Sinar Pagi", 40)],
+            [("Jumlah", 40), ("1.500.000", 500)],
+            [("PPN 11%", 40), ("165.000", 500)],
+            [("Total", 40), ("Rp 1.665.000", 500)],
+        ]
+    )
+    fields = ScoredExtractor(("id", "en")).extract(receipt)
+    assert fields.total is not None and fields.total.value == "1665000.00"
+    assert fields.tax_amount is not None and fields.tax_amount.value == "165000.00"
+    assert fields.subtotal is not None and fields.subtotal.value == "1500000.00"
+    assert fields.subtotal.source.endswith("subtotal_arithmetic")
+
+
+def test_a_unit_after_a_digit_is_not_a_legal_form():
+    assert LEGAL_FORM.search("Kaffee 1kg") is None
+    assert LEGAL_FORM.search("Muster GmbH & Co. KG") is not None
+
+
+def test_priced_item_row_is_not_the_issuer():
+    receipt = doc(
+        [
+            [("Ostrander", 200)],
+            [("Lindenweg 4", 200)],
+            [("2 x Mehl 1kg", 40), ("3,98", 500)],
+            [("Summe", 40), ("3,98 €", 500)],
+        ]
+    )
+    fields = ScoredExtractor(("de", "en")).extract(receipt)
+    assert fields.vendor_name is None or "Mehl" not in fields.vendor_name.value
+
+
+def test_a_tax_id_label_sign_is_not_an_invoice_number():
+    invoice = doc(
+        [
+            [("Atelier Brume SARL", 40)],
+            [("Facture n°", 40), ("FB-2210", 300)],
+            [("Total TTC", 40), ("120,00 €", 500)],
+            [("Atelier Brume SARL - N° TVA FR12345678901", 40)],
+        ]
+    )
+    fields = ScoredExtractor(("fr", "en")).extract(invoice)
+    assert fields.invoice_number is not None and fields.invoice_number.value == "FB-2210"
+
+
+def test_a_short_german_invoice_is_detected_as_german():
+    text = "Rechnung\nHolzbau Kern GmbH\nRechnungs-Nr. Rechnungsdatum Zahlbar bis\nBezeichnung Menge Betrag\n"
+    text += "Bretter 2 kg 12,00\nSumme netto 12,00\nzzgl. 19% MwSt. 2,28\nGesamtbetrag 14,28 €"
+    assert detect_languages(text)[0] == "de"
