@@ -1,8 +1,10 @@
 """Finding and normalising amounts, dates, percentages and currencies in OCR text.
 
 Amounts are located with a regular expression and normalised with price-parser (which resolves
-``1.234,56`` vs ``1,234.56``); dates are located with patterns for numeric, month-name and CJK forms
-and parsed with :mod:`datetime` (numeric) or dateparser (month names in any language it knows).
+``1.234,56`` vs ``1,234.56``, and the groupings of CLDR's number patterns: ``1 234,56`` with no-break
+spaces, Indian ``1,23,456.78``, whole amounts in currencies without decimals); dates are located with
+patterns for numeric, month-name and CJK forms and checked with :mod:`datetime`, month names read
+from :data:`MONTH_NUMBERS` (every language with a vocabulary file, and Indonesian).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 #: Digit-group separators printed between thousands besides "," and ".": a space, and the no-break
 #: spaces CLDR prescribes for Swedish, French and others (U+00A0, U+202F, U+2009), as text layers keep them.
@@ -51,6 +54,30 @@ _MONTHS = (
     r"januari|maart|mei|augustus|okt|dez|ene|abr|ago|dic|janv|févr|avr|juil|déc|mrt|"
     r"maret|agustus|desember|agu|agt|des"
 )
+#: Each month name or abbreviation of :data:`_MONTHS` (the languages with a vocabulary, and Indonesian)
+#: -> its number: dates are parsed here, not by dateparser (which tries every locale it knows: 4 ms a
+#: date, most of a document's extraction time).
+MONTH_NUMBERS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        [
+            "jan januari januar janvier janv enero ene",
+            "feb februari februar février fevrier févr febrero",
+            "mar mars marzo märz maart mrt maret",
+            "apr april avril avr abril abr",
+            "may maj mayo mai mei",
+            "jun juni junio juin",
+            "jul juli julio juillet juil",
+            "aug augusti agosto août aout augustus ago agustus agu agt",
+            "sep sept september septiembre setiembre septembre",
+            "oct oktober octubre octobre okt",
+            "nov november noviembre novembre",
+            "dec december diciembre dezember décembre dez dic déc desember des",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
 DATE_PATTERNS = [
     ("ymd", re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")),
     ("num", re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")),
@@ -152,6 +179,13 @@ def _iso(year: int, month: int, day: int) -> str | None:
 
 
 def find_dates(text: str, day_first: bool = True) -> list[Match]:
+    """Dates in ``text`` as ISO ``YYYY-MM-DD``, left to right (see :func:`_find_dates`; cached: the
+    extractor asks about the same rows many times)."""
+    return [Match(m.value, m.text, m.start, m.end) for m in _find_dates(text, day_first)]
+
+
+@lru_cache(maxsize=4096)
+def _find_dates(text: str, day_first: bool = True) -> tuple[Match, ...]:
     """Dates in ``text`` as ISO ``YYYY-MM-DD``, left to right.
 
     Args:
@@ -173,17 +207,18 @@ def find_dates(text: str, day_first: bool = True) -> list[Match]:
                     iso = _iso(year, second, first)
                 else:
                     iso = _iso(year, first, second)
+            elif kind == "text":
+                month = MONTH_NUMBERS[match.group(2).lower()]
+                year = _year(match.group(3) or match.group(4))
+                iso = _iso(year, month, int(match.group(1)))
             else:
-                import dateparser
-
-                settings = {"DATE_ORDER": "DMY" if kind == "text" else "MDY", "PREFER_DAY_OF_MONTH": "first"}
-                parsed = dateparser.parse(re.sub(r"\s+,", ",", match.group(0)), settings=settings)
-                iso = _iso(parsed.year, parsed.month, parsed.day) if parsed else None
+                month = MONTH_NUMBERS[match.group(1).lower()]
+                iso = _iso(int(match.group(3)), month, int(match.group(2)))
             if iso:
                 found.append(Match(iso, match.group(0), match.start(), match.end()))
                 taken.append((match.start(), match.end()))
     found.sort(key=lambda m: m.start)
-    return found
+    return tuple(found)
 
 
 def numeric_date_order(texts: list[str]) -> bool | None:
