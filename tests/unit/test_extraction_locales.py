@@ -30,6 +30,10 @@ from .test_extraction import doc
         # Indian grouping (#,##,##0.00).
         ("Grand Total Rs. 2,09,294.96", ["209294.96"]),
         ("Taxable Value 12,34,567.00", ["1234567.00"]),
+        # A large bold label glued to its amount by the recogniser; a one-letter prefix is a code.
+        ("Rechnungsbetrag1.808,40 €", ["1808.40"]),
+        ("Grand TotalRp 48.500", ["48500.00"]),
+        ("X12.50", []),
     ],
 )
 def test_amounts_in_locale_groupings(text, expected):

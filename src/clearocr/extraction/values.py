@@ -20,15 +20,18 @@ from functools import lru_cache
 _GROUP_SPACE = "[ \u00a0\u202f\u2009]"
 # 1,234.56 / 1.234,56 / 1 234,56 / 1,23,456.78 (Indian grouping) / 9.00 / -0.02, optionally after a
 # currency sign or code.
+#: Where an amount may start: not inside a word or a number, except right after a word of 3+ letters,
+#: as recognisers glue a large bold label to its amount ("Gesamtbetrag4.257,18", "TotalRp 9.029.106").
+_AMOUNT_START = r"(?:(?<![\w.,])|(?<=[^\W\d_]{3}))"
 AMOUNT_PATTERN = re.compile(
-    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|IDR|Rs\.?|Rp\.?|[$€£¥₹])?\s?"
+    _AMOUNT_START + r"(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|CHF|PLN|NOK|DKK|IDR|Rs\.?|Rp\.?|[$€£¥₹])?\s?"
     rf"(?P<num>-?\d{{1,2}}(?:,\d{{2}})+,\d{{3}}\.\d{{2}}|-?\d{{1,3}}(?:(?:{_GROUP_SPACE}|[.,])\d{{3}})*[.,]\d{{2}}"
     r"|-?\d+[.,]\d{2})(?![\d])"
 )
 # Whole amounts right after a currency sign or code ("Rs 1939", "$144", "Rp 174.600"), thousands
 # grouped by commas or dots.
 WHOLE_AMOUNT_PATTERN = re.compile(
-    r"(?<![\w.,])(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|IDR|Rs\.?|Rp\.?|[$€£¥₹])\s?"
+    _AMOUNT_START + r"(?P<cur>RM|USD|EUR|SEK|GBP|MYR|INR|IDR|Rs\.?|Rp\.?|[$€£¥₹])\s?"
     r"(?P<num>\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d+)(?!\d|[.,]\d)"
 )
 # Whole amounts printed with digit grouping and no decimals, as currencies without minor units are
