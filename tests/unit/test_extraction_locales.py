@@ -9,7 +9,7 @@ import pytest
 
 from clearocr import extract
 from clearocr.extraction import ScoredExtractor
-from clearocr.extraction.evidence import LEGAL_FORM
+from clearocr.extraction.evidence import LEGAL_FORM, title_only
 from clearocr.extraction.values import (
     dollar_currency,
     find_amounts,
@@ -146,3 +146,20 @@ def test_a_short_german_invoice_is_detected_as_german():
     text = "Rechnung\nHolzbau Kern GmbH\nRechnungs-Nr. Rechnungsdatum Zahlbar bis\nBezeichnung Menge Betrag\n"
     text += "Bretter 2 kg 12,00\nSumme netto 12,00\nzzgl. 19% MwSt. 2,28\nGesamtbetrag 14,28 €"
     assert detect_languages(text)[0] == "de"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("FACTURA A", True),
+        ("Kopie factuur", True),
+        ("PAYMENT RECEIPT", True),
+        ("增值税普通发票", True),
+        ("FAKTUR PENJUALAN", True),
+        ("Sida AB", False),  # a name that is also a header word somewhere keeps its legal form
+        ("Brume & Fils", False),
+        ("Faktura Nordlys AB", False),
+    ],
+)
+def test_document_titles_of_every_language_are_no_issuer(text, expected):
+    assert title_only(text) is expected

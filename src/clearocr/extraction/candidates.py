@@ -24,6 +24,7 @@ from clearocr.extraction.evidence import (
     _strip_title,
     footer_names,
     locate,
+    title_only,
 )
 from clearocr.extraction.values import (
     Match,
@@ -370,6 +371,8 @@ def vendor_candidates(ctx: Context) -> list[Candidate]:
             continue
         if ctx.amounts[ctx.refs.index(ref)] and not LEGAL_FORM.search(text):
             continue  # a row with a price ("4 x Coffee 38,962.00") is an item, not a party's name
+        if title_only(ref.text):
+            continue  # a document title of any language ("FACTURA A", "Kopie factuur", "PAYMENT RECEIPT")
         features = _name_features(ctx, text, [ref], header)
         if not (text.rstrip().endswith("&") and index + 1 < len(header)):
             # A name does not end with "&": that row continues on the next one (kept as the pair below).

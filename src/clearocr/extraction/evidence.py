@@ -14,7 +14,7 @@ from clearocr.extraction.schema import ExtractedField, InvoiceFields, TaxLine
 from clearocr.extraction.values import (
     Match,
 )
-from clearocr.extraction.vocab import available_languages, vocabulary
+from clearocr.extraction.vocab import available_languages, keyword_pattern, vocabulary
 
 #: The rule extractor knows every language's labels at once (``vocab/*.toml``, see
 #: :mod:`clearocr.extraction.vocab`); the scored extractor uses the requested languages' only.
@@ -116,6 +116,23 @@ def footer_names(text: str) -> list[tuple[str, int, int]]:
         if _name_like(name):
             found.append((name, start + (len(text[start:end]) - len(text[start:end].lstrip("("))), end))
     return found
+
+
+#: Every language's document titles and non-name header words ("Invoice", "Faktura", "A Factura" is
+#: "Factura" with its type letter, "PAYMENT RECEIPT", "发票"): a row of nothing else names no issuer.
+_TITLE_WORDS = keyword_pattern(list(_ALL.words["document_titles"]) + list(_ALL.words["not_vendor"]))
+
+
+def title_only(text: str) -> bool:
+    """Whether ``text`` is only document-type words and header labels of any language (plus type
+    letters, numbering and punctuation): "FACTURA A", "Kopie factuur", "Tax Invoice", "收据"."""
+    rest = _TITLE_WORDS.sub(" ", text)
+    rest = re.sub(r"(?<![^\W\d_])[A-Za-z](?![^\W\d_])", " ", rest)  # an invoice-type letter ("A", "B", "C")
+    return (
+        _TITLE_WORDS.search(text) is not None
+        and sum(ch.isalpha() for ch in rest) < 3
+        and not LEGAL_FORM.search(text)  # "Sida AB": a name that is a word of some language
+    )
 
 
 def _strip_title(text: str) -> str:

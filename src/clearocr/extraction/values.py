@@ -278,7 +278,7 @@ CURRENCY_SIGNS = {
 }
 _CURRENCY_PATTERN = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
-    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
+    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?-?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
 )
 
 
