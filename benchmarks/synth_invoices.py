@@ -14,8 +14,8 @@ CLDR formats by Babel (``1.234,56``, ``174 600,50``, ``Rp174.600``, ``7. März 2
 labels are the ones each country's invoices print (written here, one table per locale, see :data:`LOCALES`).
 Totals are consistent: items sum to the subtotal, subtotal + tax = total.
 
-Truth per document (``<id>.json``): issuer, invoice_number, invoice_date, due_date, subtotal, tax, total,
-currency, plus the boxes (x0, y0, x1, y1, pixels) of the printed values. The generator is seeded: the same
+Truth per document (``<id>.json``): issuer, its address, invoice_number, invoice_date, due_date, subtotal,
+tax, total, currency, plus the boxes (x0, y0, x1, y1, pixels) of the printed values. The generator is seeded: the same
 ``--seed`` gives the same documents.
 
 Evaluation (``--evaluate``) prints per-locale field accuracy and writes JSON
@@ -312,7 +312,9 @@ def make_document(seed: int, locale: str, template: str) -> tuple[Any, dict[str,
         centre = width / 2
         box["issuer"] = canvas.text(centre, 40, issuer, big, "centre", canvas.next_row()).bbox
         y = 95
-        for part in fake.address().split("\n"):
+        address = fake.address().split("\n")
+        truth["address"] = " ".join(address)
+        for part in address:
             canvas.text(centre, y, part, small, "centre", canvas.next_row())
             y += 30
         canvas.text(centre, y, f"Tel: {fake.phone_number()}", small, "centre", canvas.next_row())
@@ -363,7 +365,9 @@ def make_document(seed: int, locale: str, template: str) -> tuple[Any, dict[str,
         box["issuer"] = canvas.text(margin, 80, issuer, big, row=r).bbox
         canvas.text(width - margin, 76, title, title_font, "right", r)
         y = 130
-        for part in fake.address().split("\n"):
+        address = fake.address().split("\n")
+        truth["address"] = " ".join(address)
+        for part in address:
             canvas.text(margin, y, part, body, row=canvas.next_row())
             y += 32
         canvas.text(margin, y, f"Tel {fake.phone_number()}", body, row=canvas.next_row())
@@ -377,7 +381,8 @@ def make_document(seed: int, locale: str, template: str) -> tuple[Any, dict[str,
         box["title"] = canvas.text(width / 2, 70, title, title_font, "centre", canvas.next_row()).bbox
         box["issuer"] = canvas.text(margin, 160, issuer, big, row=canvas.next_row()).bbox
         y = 210
-        canvas.text(margin, y, fake.address().replace("\n", ", "), body, row=canvas.next_row())
+        truth["address"] = fake.address().replace("\n", ", ")
+        canvas.text(margin, y, truth["address"], body, row=canvas.next_row())
         y += 70
         labels = [pick(loc.number), pick(loc.date), pick(loc.due)]
         values = [number, date_text, _date(due, loc, style)]

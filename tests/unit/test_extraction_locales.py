@@ -14,6 +14,7 @@ from clearocr.extraction.values import (
     dollar_currency,
     find_amounts,
     find_dates,
+    plausible_issue_date,
     whole_currency_document,
 )
 from clearocr.languages import detect_languages
@@ -163,3 +164,25 @@ def test_a_short_german_invoice_is_detected_as_german():
 )
 def test_document_titles_of_every_language_are_no_issuer(text, expected):
     assert title_only(text) is expected
+
+
+def test_a_year_run_into_the_clock_time_is_still_a_date():
+    assert [m.value for m in find_dates("Tarikh 07/09/201914:05")] == ["2019-09-07"]
+
+
+def test_a_date_years_ahead_is_not_an_issue_date():
+    from datetime import date
+
+    assert plausible_issue_date("2024-05-01", today=date(2026, 1, 10))
+    assert plausible_issue_date("2026-12-31", today=date(2026, 1, 10))
+    assert not plausible_issue_date("2042-11-23", today=date(2026, 1, 10))
+    receipt = doc(
+        [
+            [("Kedai Runcit Mawar", 40)],
+            [("Ref 10-28-47", 40)],
+            [("12/03/2019 09:41", 40)],
+            [("TOTAL", 40), ("12.30", 500)],
+        ]
+    )
+    fields = ScoredExtractor(("en",)).extract(receipt)
+    assert fields.invoice_date is not None and fields.invoice_date.value == "2019-03-12"

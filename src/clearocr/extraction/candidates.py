@@ -33,6 +33,7 @@ from clearocr.extraction.values import (
     find_dates,
     find_percentages,
     numeric_date_order,
+    plausible_issue_date,
     whole_currency_document,
 )
 from clearocr.extraction.vocab import Vocabulary, vocabulary
@@ -240,7 +241,12 @@ def total_candidates(ctx: Context) -> list[Candidate]:
 def date_candidates(ctx: Context) -> list[Candidate]:
     """Every date on the document, with label (invoice date, generic, due, other), order and position."""
     v = ctx.vocab
-    found = [(i, m) for i, ref in enumerate(ctx.refs) for m in find_dates(ref.text, ctx.day_first)]
+    found = [
+        (i, m)
+        for i, ref in enumerate(ctx.refs)
+        for m in find_dates(ref.text, ctx.day_first)
+        if plausible_issue_date(m.value)
+    ]
     if not found:
         return []
     values = sorted({m.value for _, m in found})

@@ -59,6 +59,7 @@ from clearocr.extraction.values import (
     find_dates,
     find_percentages,
     numeric_date_order,
+    plausible_issue_date,
     whole_currency_document,
 )
 
@@ -367,7 +368,7 @@ class RuleExtractor:
     def _first_date(self, refs, day_first: bool, due: ExtractedField | None) -> ExtractedField | None:
         for ref in refs:
             for match in find_dates(ref.text, day_first):
-                if due is None or match.value != due.value:
+                if (due is None or match.value != due.value) and plausible_issue_date(match.value):
                     return make_field(ref, match, 0.7, "first_date")
         return None
 

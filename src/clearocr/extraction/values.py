@@ -83,7 +83,14 @@ MONTH_NUMBERS: dict[str, int] = {
 }
 DATE_PATTERNS = [
     ("ymd", re.compile(r"(?<!\d)(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")),
-    ("num", re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")),
+    # A four-digit year may run into the clock time printed after it ("03/02/201815:28").
+    (
+        "num",
+        re.compile(
+            r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-]"
+            r"(\d{4}(?=(?:[01]\d|2[0-3]):[0-5]\d)|\d{4}(?!\d)|\d{2}(?!\d))"
+        ),
+    ),
     ("cjk", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")),
     # Two-digit years only in compact forms ("25-May-17"): "1 - July 31, 2014" must not read as 2031.
     (
@@ -229,8 +236,11 @@ def numeric_date_order(texts: list[str]) -> bool | None:
     none of its dates is unambiguous (a first number over 12 means day first, a second one month first)."""
     pattern = DATE_PATTERNS[1][1]
     votes = 0
+    horizon = date.today().year + 10  # "10-28-47" is an id, not a date that shows the order
     for text in texts:
         for match in pattern.finditer(text):
+            if _year(match.group(3)) > horizon:
+                continue
             first, second = int(match.group(1)), int(match.group(2))
             if first > 12 >= second:
                 votes += 1
@@ -336,3 +346,11 @@ def dollar_currency(texts: list[str]) -> str:
         if pattern.search(joined):
             return code
     return "USD"
+
+
+def plausible_issue_date(iso: str, today: date | None = None) -> bool:
+    """Whether ``iso`` (``YYYY-MM-DD``) can be the date a document was issued: not more than a year
+    after ``today`` (default: the system date). A receipt's "11-23-42" read as 2042 is an id or a
+    misread, not its date; due dates and validity dates may lie further ahead and are not checked."""
+    today = today or date.today()
+    return date.fromisoformat(iso) <= date(today.year + 1, today.month, min(today.day, 28))
