@@ -55,7 +55,12 @@ _MONTHS = (
     r"septiembre|setiembre|octubre|noviembre|diciembre|januar|februar|märz|mai|oktober|dezember|"
     r"janvier|février|fevrier|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
     r"januari|maart|mei|augustus|okt|dez|ene|abr|ago|dic|janv|févr|avr|juil|déc|mrt|"
-    r"maret|agustus|desember|agu|agt|des"
+    r"maret|agustus|desember|agu|agt|des|"
+    r"gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|giu|lug|ott|"
+    r"janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro|fev|"
+    r"marts|desember|"
+    r"tammikuu|helmikuu|maaliskuu|huhtikuu|toukokuu|kesäkuu|heinäkuu|elokuu|syyskuu|lokakuu|marraskuu|joulukuu|"
+    r"stycz|lut|marc|kwie|czerw|lip|sierp|wrze|paźdz|pazdz|listop|grud"
 )
 #: Each month name or abbreviation of :data:`_MONTHS` (the languages with a vocabulary, and Indonesian)
 #: -> its number: dates are parsed here, not by dateparser (which tries every locale it knows: 4 ms a
@@ -64,18 +69,18 @@ MONTH_NUMBERS: dict[str, int] = {
     name: number
     for number, names in enumerate(
         [
-            "jan januari januar janvier janv enero ene",
-            "feb februari februar février fevrier févr febrero",
-            "mar mars marzo märz maart mrt maret",
-            "apr april avril avr abril abr",
-            "may maj mayo mai mei",
-            "jun juni junio juin",
-            "jul juli julio juillet juil",
-            "aug augusti agosto août aout augustus ago agustus agu agt",
-            "sep sept september septiembre setiembre septembre",
-            "oct oktober octubre octobre okt",
-            "nov november noviembre novembre",
-            "dec december diciembre dezember décembre dez dic déc desember des",
+            "jan januari januar janvier janv enero ene gennaio janeiro tammikuu stycz",
+            "feb februari februar février fevrier févr febrero febbraio fevereiro fev helmikuu lut",
+            "mar mars marzo märz maart mrt maret março marco marts maaliskuu marc",
+            "apr april avril avr abril abr aprile huhtikuu kwie",
+            "may maj mayo mai mei maggio maio toukokuu",
+            "jun juni junio juin giugno junho giu kesäkuu czerw",
+            "jul juli julio juillet juil luglio julho lug heinäkuu lip",
+            "aug augusti agosto août aout augustus ago agustus agu agt elokuu sierp",
+            "sep sept september septiembre setiembre septembre settembre setembro syyskuu wrze",
+            "oct oktober octubre octobre okt ottobre outubro ott lokakuu paźdz pazdz",
+            "nov november noviembre novembre novembro marraskuu listop",
+            "dec december diciembre dezember décembre dez dic déc desember des dicembre dezembro joulukuu grud",
         ],
         start=1,
     )
@@ -97,7 +102,7 @@ DATE_PATTERNS = [
         "text",
         re.compile(
             # "7 de marzo de 2024", "7 de mar. de 2024": Spanish and Portuguese put "de" between.
-            rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*(?:de\s+)?({_MONTHS})[a-zé]*\.?"
+            rf"(?<![\w])(\d{{1,2}})\.?[\s\-/]*(?:de\s+)?({_MONTHS})[^\W\d_]*\.?"
             rf"(?:[\s\-/,]*(?:de\s+)?(\d{{4}})|[\-/'](\d{{2}}))(?!\d)",
             re.I,
         ),
@@ -105,7 +110,7 @@ DATE_PATTERNS = [
     (
         "text_mdy",
         re.compile(
-            rf"(?<![\w])({_MONTHS})[a-zé]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.I
+            rf"(?<![\w])({_MONTHS})[^\W\d_]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?!\d)", re.I
         ),
     ),
 ]
@@ -279,6 +284,7 @@ CURRENCY_SIGNS = {
     "₹": "INR",
     "¥": "CNY",
     "元": "CNY",
+    "円": "JPY",
     "RM": "MYR",
     "Rs": "INR",
     "Rs.": "INR",
@@ -288,7 +294,7 @@ CURRENCY_SIGNS = {
 }
 _CURRENCY_PATTERN = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
-    r"|(\$|€|£|₹|¥|元|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?-?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
+    r"|(\$|€|£|₹|¥|元|円|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?-?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
 )
 
 
