@@ -1,4 +1,4 @@
-"""Synthetic invoices and receipts in nine locales, for developing the field extractor (never for reporting).
+"""Synthetic invoices and receipts in thirteen locales, for developing the field extractor (never for reporting).
 
     python benchmarks/synth_invoices.py --out /tmp/synth --per-template 3        # generate PNG + JSON truth
     python benchmarks/synth_invoices.py --out /tmp/synth --evaluate oracle        # extract from the drawn text
@@ -9,7 +9,7 @@ top right, a number/date block, bill-to, an item table and totals; ``title_first
 first and largest line, the issuer under it, the number and dates as a table whose values sit under their
 labels, legal details in the footer; ``receipt``: a narrow till slip, centred issuer, date and time, items,
 total, cash and change). The parties, addresses and phone numbers come from Faker's locale providers
-(en_US, en_IN, sv_SE, es_ES, es_AR, de_DE, fr_FR, id_ID, zh_CN); amounts and dates are printed in the locale's
+(en_US, en_IN, sv_SE, es_ES, es_AR, de_DE, fr_FR, id_ID, zh_CN, and it_IT, pt_BR, pl_PL, ja_JP); amounts and dates are printed in the locale's
 CLDR formats by Babel (``1.234,56``, ``174 600,50``, ``Rp174.600``, ``7. März 2024``, ``2024年3月7日``); the
 labels are the ones each country's invoices print (written here, one table per locale, see :data:`LOCALES`).
 Totals are consistent: items sum to the subtotal, subtotal + tax = total.
@@ -25,7 +25,7 @@ detection, no ``--lang``). These figures are development figures: the vocabulari
 while looking at them. The real invoice and receipt sets (benchmarks/extraction.py,
 benchmarks/extraction_cv.py) are where extraction is reported.
 
-Requires the ``bench`` extra (Faker, Babel); Chinese needs a CJK font (Debian's fonts-wqy-microhei) and is
+Requires the ``bench`` extra (Faker, Babel); Chinese and Japanese need a CJK font (Debian's fonts-wqy-microhei) and is
 skipped with a warning without one.
 """
 
@@ -54,6 +54,7 @@ LATIN_FONTS = {
     "liberation-serif": ("LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf"),
 }
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+CJK_LOCALES = ("zh_CN", "ja_JP")
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,33 @@ LOCALES: dict[str, Locale] = {
         ("合计", "价税合计", "总计"), ("购买方", "客户"), ("商品名称", "数量", "单价", "金额"), "现金", "找零",
         "谢谢惠顾", "纳税人识别号", ("{n8}", "{n10}"), ("medium", "numeric_zh", "long"),
     ),
+    "it_IT": Locale(
+        "it_IT", "EUR", 2, ("FATTURA", "Fattura"), ("Scontrino", "DOCUMENTO COMMERCIALE"),
+        ("Fattura n.", "Numero fattura", "N. fattura"), ("Data fattura", "Data"), ("Scadenza", "Data scadenza"),
+        ("Imponibile", "Totale imponibile"), ("IVA {rate}%",), ("Totale", "Totale fattura", "Totale da pagare"),
+        ("Cliente", "Spett.le"), ("Descrizione", "Q.tà", "Prezzo", "Importo"), "Contanti", "Resto",
+        "Grazie e arrivederci", "P.IVA", ("{n4}/{y}", "FT{n5}", "{y}-{n4}"),
+    ),
+    "pt_BR": Locale(
+        "pt_BR", "BRL", 2, ("NOTA FISCAL", "Fatura"), ("Cupom Fiscal", "Recibo"),
+        ("Fatura nº", "Número da fatura", "Nota fiscal nº"), ("Data de emissão", "Emissão"),
+        ("Vencimento", "Data de vencimento"), ("Subtotal", "Valor líquido"), ("ICMS {rate}%", "Impostos ({rate}%)"),
+        ("Total", "Valor total", "Total a pagar"), ("Cliente", "Destinatário"), ("Descrição", "Qtd", "Preço", "Valor"),
+        "Dinheiro", "Troco", "Obrigado pela preferência", "CNPJ", ("{n6}", "NF-{n5}", "{n3}.{n3}"),
+    ),
+    "pl_PL": Locale(
+        "pl_PL", "PLN", 2, ("FAKTURA VAT", "Faktura"), ("PARAGON FISKALNY", "Paragon"),
+        ("Faktura nr", "Numer faktury", "Nr faktury"), ("Data wystawienia",), ("Termin płatności", "Płatne do"),
+        ("Wartość netto", "Razem netto"), ("VAT {rate}%", "Kwota VAT {rate}%"),
+        ("Do zapłaty", "Razem do zapłaty", "Wartość brutto"), ("Nabywca",), ("Nazwa", "Ilość", "Cena", "Wartość"),
+        "Gotówka", "Reszta", "Dziękujemy za zakupy", "NIP", ("FV/{n4}/{y}", "{n3}/{y}", "FV {n5}"),
+    ),
+    "ja_JP": Locale(
+        "ja_JP", "JPY", 0, ("請求書",), ("領収書", "レシート"), ("請求書番号", "請求番号"), ("請求日", "発行日"),
+        ("お支払期限", "支払期限"), ("小計", "税抜金額"), ("消費税 {rate}%", "消費税等 ({rate}%)"),
+        ("合計", "ご請求金額", "税込合計"), ("宛先",), ("品名", "数量", "単価", "金額"), "お預り", "お釣り",
+        "ありがとうございました", "登録番号", ("{n6}", "INV-{n5}"), ("medium", "long"),
+    ),
 }  # fmt: skip
 
 #: Each locale's item names (the items are not fields; a few per language read as real items do).
@@ -163,8 +191,12 @@ ITEMS = {
            "Livraison"],
     "id": ["Jasa konsultasi", "Kursi kantor", "Kertas A4", "Lisensi perangkat lunak", "Kopi bubuk", "Ongkos kirim"],
     "zh": ["咨询服务", "办公椅", "打印纸", "软件许可", "咖啡豆", "运费"],
+    "it": ["Consulenza", "Sedia da ufficio", "Carta A4", "Licenza software", "Caffè in grani", "Spedizione"],
+    "pt": ["Consultoria", "Cadeira de escritório", "Papel A4", "Licença de software", "Café em grãos", "Frete"],
+    "pl": ["Usługi doradcze", "Krzesło biurowe", "Papier A4", "Licencja", "Kawa ziarnista", "Wysyłka"],
+    "ja": ["コンサルティング", "事務椅子", "コピー用紙", "ソフトウェア", "コーヒー豆", "送料"],
 }  # fmt: skip
-TAX_RATES = {"en_US": [7, 8], "en_IN": [18, 12], "sv_SE": [25, 12], "es_ES": [21, 10], "es_AR": [21],
+TAX_RATES = {"it_IT": [22, 10], "pt_BR": [18, 12], "pl_PL": [23, 8], "ja_JP": [10, 8], "en_US": [7, 8], "en_IN": [18, 12], "sv_SE": [25, 12], "es_ES": [21, 10], "es_AR": [21],
              "de_DE": [19, 7], "fr_FR": [20, 10], "id_ID": [11], "zh_CN": [13, 6]}  # fmt: skip
 TEMPLATES = ("invoice", "title_first", "receipt")
 
@@ -198,7 +230,7 @@ class Canvas:
     def font(self, size: int, bold: bool = False) -> Any:
         from PIL import ImageFont
 
-        if self.locale == "zh_CN":
+        if self.locale in CJK_LOCALES:
             return ImageFont.truetype(str(CJK_FONT), size)
         name = LATIN_FONTS[self.family][1 if bold else 0]
         path = next((d / name for d in FONT_DIRS if (d / name).exists()), None)
@@ -429,8 +461,10 @@ def generate(out: Path, locales: list[str], per_template: int, seed: int) -> lis
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for li, locale in enumerate(locales):
-        if locale == "zh_CN" and not CJK_FONT.exists():
-            log.warning("no CJK font at %s: zh_CN skipped (apt-get install fonts-wqy-microhei)", CJK_FONT)
+        if locale in CJK_LOCALES and not CJK_FONT.exists():
+            log.warning(
+                "no CJK font at %s: %s skipped (apt-get install fonts-wqy-microhei)", CJK_FONT, locale
+            )
             continue
         for ti, template in enumerate(TEMPLATES):
             for k in range(per_template):

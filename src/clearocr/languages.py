@@ -154,8 +154,9 @@ def detect_languages(text: str) -> list[str]:
         share = counts.get(script, 0)
         if share >= MIN_CJK_CHARACTERS or share / letters >= MIN_CJK_SHARE:
             found.append(script)
-    if counts.get("ja") and "zh" in found and "ja" in found:  # kana with Han: Japanese
-        found.remove("zh")
+    if counts.get("ja", 0) >= 2 and "zh" in found:  # kana with Han is Japanese (Chinese uses no kana)
+        found = ["ja" if code == "zh" else code for code in found]
+        found = list(dict.fromkeys(found))
     latin = latin_language(text.split()) if counts.get("latin") else None
     if latin:
         found.append(latin)

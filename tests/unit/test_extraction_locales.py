@@ -186,3 +186,40 @@ def test_a_date_years_ahead_is_not_an_issue_date():
     )
     fields = ScoredExtractor(("en",)).extract(receipt)
     assert fields.invoice_date is not None and fields.invoice_date.value == "2019-03-12"
+
+
+def test_yen_and_rupiah_amounts_without_separators_in_a_whole_currency_document():
+    assert [m.value for m in find_amounts("消費税 10% 348", whole=True)] == ["348.00"]
+    assert [m.value for m in find_amounts("1980円", whole=True)] == ["1980.00"]
+    assert find_amounts("発行日 2023年", whole=True) == []
+    assert find_amounts("消費税 10% 348") == []  # not in a currency with decimals
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Data 4 set 2022", "2022-09-04"),
+        ("Vencimento 12 out 2021", "2021-10-12"),
+        ("Termin płatności 7 sie 2021", "2021-08-07"),
+        ("Eräpäivä 1 kesäkuuta 2019", "2019-06-01"),
+        ("Forfaldsdato 3. marts 2022", "2022-03-03"),
+    ],
+)
+def test_month_names_of_the_other_latin_languages(text, expected):
+    assert [m.value for m in find_dates(text)] == [expected]
+
+
+def test_an_invoice_series_prefix_stays_with_its_number():
+    invoice = doc(
+        [
+            [("Hurtownia Mazur Sp. z o.o.", 40)],
+            [("Faktura nr", 40), ("KD 30517", 300)],
+            [("Do zapłaty", 40), ("1 230,00 zł", 500)],
+        ]
+    )
+    fields = ScoredExtractor(("pl", "en")).extract(invoice)
+    assert fields.invoice_number is not None and fields.invoice_number.value == "KD 30517"
+
+
+def test_kana_with_han_is_japanese():
+    assert detect_languages("請求書 株式会社小川商店 お支払期限 2024年5月31日 ご請求金額 合計")[0] == "ja"

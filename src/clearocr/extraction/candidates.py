@@ -41,7 +41,9 @@ from clearocr.extraction.vocab import Vocabulary, vocabulary
 _TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.][0-5]\d(?:[:.][0-5]\d)?(?!\d)")
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)|(?<!\d)\d{3}\s\d{2}(?!\d)|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
 _PHONE = re.compile(r"\b\d{2,4}[- ]\d{6,8}\b|\b\d{2,4}-\d{3,4}\s?\d{4}\b|\+\d[\d\s.-]{7,}")
-_ID_TOKEN = re.compile(r"[#:]?([A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*)", re.I)
+# An identifier: a token with a digit, after an optional series prefix of 1-3 capitals and a space
+# ("FV 48824", a Polish invoice series; "A 0001-00000123").
+_ID_TOKEN = re.compile(r"[#:]?((?:(?-i:[A-Z]{1,3})\s(?=\d))?[A-Z0-9][A-Z0-9/_\-.]*\d[A-Z0-9/_\-.]*)", re.I)
 
 
 @dataclass

@@ -39,7 +39,9 @@ RECIPIENT = _ALL.recipient
 # not a word list, so it stays here. PLT/LLP: Malaysian and common-law limited liability partnerships.
 _LEGAL_FORMS = (
     r"S[DIl1]N\.?\s*BHD\.?|BHD|[S5]/B|PLT|LLP|AB|HB|KB|GMBH|AG|KG|LTD\.?|LIMITED|INC\.?|LLC|CORP\.?|"
-    r"CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|PLC|OY|A/S|AS|PTE|有限公司|公司"
+    r"CORPORATION|S\.L\.?|S\.A\.?|SARL|SAS|B\.V\.?|N\.V\.?|PLC|OY|A/S|AS|PTE|有限公司|公司|"
+    # Italian, Portuguese/Brazilian, Danish, Norwegian, Polish, Indonesian, German and French forms.
+    r"S\.?R\.?L\.?|S\.P\.A\.?|LTDA\.?|LDA\.?|APS|ASA|SP\.\s?Z\s?O\.\s?O\.?|TBK|OHG|EURL|SASU"
 )
 # Trade words that end a business name on receipts ("... HARDWARE", "... RESTAURANT") without a legal form.
 _TRADE_WORDS = r"ENTERPRISES?|TRADING|RESTAURANT|HARDWARE|STATIONERY|MARKETING|CO\.|COMPANY"

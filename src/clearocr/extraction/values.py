@@ -45,6 +45,11 @@ GROUPED_AMOUNT_PATTERN = re.compile(
 # With a currency that has no minor unit in use (:data:`WHOLE_CURRENCIES`), one group is enough:
 # "255.916" on a rupiah receipt is 255,916 rupiah, not 255.916.
 WHOLE_GROUPED_PATTERN = re.compile(r"(?<![\w.,])(?P<num>\d{1,3}(?:[.,]\d{3})+)(?![\d]|[.,]\d)")
+# And a bare integer of 3 to 7 digits ("消費税 10% 277", "PPN 900"): prices under 100 are rare in such
+# currencies; not a percentage, a clock time or a year (1900-2099, unless "円" follows: "1980円").
+WHOLE_BARE_PATTERN = re.compile(
+    r"(?<![\w.,/:\-])(?!(?:19|20)\d\d(?![\d円]))(?P<num>[1-9]\d{2,6})(?![\d.,/:%年月日\-]|\s?%)"
+)
 #: Currencies printed without decimals (ISO 4217 minor unit 0, or one no longer used: the rupiah).
 WHOLE_CURRENCIES = frozenset({"IDR", "JPY", "KRW", "CLP", "VND", "ISK", "PYG", "UGX", "HUF", "COP"})
 PERCENT_PATTERN = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
@@ -60,7 +65,8 @@ _MONTHS = (
     r"janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro|fev|"
     r"marts|desember|"
     r"tammikuu|helmikuu|maaliskuu|huhtikuu|toukokuu|kesäkuu|heinäkuu|elokuu|syyskuu|lokakuu|marraskuu|joulukuu|"
-    r"stycz|lut|marc|kwie|czerw|lip|sierp|wrze|paźdz|pazdz|listop|grud"
+    r"stycz|lut|marc|kwie|czerw|lip|sierp|wrze|paźdz|pazdz|listop|grud|"
+    r"gen|mag|set|out|sty|kwi|cze|sie|wrz|paź|lis|gru"
 )
 #: Each month name or abbreviation of :data:`_MONTHS` (the languages with a vocabulary, and Indonesian)
 #: -> its number: dates are parsed here, not by dateparser (which tries every locale it knows: 4 ms a
@@ -69,18 +75,18 @@ MONTH_NUMBERS: dict[str, int] = {
     name: number
     for number, names in enumerate(
         [
-            "jan januari januar janvier janv enero ene gennaio janeiro tammikuu stycz",
+            "jan januari januar janvier janv enero ene gennaio janeiro tammikuu stycz gen sty",
             "feb februari februar février fevrier févr febrero febbraio fevereiro fev helmikuu lut",
             "mar mars marzo märz maart mrt maret março marco marts maaliskuu marc",
-            "apr april avril avr abril abr aprile huhtikuu kwie",
-            "may maj mayo mai mei maggio maio toukokuu",
-            "jun juni junio juin giugno junho giu kesäkuu czerw",
+            "apr april avril avr abril abr aprile huhtikuu kwie kwi",
+            "may maj mayo mai mei maggio maio toukokuu mag",
+            "jun juni junio juin giugno junho giu kesäkuu czerw cze",
             "jul juli julio juillet juil luglio julho lug heinäkuu lip",
-            "aug augusti agosto août aout augustus ago agustus agu agt elokuu sierp",
-            "sep sept september septiembre setiembre septembre settembre setembro syyskuu wrze",
-            "oct oktober octubre octobre okt ottobre outubro ott lokakuu paźdz pazdz",
-            "nov november noviembre novembre novembro marraskuu listop",
-            "dec december diciembre dezember décembre dez dic déc desember des dicembre dezembro joulukuu grud",
+            "aug augusti agosto août aout augustus ago agustus agu agt elokuu sierp sie",
+            "sep sept september septiembre setiembre septembre settembre setembro syyskuu wrze set wrz",
+            "oct oktober octubre octobre okt ottobre outubro ott lokakuu paźdz pazdz out paź",
+            "nov november noviembre novembre novembro marraskuu listop lis",
+            "dec december diciembre dezember décembre dez dic déc desember des dicembre dezembro joulukuu grud gru",
         ],
         start=1,
     )
@@ -147,6 +153,10 @@ def find_amounts(text: str, whole: bool = False) -> list[Match]:
     for match in WHOLE_AMOUNT_PATTERN.finditer(text):
         value = f"{Decimal(re.sub(r'[.,]', '', match.group('num'))):.2f}"
         found.append(Match(value, match.group("num"), match.start("num"), match.end("num")))
+    if whole:
+        for match in WHOLE_BARE_PATTERN.finditer(text):
+            value = f"{Decimal(match.group('num')):.2f}"
+            found.append(Match(value, match.group("num"), match.start("num"), match.end("num")))
     for match in (WHOLE_GROUPED_PATTERN if whole else GROUPED_AMOUNT_PATTERN).finditer(text):
         if any(m.start <= match.start("num") < m.end for m in found):
             continue
@@ -256,6 +266,7 @@ def numeric_date_order(texts: list[str]) -> bool | None:
 
 CURRENCY_CODES = {
     "USD",
+    "BRL",
     "MXN",
     "CLP",
     "COP",
@@ -285,6 +296,8 @@ CURRENCY_SIGNS = {
     "¥": "CNY",
     "元": "CNY",
     "円": "JPY",
+    "￥": "CNY",
+    "R$": "BRL",
     "RM": "MYR",
     "Rs": "INR",
     "Rs.": "INR",
@@ -294,7 +307,7 @@ CURRENCY_SIGNS = {
 }
 _CURRENCY_PATTERN = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(CURRENCY_CODES, key=len, reverse=True)) + r")(?![A-Za-z])"
-    r"|(\$|€|£|₹|¥|元|円|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?-?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
+    r"|(R\$|\$|€|£|₹|¥|￥|元|円|zł)|(?<![A-Za-z])(RM|Rs\.?|Rp\.?)(?=\s?-?\d|\)|\s*$|:)|(?<![A-Za-z])(kr|SEK|Kr)(?![A-Za-z])"
 )
 
 
@@ -311,6 +324,8 @@ def find_currencies(text: str, languages: tuple[str, ...] = ()) -> list[Match]:
             )
         else:
             code = CURRENCY_SIGNS.get(token, "")
+            if code == "CNY" and token in ("¥", "￥") and "ja" in languages:
+                code = "JPY"  # the same sign: yen on a Japanese document
         if code:
             out.append(Match(code, token, match.start(), match.end()))
     return out
