@@ -223,3 +223,15 @@ def test_an_invoice_series_prefix_stays_with_its_number():
 
 def test_kana_with_han_is_japanese():
     assert detect_languages("請求書 株式会社小川商店 お支払期限 2024年5月31日 ご請求金額 合計")[0] == "ja"
+
+
+def test_an_ambiguous_date_on_a_us_dollar_receipt_reads_month_first():
+    from clearocr.extraction.values import default_day_first
+
+    us = ["Corner Deli", "03/04/2018 12:01", "Sales Tax 0.71", "Total $9.46"]
+    assert default_day_first(us, ("en",), True) is False
+    assert default_day_first(["Total RM9.46", "03/04/2018"], ("en",), True) is True
+    assert default_day_first(["ABN 51 824 753 556", "Total $9.46"], ("en",), True) is True
+    receipt = doc([[("Corner Deli", 40)], [("03/04/2018", 40)], [("Total", 40), ("$9.46", 500)]])
+    fields = ScoredExtractor(("en",)).extract(receipt)
+    assert fields.invoice_date is not None and fields.invoice_date.value == "2018-03-04"

@@ -28,6 +28,7 @@ from clearocr.extraction.evidence import (
 )
 from clearocr.extraction.values import (
     Match,
+    default_day_first,
     find_amounts,
     find_currencies,
     find_dates,
@@ -117,7 +118,9 @@ class Context:
         ctx = cls(
             refs=refs,
             vocab=vocab,
-            day_first=order if order is not None else vocab.day_first,
+            day_first=order
+            if order is not None
+            else default_day_first([r.text for r in refs], tuple(languages), vocab.day_first),
             languages=tuple(languages),
             amounts=[find_amounts(r.text, whole=whole) for r in refs],
             median_height=medians,

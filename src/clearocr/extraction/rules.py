@@ -53,6 +53,7 @@ from clearocr.extraction.evidence import (
 from clearocr.extraction.schema import ExtractedField, InvoiceFields, LineItem
 from clearocr.extraction.values import (
     Match,
+    default_day_first,
     dollar_currency,
     find_amounts,
     find_currencies,
@@ -94,7 +95,11 @@ class RuleExtractor:
             return fields
         self.whole_amounts = whole_currency_document([r.text for r in refs], self.languages)
         order = numeric_date_order([r.text for r in refs])
-        day_first = order if order is not None else "en-us" not in self.languages
+        day_first = (
+            order
+            if order is not None
+            else default_day_first([r.text for r in refs], self.languages, "en-us" not in self.languages)
+        )
         fields.total, cash_change = self._total(refs)
         total_candidates = self._total_candidates
         fields.subtotal = self._keyword_amount(refs, SUBTOTAL, exclude=None, rule="subtotal")

@@ -375,3 +375,17 @@ def plausible_issue_date(iso: str, today: date | None = None) -> bool:
     misread, not its date; due dates and validity dates may lie further ahead and are not checked."""
     today = today or date.today()
     return date.fromisoformat(iso) <= date(today.year + 1, today.month, min(today.day, 28))
+
+
+def default_day_first(texts: list[str], languages: tuple[str, ...], language_day_first: bool) -> bool:
+    """How an ambiguous numeric date ("03/04/2018") reads when no date on the document settles it: month
+    first on an English document priced in US dollars ("$" with no other country named, see
+    :func:`dollar_currency`; the United States writes dates month first), else ``language_day_first``
+    (the first language's ``date_order``; ``en-us`` reads month first)."""
+    if not language_day_first or not languages or languages[0].split("-")[0] != "en":
+        return language_day_first
+    dollar = any(m.text == "$" for text in texts for m in find_currencies(text, languages))
+    others = any(
+        m.value not in ("USD",) and m.text != "$" for text in texts for m in find_currencies(text, languages)
+    )
+    return not (dollar and not others and dollar_currency(texts) == "USD")
