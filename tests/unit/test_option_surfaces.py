@@ -46,6 +46,7 @@ SAMPLES = {
     "max_pages": ("10", 10),
     "max_pixels": ("1000000", 1000000),
     "layout": ("false", False),
+    "speed": ("fast", "fast"),
     "extractor": ("rules", "rules"),
 }
 

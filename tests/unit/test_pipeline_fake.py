@@ -241,3 +241,23 @@ def test_a_turn_the_sample_confirms_costs_one_reading():
     assert page.rotation == 90 and step.params["rotation"] == 90
     assert step.params["score_turned"] > 0 and step.params["score_as_is"] == 0
     assert engine.calls == 1  # one reading of the page, no second or third
+
+
+def test_fast_speed_skips_the_preprocessing_stages_whatever_their_flags_say():
+    image = np.full((100, 200, 3), 255, np.uint8)  # small: the default speed upscales it
+    with clearocr.Reader(engine="fake", orientation=True, deskew=True, upscale=True) as reader:
+        fast = reader.read(image, speed="fast")
+        default = reader.read(image, orientation=False, deskew=False)
+        engines = dict(reader._engines)
+    assert [s.name for s in fast.pages[0].preprocessing] == []
+    assert [s.name for s in default.pages[0].preprocessing] == ["upscale"]
+    assert set(engines) == {"fake", "fake:fast"}  # one engine per speed, each loaded once
+
+
+def test_speed_stages_follow_their_flags_unless_fast():
+    options = clearocr.ReadOptions(deskew=False)
+    assert options.stage("orientation") and not options.stage("deskew") and options.stage("layout_model")
+    fast = clearocr.ReadOptions(speed="fast")
+    assert not any(fast.stage(name) for name in ("orientation", "deskew", "upscale", "layout_model"))
+    with pytest.raises(clearocr.OptionsError):
+        clearocr.ReadOptions.build(speed="fastest")

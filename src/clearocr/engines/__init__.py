@@ -48,6 +48,8 @@ class OcrEngine(ABC):
 
     #: Constructor options used in handwritten mode (merged under the caller's engine options).
     HANDWRITTEN_OPTIONS: dict[str, object] = {}
+    #: Constructor options used with ``speed="fast"`` (merged under the caller's engine options).
+    FAST_OPTIONS: dict[str, object] = {}
 
     #: Whether the engine reads ``languages=["auto"]`` itself (keeping each line's script where it is
     #: sure of it); other engines read ``AUTO_FALLBACK`` then (see :func:`ocr_languages`).

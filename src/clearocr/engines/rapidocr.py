@@ -495,6 +495,9 @@ class RapidOcrEngine(OcrEngine):
     #: Handwriting is recognised with lower scores: keep lines down to 0.2 (default 0.5 drops most
     #: of a cursive paragraph). Measured on IAM paragraphs (benchmarks/handwriting.py).
     HANDWRITTEN_OPTIONS = {"text_score": 0.2}
+    #: ``speed="fast"``: the detector at 960 px. On 20 SROIE receipts, with the other fast settings, 0.68x
+    #: the time of the defaults for CER 4.4% against 4.2% (736 px: 0.58x, 5.2%).
+    FAST_OPTIONS = {"det_limit_side": 960}
 
     def __init__(
         self,

@@ -514,6 +514,16 @@ def address_candidates(ctx: Context, vendor: Candidate | None) -> list[Candidate
     return out
 
 
+def _sign_of_another_noun(before: str, vocab: Vocabulary) -> bool:
+    """Whether a number sign with no invoice-number label belongs to the word printed right before it
+    ("Store # 0421", "Survey ID #", "Table No: 5") rather than to the document ("Receipt # 55", "# 55",
+    "Faktura Nr")."""
+    words = re.findall(r"[^\W\d_]{2,}", before)
+    if not words or not re.search(r"[^\W\d_]{2,}\W{0,3}\s*$", before):
+        return False
+    return not vocab.document_titles.search(words[-1]) and not vocab.not_vendor.search(words[-1])
+
+
 def invoice_number_candidates(ctx: Context) -> list[Candidate]:
     """Identifiers (a token with a digit) after an invoice-number label or number sign on its row,
     or under the label in the next row's same column."""
@@ -525,6 +535,8 @@ def invoice_number_candidates(ctx: Context) -> list[Candidate]:
         sign = v.number_signs.search(ref.text)
         if sign and any(t.start() <= sign.start() < t.end() for t in v.tax_id.finditer(ref.text)):
             sign = None  # the "N°" of "N° TVA", the "号" of "纳税人识别号": a tax id's label, not a number's
+        if sign and not label and _sign_of_another_noun(ref.text[: sign.start()], v):
+            sign = None  # "Store #", "Survey ID #", "Table No": the number of something else
         if not label and not sign:
             continue
         anchor = label or sign

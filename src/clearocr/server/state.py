@@ -153,8 +153,8 @@ class ServerState:
 def _warm_up(reader: Any, options: ReadOptions) -> None:
     """Load the engine (and the LLM when correction uses one) before the first request."""
     if options.pdf_text != "layer":
-        reader.engine(options.engine)
-        if options.orientation:
+        reader.engine(options.engine, options.mode, options.speed)
+        if options.stage("orientation"):
             reader._orientation_detector()
     if options.correct in ("llm", "auto"):
         try:
