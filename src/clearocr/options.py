@@ -169,7 +169,8 @@ class ReadingOptions(BaseModel):
         description="fast: least work, for bulk reading of upright, straight scans: no orientation "
         "check, deskew or upscaling and no layout model (whatever those flags say; columns found from "
         "whitespace are still read in order), and the engine's fast settings (rapidocr: text detection "
-        "at 960 px instead of 1280). See docs/benchmarks.md for its time and accuracy.",
+        "at 960 px instead of 1280 where the page's glyphs stay legible). See docs/benchmarks.md for its "
+        "time and accuracy.",
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")

@@ -175,15 +175,14 @@ class Reader:
         Handwritten mode loads the engine with its ``HANDWRITTEN_OPTIONS``, fast speed with its
         ``FAST_OPTIONS``, both under ``engine_options``.
         """
-        key = ":".join(
-            [name] + ([mode] if mode != "printed" else []) + ([speed] if speed != "default" else [])
-        )
+        fast_options = speed == "fast" and bool(engine_class(name).FAST_OPTIONS)
+        key = ":".join([name] + ([mode] if mode != "printed" else []) + (["fast"] if fast_options else []))
         with self._lock:
             if key not in self._engines:
                 options = dict(self.engine_options.get(name, {}))
                 if mode == "handwritten":
                     options = {**engine_class(name).HANDWRITTEN_OPTIONS, **options}
-                if speed == "fast":
+                if fast_options:
                     options = {**engine_class(name).FAST_OPTIONS, **options}
                 self._engines[key] = create_engine(name, **options)
             return self._engines[key]
@@ -508,7 +507,7 @@ class Reader:
             # sample of its lines read turned back (turn_scores), and the page is read again as it was
             # only when that reads better: a turned page costs one reading, not three.
             prepared = prepare(opts.stage("orientation"))
-            segments = self._read_prepared(engine, prepared, languages)
+            segments = self._read_prepared(engine, prepared, languages, opts.speed == "fast")
             if prepared.rotation:
                 as_is, turned = turn_scores(engine, prepared.image, segments, prepared.rotation, languages)
                 step = next(step for step in prepared.steps if step.name == "orientation")
@@ -524,7 +523,7 @@ class Reader:
                     at = prepared.steps.index(step)
                     prepared = prepare(False)
                     prepared.steps.insert(at, step)
-                    segments = self._read_prepared(engine, prepared, languages)
+                    segments = self._read_prepared(engine, prepared, languages, opts.speed == "fast")
             notes = engine.take_notes()
             if notes.get("removed") or notes.get("cjk_lines"):
                 prepared.steps.append(
@@ -533,9 +532,17 @@ class Reader:
         return prepared, segments
 
     @staticmethod
-    def _read_prepared(engine: OcrEngine, prepared: Any, languages: list[str]) -> list[Line]:
+    def _read_prepared(
+        engine: OcrEngine, prepared: Any, languages: list[str], fast: bool = False
+    ) -> list[Line]:
         """The segments of a preprocessed page (bboxes in its pixels), read whole or in tiles when its
-        glyphs are too small for the detector at its scale (adds a ``tiles`` step)."""
+        glyphs are too small for the detector at its scale (adds a ``tiles`` step). ``fast``: at the
+        engine's smaller ``fast_detector_side`` when the glyphs stay legible there."""
+        small = engine.fast_detector_side
+        if fast and small and engine.detector_side and small < engine.detector_side:
+            if not plan_tiles(prepared.image, small).tiles:
+                with engine.detector_side_at(small):
+                    return engine.recognize(prepared.image, languages)
         tiles = plan_tiles(prepared.image, engine.detector_side)
         if not tiles.tiles:
             return engine.recognize(prepared.image, languages)

@@ -162,3 +162,24 @@ def test_parallel_recognition_workers_read_the_same_text(upright, samples):
     ours = [round(w.confidence, 4) for w in document.pages[0].words]
     assert ours == [round(w.confidence, 4) for w in upright.pages[0].words]
     assert engine._parallel is None
+
+
+def test_fast_speed_reads_a_clean_invoice_like_the_default(reader, upright, samples, monkeypatch):
+    """``speed="fast"``: the detector at 960 px for the page (its glyphs stay legible there), no
+    preprocessing steps, the same engine; the detector's own side is restored after the page."""
+    engine = reader.engine("rapidocr")
+    sides = []
+    recognize = engine.recognize
+
+    def spy(image, languages):
+        sides.append(engine._ocr._load_det_model().limit_side_len)
+        return recognize(image, languages)
+
+    monkeypatch.setattr(engine, "recognize", spy)
+    document = reader.read(samples / "invoice.png", speed="fast")
+    assert sides == [960]
+    assert engine._ocr._load_det_model().limit_side_len == engine.detector_side == 1280
+    assert [step.name for step in document.pages[0].preprocessing if step.name != "layout"] == []
+    text = normalize_text(document.text)
+    assert cer(normalize_text(upright.text), text) < 0.02, document.text
+    assert "INV-2024-00172" in document.text

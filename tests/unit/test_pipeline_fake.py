@@ -251,7 +251,7 @@ def test_fast_speed_skips_the_preprocessing_stages_whatever_their_flags_say():
         engines = dict(reader._engines)
     assert [s.name for s in fast.pages[0].preprocessing] == []
     assert [s.name for s in default.pages[0].preprocessing] == ["upscale"]
-    assert set(engines) == {"fake", "fake:fast"}  # one engine per speed, each loaded once
+    assert set(engines) == {"fake"}  # no fast constructor options: one engine serves both speeds
 
 
 def test_speed_stages_follow_their_flags_unless_fast():

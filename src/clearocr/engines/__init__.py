@@ -11,7 +11,8 @@ Add an engine by subclassing :class:`OcrEngine` and decorating it with :func:`re
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
 
@@ -60,6 +61,15 @@ class OcrEngine(ABC):
     #: pages at their own scale; pages whose glyphs that shrink would make illegible are read in
     #: tiles (:mod:`clearocr.tiling`).
     detector_side: int | None = None
+    #: A smaller side the detector can see pages at with ``speed="fast"``, when their glyphs stay
+    #: legible there (:meth:`detector_side_at`); None: the engine has no such setting.
+    fast_detector_side: int | None = None
+
+    @contextmanager
+    def detector_side_at(self, side: int) -> Iterator[None]:
+        """Inside the block, the detector shrinks pages to ``side`` pixels (engines with a
+        :attr:`fast_detector_side`; others ignore it). Not thread-safe: the caller holds its lock."""
+        yield
 
     @abstractmethod
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
