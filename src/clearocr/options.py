@@ -167,10 +167,9 @@ class ReadingOptions(BaseModel):
     speed: Literal["default", "fast"] = Field(
         "default",
         description="fast: least work, for bulk reading of upright, straight scans: no orientation "
-        "check, deskew or upscaling and no layout model (whatever those flags say; columns found from "
-        "whitespace are still read in order), and the engine's fast settings (rapidocr: text detection "
-        "at 960 px instead of 1280 where the page's glyphs stay legible). See docs/benchmarks.md for its "
-        "time and accuracy.",
+        "check, deskew or upscaling (whatever those flags say), and the engine's fast settings "
+        "(rapidocr: text detection at 960 px instead of 1280 where the page's glyphs stay legible). "
+        "Reading order (layout) is kept. See docs/benchmarks.md for its time and accuracy.",
     )
     binarize: bool = Field(False, description="Binarize (adaptive threshold) before OCR.")
     denoise: bool = Field(False, description="Denoise (non-local means) before OCR.")
@@ -179,11 +178,12 @@ class ReadingOptions(BaseModel):
     )
 
     def stage(self, name: str) -> bool:
-        """Whether the preprocessing or layout stage ``name`` (``orientation``, ``deskew``, ``upscale``,
-        ``layout_model``) runs: its flag (``layout`` for the model), unless ``speed`` is ``fast``."""
+        """Whether the preprocessing stage ``name`` (``orientation``, ``deskew``, ``upscale``) runs: its
+        flag, unless ``speed`` is ``fast``. The layout stage is kept when fast: without its model, 10
+        scribeocr pages read at 9.4% CER instead of 4.6% (a two-column page's order lost)."""
         if self.speed == "fast":
             return False
-        return bool(getattr(self, "layout" if name == "layout_model" else name))
+        return bool(getattr(self, name))
 
     @field_validator("languages", mode="before")
     @classmethod

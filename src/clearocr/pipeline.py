@@ -589,11 +589,7 @@ class Reader:
             reason = "text columns found from whitespace: read one after the other"
             prepared.steps.append(PreprocessStep("layout", {"gutters": len(gutters), "reason": reason}))
             return [(None, reading_order(segments, page=ink))]
-        if (
-            opts.stage("layout_model")
-            and len(segments) >= LAYOUT_MIN_SEGMENTS
-            and page_width >= LAYOUT_MIN_ASPECT * page_height
-        ):
+        if len(segments) >= LAYOUT_MIN_SEGMENTS and page_width >= LAYOUT_MIN_ASPECT * page_height:
             with self._lock:
                 regions = self._layout_detector().detect(prepared.image)
             regions = [(name, scale_bbox(box, back, back, page_width, page_height)) for name, box in regions]

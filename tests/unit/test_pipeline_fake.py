@@ -256,8 +256,8 @@ def test_fast_speed_skips_the_preprocessing_stages_whatever_their_flags_say():
 
 def test_speed_stages_follow_their_flags_unless_fast():
     options = clearocr.ReadOptions(deskew=False)
-    assert options.stage("orientation") and not options.stage("deskew") and options.stage("layout_model")
+    assert options.stage("orientation") and not options.stage("deskew") and options.stage("upscale")
     fast = clearocr.ReadOptions(speed="fast")
-    assert not any(fast.stage(name) for name in ("orientation", "deskew", "upscale", "layout_model"))
+    assert not any(fast.stage(name) for name in ("orientation", "deskew", "upscale"))
     with pytest.raises(clearocr.OptionsError):
         clearocr.ReadOptions.build(speed="fastest")
