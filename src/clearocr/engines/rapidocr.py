@@ -496,10 +496,7 @@ class RapidOcrEngine(OcrEngine):
     #: Handwriting is recognised with lower scores: keep lines down to 0.2 (default 0.5 drops most
     #: of a cursive paragraph). Measured on IAM paragraphs (benchmarks/handwriting.py).
     HANDWRITTEN_OPTIONS = {"text_score": 0.2}
-    #: ``speed="fast"``: the detector at 960 px where the page's glyphs stay legible there (else at
-    #: ``det_limit_side``, in tiles if need be). On 20 SROIE receipts with the other fast settings,
-    #: 0.68x the time of the defaults for CER 4.4% against 4.2% (736 px: 0.58x, 5.2%). A fixed 960 px
-    #: would tile dense pages: 1.6x the time on 10 scribeocr pages.
+    #: ``speed="fast"``: the detector at 960 px where glyphs stay legible (measured: docs/benchmarks.md).
     fast_detector_side = 960
 
     def __init__(
@@ -629,8 +626,7 @@ class RapidOcrEngine(OcrEngine):
 
     @contextmanager
     def detector_side_at(self, side: int) -> Iterator[None]:
-        """Inside the block, RapidOCR's detector shrinks pages to ``side`` pixels (its per-call
-        preprocessing reads ``limit_side_len``); restored after."""
+        """Inside the block, RapidOCR's detector shrinks pages to ``side`` pixels; restored after."""
         detector = self._ocr._load_det_model()
         before = detector.limit_side_len
         detector.limit_side_len = side
