@@ -49,6 +49,16 @@ def amount(text) -> str | None:
         return None
 
 
+def add_languages_argument(parser: argparse.ArgumentParser) -> None:
+    """``--languages dataset|auto`` (this script's and benchmarks/extraction_cv.py's)."""
+    parser.add_argument(
+        "--languages",
+        default="dataset",
+        choices=["dataset", "auto"],
+        help="dataset: each set's languages (SOURCE.md); auto: read and extract with detection, as with no --lang",
+    )
+
+
 def document_for(path: Path, mode: str, languages: str):
     """OCR (or text-layer) Document for ``path``, cached as JSON keyed by file name and mode (and
     ``auto`` when ``languages`` is ``"auto"``: read with detection, as a user who gives no ``--lang``).
@@ -201,12 +211,7 @@ def main() -> int:
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extraction.json"))
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--show-misses", action="store_true")
-    parser.add_argument(
-        "--languages",
-        default="dataset",
-        choices=["dataset", "auto"],
-        help="dataset: each set's languages (SOURCE.md); auto: read and extract with detection, as with no --lang",
-    )
+    add_languages_argument(parser)
     parser.add_argument(
         "--extractor",
         default="rules",

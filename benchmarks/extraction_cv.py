@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from extraction import ROOT, alnum, compare, document_for, invoices, sroie
+from extraction import ROOT, add_languages_argument, alnum, compare, document_for, invoices, sroie
 
 FOLDS = 5
 #: The acceptance threshold fitted on the training folds is capped at this softmax probability.
@@ -329,12 +329,7 @@ def main() -> int:
         "--write-model", action="store_true", help="refit on all dev data and write model.json"
     )
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "extraction_cv.json"))
-    parser.add_argument(
-        "--languages",
-        default="dataset",
-        choices=["dataset", "auto"],
-        help="dataset: each set's languages; auto: read and extract with detection (no --lang)",
-    )
+    add_languages_argument(parser)
     parser.add_argument(
         "--leave-one-dataset-out",
         action="store_true",

@@ -384,8 +384,7 @@ def default_day_first(texts: list[str], languages: tuple[str, ...], language_day
     (the first language's ``date_order``; ``en-us`` reads month first)."""
     if not language_day_first or not languages or languages[0].split("-")[0] != "en":
         return language_day_first
-    dollar = any(m.text == "$" for text in texts for m in find_currencies(text, languages))
-    others = any(
-        m.value not in ("USD",) and m.text != "$" for text in texts for m in find_currencies(text, languages)
-    )
+    marks = [m for text in texts for m in find_currencies(text, languages)]
+    dollar = any(m.text == "$" for m in marks)
+    others = any(m.value != "USD" and m.text != "$" for m in marks)
     return not (dollar and not others and dollar_currency(texts) == "USD")
