@@ -36,6 +36,7 @@ from clearocr.memory import release_memory
 from clearocr.options import ReadOptions, parse_page_spec
 from clearocr.preprocess import OrientationDetector, preprocess, right_angle_matrix, rotate_right_angle
 from clearocr.read_warnings import empty_page_warning, ink_fraction, script_warnings
+from clearocr.recovery import recover_missed
 from clearocr.text_layer import (
     MIN_LAYER_AGREEMENT,
     MIN_LAYER_WORD_RATE,
@@ -524,6 +525,11 @@ class Reader:
                     prepared = prepare(False)
                     prepared.steps.insert(at, step)
                     segments = self._read_prepared(engine, prepared, languages, opts.speed == "fast")
+            # Lone glyphs the detector does not see (a quantity "1", a colon apart): clearocr.recovery.
+            found = recover_missed(prepared.image, segments, engine, languages)
+            if found:
+                segments = segments + found
+                prepared.steps.append(PreprocessStep("recovered", {"segments": len(found)}))
             notes = engine.take_notes()
             if notes.get("removed") or notes.get("cjk_lines"):
                 prepared.steps.append(

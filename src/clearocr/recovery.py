@@ -1,0 +1,193 @@
+"""Text the detector missed: ink outside every detected box, read by the recogniser alone.
+
+PP-OCR's DB detector (Liao et al., "Real-time Scene Text Detection with Differentiable Binarization",
+AAAI 2020) scores an isolated narrow glyph near zero: on SROIE receipts a quantity column of lone "1"s
+and the colons that stand apart between a label and its value ("CODE : 300") are not detected at all,
+at any detector scale, so they are silently absent from the text. Classic OCR finds text from the other
+end, from connected components of the binarised page (Tesseract's blob finding, Smith 2007); this module
+does that for what the detector left: the page is binarised (Otsu 1979), the ink inside the detected
+boxes is removed, what is left is grouped into glyph-sized clusters, and each cluster is read by the
+recogniser as one crop (:meth:`~clearocr.engines.OcrEngine.recognize_crops`). A reading is kept only
+when the recogniser is sure of it, so specks, rules and pictures, which it reads with low confidence or
+as nothing, add no text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from clearocr.document import Line, Word
+from clearocr.layout import words_from_text
+
+if TYPE_CHECKING:
+    from clearocr.engines import OcrEngine
+
+log = logging.getLogger(__name__)
+
+#: A reading of a missed cluster is kept at this recogniser confidence or above.
+MIN_CONFIDENCE = 0.9
+#: At most this many clusters are read on a page (bounded time on a page of pictures or noise).
+MAX_CLUSTERS = 100
+#: Fewer detected lines than this give no reliable text height: nothing is looked for.
+MIN_LINES = 3
+
+
+def text_height(segments: Sequence[Line]) -> float:
+    """The median height (pixels) of the detected segments' boxes."""
+    heights = sorted(s.bbox[3] - s.bbox[1] for s in segments)
+    return float(heights[len(heights) // 2])
+
+
+def missed_clusters(image: Any, segments: Sequence[Line]) -> list[tuple[int, int, int, int]]:
+    """Boxes ``(x0, y0, x1, y1)`` (pixels of ``image``) of clusters of ink beside the detected
+    segments, in their rows, that no segment's box covers.
+
+    A row is a segment's box; its middle half (where every glyph of the line has ink and the
+    ascenders and descenders of the rows above and below do not reach) is projected onto the x axis,
+    and the ink columns outside every segment, joined across gaps narrower than a third of the
+    text height, are the clusters. A cluster is kept when it is off the image's edges, stands apart from every box (a cluster glued to one is a piece
+    of its word), its components stay inside the row's box (a rule or a frame runs on beyond it) and
+    they are at least 0.3 of the text height tall (a colon is; a dash or a speck is not) but do not
+    fill the row's box from top to bottom (the detector's boxes are padded; a paper edge does) and
+    are at least 0.15 of their height wide (a hairline is not). Its box is
+    the glyphs' own: the components in the row's box that stay inside it.
+
+    Args:
+        image: the page image the engine read (RGB ``uint8``, ``(height, width, 3)``).
+        segments: what the engine detected there (boxes in the same pixels).
+
+    Returns:
+        Cluster boxes, top to bottom; empty when there are fewer than :data:`MIN_LINES` segments.
+    """
+    import cv2
+    import numpy as np
+
+    if len(segments) < MIN_LINES:
+        return []
+    height, width = image.shape[:2]
+    h = text_height(segments)
+    if h < 6:
+        return []
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    _, binary = cv2.threshold(np.ascontiguousarray(grey), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = binary > 0
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    covered = np.zeros(width, dtype=bool)
+    bounds = np.array([[round(v) for v in segment.bbox] for segment in segments], dtype=np.int64)
+    boxes: list[tuple[int, int, int, int]] = []
+    gap = max(1, int(round(h / 3)))
+    touch = max(1, int(round(0.15 * h)))
+    for segment in segments:
+        x0, y0, x1, y1 = (int(round(v)) for v in segment.bbox)
+        quarter = (y1 - y0) // 4
+        top, bottom = max(0, y0 + quarter), min(height, y1 - quarter)
+        if bottom <= top:
+            continue
+        covered[:] = False
+        # The boxes that reach into this row's middle cover their columns.
+        for ox0, _, ox1, _ in bounds[(bounds[:, 1] < bottom) & (bounds[:, 3] > top)].tolist():
+            covered[max(0, ox0) : max(0, ox1)] = True
+        columns = ink[top:bottom].sum(axis=0)
+        dark = (columns >= max(1, int(0.08 * (bottom - top)))) & ~covered
+        xs = np.flatnonzero(dark)
+        if xs.size == 0:
+            continue
+        runs: list[list[int]] = []
+        for x in xs.tolist():
+            if runs and x - runs[-1][1] <= gap:
+                runs[-1][1] = x
+            else:
+                runs.append([x, x])
+        row_top, row_bottom = max(0, y0), min(height, y1)
+        for a, b in runs:
+            if a <= 0 or b >= width - 1 or b - a + 1 > 12 * h:
+                continue  # at the image's edge (a scanner border), or as long as a whole line
+            if covered[max(0, a - touch) : a].any() or covered[b + 1 : b + 1 + touch].any():
+                continue  # glued to a detected box: a piece of its word, not a word of its own
+            middle = np.unique(labels[top:bottom, a : b + 1][ink[top:bottom, a : b + 1]])
+            spans = stats[middle]
+            # A glyph's strokes stay inside its row; a rule or a frame runs on above or below it.
+            if (spans[:, 1] < row_top - touch).any() or (
+                spans[:, 1] + spans[:, 3] > row_bottom + touch
+            ).any():
+                continue
+            # The glyphs: the components in the row's box that stay inside it (not the descenders and
+            # ascenders of the rows above and below), a colon's dots included.
+            parts = stats[
+                np.unique(labels[row_top:row_bottom, a : b + 1][ink[row_top:row_bottom, a : b + 1]])
+            ]
+            parts = parts[
+                (parts[:, 1] >= row_top - touch) & (parts[:, 1] + parts[:, 3] <= row_bottom + touch)
+            ]
+            glyph_top, glyph_bottom = int(parts[:, 1].min()), int((parts[:, 1] + parts[:, 3]).max())
+            if glyph_bottom - glyph_top < 0.3 * h:
+                continue  # lower than a colon: a dash, a dot or a speck
+            glyph_height = glyph_bottom - glyph_top
+            if glyph_height >= 0.9 * (row_bottom - row_top):
+                continue  # fills the row's box: the detector pads its boxes around glyphs, not so
+            if b - a + 1 < 0.15 * glyph_height:
+                continue  # thinner than a digit or a colon: a hairline or a paper edge
+            box = (a, glyph_top, b + 1, glyph_bottom)
+            if any(_overlaps(box, seen) for seen in boxes):
+                continue
+            boxes.append(box)
+    boxes.sort(key=lambda b: (b[1], b[0]))
+    return boxes
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two boxes overlap by more than half of the smaller one's width and height."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    hh = min(a[3], b[3]) - max(a[1], b[1])
+    return w > 0.5 * min(a[2] - a[0], b[2] - b[0]) and hh > 0.5 * min(a[3] - a[1], b[3] - b[1])
+
+
+def recover_missed(
+    image: Any, segments: Sequence[Line], engine: OcrEngine, languages: Sequence[str]
+) -> list[Line]:
+    """Segments for text the detector missed (see the module's docstring), in ``image``'s pixels.
+
+    Args:
+        image: the page image the engine read (RGB ``uint8``).
+        segments: the engine's segments on it.
+        engine: the :class:`~clearocr.engines.OcrEngine` that read the page; one that does not
+            override ``recognize_crops`` (it has no recogniser of its own) recovers nothing.
+        languages: the languages the page is read in.
+
+    Returns:
+        New one-word segments, each read with confidence >= :data:`MIN_CONFIDENCE`.
+    """
+    from clearocr.engines import OcrEngine
+
+    # Only engines with a recogniser of their own: the default recognize_crops detects again, and a
+    # detector that finds lone glyphs (Tesseract's) has not missed them.
+    if type(engine).recognize_crops is OcrEngine.recognize_crops:
+        return []
+    boxes = missed_clusters(image, segments)
+    if not boxes:
+        return []
+    if len(boxes) > MAX_CLUSTERS:
+        log.debug("%d missed clusters: more than %d, none read", len(boxes), MAX_CLUSTERS)
+        return []
+    height, width = image.shape[:2]
+    h = text_height(segments)
+    # The glyphs with a margin: a quarter of the text height at the sides, 0.15 of it above and below
+    # (more takes in the rows above and below; on SROIE's lone digits the recogniser was surer so).
+    pad, margin = int(round(0.25 * h)), int(round(0.15 * h))
+    boxes = [(x0, max(0, y0 - margin), x1, min(height, y1 + margin)) for x0, y0, x1, y1 in boxes]
+    crops = [image[y0:y1, max(0, x0 - pad) : min(width, x1 + pad)] for x0, y0, x1, y1 in boxes]
+    found = []
+    for (text, confidence), box in zip(engine.recognize_crops(crops, languages), boxes):
+        text = text.strip()
+        if not text or confidence < MIN_CONFIDENCE:
+            continue
+        bbox = box
+        words = (
+            [Word(text, bbox, float(confidence))]
+            if " " not in text
+            else words_from_text(text, bbox, float(confidence))
+        )
+        found.append(Line(text=text, bbox=bbox, confidence=float(confidence), words=words))
+    return found
