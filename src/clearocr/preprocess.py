@@ -148,7 +148,7 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
     """Skew angle in degrees (counter-clockwise positive, as OpenCV's rotation) by projection profiles.
 
     The angle in ``[-max_angle, max_angle]`` that makes text lines axis-aligned: for each candidate the
-    binarized page is rotated and scored by the variation of its row sums (lines of text become sharp
+    binarized page is rotated (its ink pixels' coordinates, not the image) and scored by the variation of its row sums (lines of text become sharp
     peaks) and of its column sums (the same for a page turned by 90 degrees, whose lines are vertical),
     so a page turned by 90 degrees plus a skew is straightened to the nearest right angle and the
     orientation step does the rest. Searched coarse-to-fine: 1 degree steps on a copy at most 500 px
@@ -170,20 +170,31 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
         return 0.0
 
     def scorer(plane: np.ndarray):
+        # The profiles of the page rotated by `angle` about its centre, from the ink's coordinates:
+        # each ink pixel's rotated row (and column) is binned linearly between its two nearest bins,
+        # as bilinear rotation of the image would spread it, at a fraction of the cost.
         h, w = plane.shape
-        # Rotate within a square canvas so corners are not cut off at large angles.
-        side = int(np.ceil(np.hypot(h, w)))
-        canvas = np.zeros((side, side), np.float32)
-        top, left = (side - h) // 2, (side - w) // 2
-        canvas[top : top + h, left : left + w] = plane
-        centre = (side / 2.0, side / 2.0)
+        ys, xs = np.nonzero(plane)
+        weights = plane[ys, xs].astype(np.float64)
+        ys = ys - (h - 1) / 2.0
+        xs = xs - (w - 1) / 2.0
+        side = int(np.ceil(np.hypot(h, w))) + 2
+
+        def profile(coordinate: np.ndarray) -> float:
+            shifted = coordinate + side / 2.0
+            low = np.floor(shifted)
+            fraction = shifted - low
+            index = low.astype(np.int64)
+            sums = np.bincount(index, weights * (1.0 - fraction), minlength=side + 1)
+            sums[1:] += np.bincount(index, weights * fraction, minlength=side + 1)[:-1]
+            return float(np.square(np.diff(sums)).sum())
 
         def profiles(angle: float) -> tuple[float, float]:
-            matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
-            rotated = cv2.warpAffine(canvas, matrix, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
-            rows = np.square(np.diff(rotated.sum(axis=1))).sum()
-            columns = np.square(np.diff(rotated.sum(axis=0))).sum()
-            return float(rows), float(columns)
+            radians = np.deg2rad(angle)
+            cos, sin = np.cos(radians), np.sin(radians)
+            # OpenCV's rotation by `angle` (counter-clockwise, y down) takes (x, y) about the centre
+            # to (cos x + sin y, -sin x + cos y).
+            return profile(-sin * xs + cos * ys), profile(cos * xs + sin * ys)
 
         def score(angle: float) -> float:
             return max(profiles(angle))

@@ -323,6 +323,8 @@ class _ScriptMask:
         self._banned[:] = False
         if self.columns is not None:
             self._banned[self.columns] = True
+        self._watched = self._banned.copy()  # steps whose best output is one of these are masked
+        self._watched[self.penalised if self.penalised is not None else []] = True
 
     def _sure_tokens(self, row: np.ndarray) -> list[tuple[int, float]]:
         """``(column, probability)`` of each character the greedy decoding of one line reads."""
@@ -354,7 +356,9 @@ class _ScriptMask:
         sure characters that are removed are counted."""
         if self.columns is None:
             return preds
-        out = preds.copy()
+        # Only steps whose best output is banned (or penalised, which compares with the best other)
+        # change when the banned columns are zeroed: those alone are, in a copy made when needed.
+        out = preds
         for n in range(preds.shape[0]):
             tokens = self._sure_tokens(preds[n])
             if self.auto and self._keeps_cjk(tokens):
@@ -367,7 +371,11 @@ class _ScriptMask:
                     self.removed += len(lost)
                     if len(self.removed_examples) < 12:
                         self.removed_examples += "".join(self.character[c] for c in lost)[:12]
-            out[n][:, self.columns] = 0.0
+            steps = np.flatnonzero(self._watched[preds[n].argmax(axis=-1)])
+            if steps.size:
+                if out is preds:
+                    out = preds.copy()
+                out[n, steps[:, None], self.columns[None, :]] = 0.0
         return out
 
     def __call__(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
@@ -471,23 +479,16 @@ class RapidOcrEngine(OcrEngine):
         threads: onnxruntime intra-op threads (default: all cores, at most 8).
         det_limit_side: the detector sees the image with its longer side at most this many pixels.
         text_score: drop segments whose recognition score is below this (0-1).
-        use_line_classifier: run PP-OCR's 0/180 text-line classifier (page orientation is handled
-            by preprocessing, so it is off by default).
+        use_line_classifier: run PP-OCR's 0/180 text-line classifier (off: preprocessing turns pages).
         max_side: RapidOCR shrinks images whose longer side exceeds this before cropping text lines.
-        rec_min_width: narrowest input (pixels, at height 48) the recogniser pads a text crop to.
-            PaddleOCR pads every crop to 320; on 30 SROIE receipts padding only to the crop's own
-            width (48) with one crop per batch read 1.4x faster and lowered CER from 4.8% to 4.5%
-            (benchmarks/ocr_accuracy.py).
-        rec_batch_size: text crops per recogniser call (crops in a batch are padded to the widest).
-            Batches of 6 measured no faster than 1 on 20 SROIE receipts (1.70 s against 1.67 s a
-            receipt) and a little less accurate (CER 4.5% against 4.4%).
-        rec_workers: recognition sessions that read a page's crops in parallel, ``threads`` shared
-            among them (:class:`ParallelRecogniser`), at most :data:`MAX_REC_WORKERS`; 1 (the
-            default) reads them in one session of ``threads`` threads. Opt-in because of memory: on
-            10 SROIE receipts on 2 cores, 2 workers took 0.91-0.96x the wall time of 1 (farm-bench,
-            paired, whole process) but glibc's per-thread heaps raised the peak RSS by about 110-150
-            MiB and kept about 90 MiB after ``close()``; with ``MALLOC_ARENA_MAX=1`` in the
-            environment, 0.93x the time for 47 MiB more at the peak, all of it given back.
+        rec_min_width: narrowest input (pixels, at height 48) the recogniser pads a crop to (PaddleOCR:
+            320; 48 read 30 SROIE receipts 1.4x faster, CER 4.8% -> 4.5%: benchmarks/ocr_accuracy.py).
+        rec_batch_size: text crops per recogniser call (padded to the widest). 6 were no faster than
+            1 on 20 SROIE receipts (1.70 s against 1.67 s a receipt), CER 4.5% against 4.4%.
+        rec_workers: recognition sessions that read a page's crops in parallel (``threads`` shared
+            among them, :class:`ParallelRecogniser`), at most :data:`MAX_REC_WORKERS`. Opt-in: 2
+            took 0.91-0.96x the time of 1 on 2 cores for 110-150 MiB more at the peak
+            (docs/benchmarks.md, 2026-12-07 second session).
     """
 
     LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_RAPIDOCR
