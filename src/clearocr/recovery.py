@@ -178,9 +178,12 @@ def recover_missed(
     pad, margin = int(round(0.25 * h)), int(round(0.15 * h))
     boxes = [(x0, max(0, y0 - margin), x1, min(height, y1 + margin)) for x0, y0, x1, y1 in boxes]
     crops = [image[y0:y1, max(0, x0 - pad) : min(width, x1 + pad)] for x0, y0, x1, y1 in boxes]
+    readings = [
+        (text.strip(), float(confidence)) for text, confidence in engine.recognize_crops(crops, languages)
+    ]
+    readings = _in_context(image, segments, engine, languages, boxes, readings, h)
     found = []
-    for (text, confidence), box in zip(engine.recognize_crops(crops, languages), boxes):
-        text = text.strip()
+    for (text, confidence), box in zip(readings, boxes):
         if not text or confidence < MIN_CONFIDENCE:
             continue
         bbox = box
@@ -191,3 +194,59 @@ def recover_missed(
         )
         found.append(Line(text=text, bbox=bbox, confidence=float(confidence), words=words))
     return found
+
+
+def _in_context(
+    image: Any,
+    segments: Sequence[Line],
+    engine: OcrEngine,
+    languages: Sequence[str],
+    boxes: list[tuple[int, int, int, int]],
+    readings: list[tuple[str, float]],
+    h: float,
+) -> list[tuple[str, float]]:
+    """Unsure one- or two-character readings read again with the nearer word beside them (within
+    two text heights, on the same row): a colon alone is ambiguous (read at 0.4-0.75 on SROIE), next
+    to its label or its value it is not. The crop spanning the cluster and that segment is read; when
+    the reading is the segment's text with one or two characters before or after it (on the
+    cluster's side), and its confidence (a mean over the characters) is at least
+    :data:`MIN_CONFIDENCE` and no more than 0.02 below the segment's own, those characters are the
+    cluster's reading."""
+    height, width = image.shape[:2]
+    pad = int(round(0.25 * h))
+    wanted: list[tuple[int, Line, bool, tuple[int, int, int, int]]] = []
+    for index, ((text, confidence), box) in enumerate(zip(readings, boxes)):
+        if not 0 < len(text) <= 2 or confidence >= MIN_CONFIDENCE:
+            continue
+        near: list[tuple[float, Line, bool]] = []
+        for s in segments:
+            if min(s.bbox[3], box[3]) - max(s.bbox[1], box[1]) < 0.5 * (box[3] - box[1]):
+                continue  # not on the cluster's row
+            if s.bbox[2] <= box[0] + 1:
+                near.append((box[0] - s.bbox[2], s, False))  # to the left: the cluster follows it
+            elif s.bbox[0] >= box[2] - 1:
+                near.append((s.bbox[0] - box[2], s, True))  # to the right: the cluster precedes it
+        near = [n for n in near if n[0] <= 2 * h]
+        if not near:
+            continue
+        _, segment, before = min(near, key=lambda n: n[0])
+        x0 = max(0, box[0] - pad) if before else int(segment.bbox[0])
+        x1 = int(round(segment.bbox[2])) if before else min(width, box[2] + pad)
+        y0 = int(min(segment.bbox[1], box[1]))
+        y1 = min(height, int(round(max(segment.bbox[3], box[3]))))
+        wanted.append((index, segment, before, (x0, y0, x1, y1)))
+    if not wanted:
+        return readings
+    crops = [image[y0:y1, x0:x1] for *_, (x0, y0, x1, y1) in wanted]
+    out = list(readings)
+    for (index, segment, before, _), (text, confidence) in zip(
+        wanted, engine.recognize_crops(crops, languages)
+    ):
+        joined, known = "".join(text.split()), "".join(segment.text.split())
+        if before:
+            extra = joined[: len(joined) - len(known)] if joined.endswith(known) else ""
+        else:
+            extra = joined[len(known) :] if joined.startswith(known) else ""
+        if 0 < len(extra) <= 2 and confidence >= max(MIN_CONFIDENCE, segment.confidence - 0.02):
+            out[index] = (extra, float(confidence))
+    return out

@@ -95,25 +95,27 @@ class _Reads(OcrEngine):
     def info(cls) -> EngineInfo:
         return EngineInfo(cls.name, "test", ["en"])
 
-    def __init__(self, readings: list[tuple[str, float]]) -> None:
-        self.readings = readings
-        self.crops: list[np.ndarray] = []
+    def __init__(self, *calls: list[tuple[str, float]]) -> None:
+        self.calls = list(calls)
+        self.crops: list[list[np.ndarray]] = []
 
     def recognize(self, image, languages):  # pragma: no cover - recovery reads crops only
         raise AssertionError("recovery must not detect again")
 
     def recognize_crops(self, crops, languages):
-        self.crops += list(crops)
-        return self.readings[: len(crops)]
+        self.crops.append(list(crops))
+        readings = self.calls.pop(0)
+        assert len(readings) == len(crops)
+        return readings
 
 
 def test_keeps_only_sure_readings():
     image, segments, _ = _page()
     count = len(missed_clusters(image, segments))
-    readings = [("7", 0.99)] * (count - 2) + [(":", MIN_CONFIDENCE - 0.2), ("", 0.0)]
-    engine = _Reads(readings)
+    readings = [("7", 0.99)] * (count - 2) + [("", 0.0), ("xyz", MIN_CONFIDENCE - 0.2)]
+    engine = _Reads(readings)  # nothing short and unsure: no second reading
     found = recover_missed(image, segments, engine, ["en"])
-    assert len(engine.crops) == count
+    assert [len(crops) for crops in engine.crops] == [count]
     assert [line.text for line in found] == ["7"] * (count - 2)
     for line in found:
         assert line.words[0].text == "7" and line.confidence == pytest.approx(0.99)
@@ -135,3 +137,25 @@ def test_an_engine_without_a_recogniser_of_its_own_recovers_nothing():
 
     image, segments, _ = _page()
     assert recover_missed(image, segments, DetectsOnly(), ["en"]) == []
+
+
+def test_an_unsure_glyph_is_read_again_beside_its_nearer_word():
+    image, segments, where = _page()
+    boxes = missed_clusters(image, segments)
+    colon = next(
+        i for i, b in enumerate(boxes) if where["colon"][0] <= (b[0] + b[2]) // 2 <= where["colon"][1]
+    )
+    first = [("7", 0.99)] * len(boxes)
+    first[colon] = (";", 0.6)
+    # The colon's nearer word is "ITEM NAME" to its left; read together with it, the crop says
+    # "ITEM NAME:".
+    engine = _Reads(first, [("ITEM NAME:", 0.985)])
+    found = recover_missed(image, segments, engine, ["en"])
+    assert len(engine.crops[1]) == 1
+    assert sorted(line.text for line in found) == sorted(["7"] * (len(boxes) - 1) + [":"])
+    # The same second reading, unsure of the added character (the mean fell), changes nothing.
+    engine = _Reads(first, [("ITEM NAME:", 0.93)])
+    assert ":" not in [line.text for line in recover_missed(image, segments, engine, ["en"])]
+    # A second reading that does not reproduce the word changes nothing either.
+    engine = _Reads(first, [("ITEM HAME:", 0.99)])
+    assert {line.text for line in recover_missed(image, segments, engine, ["en"])} == {"7"}
