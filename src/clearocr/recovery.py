@@ -2,14 +2,14 @@
 
 PP-OCR's DB detector (Liao et al., "Real-time Scene Text Detection with Differentiable Binarization",
 AAAI 2020) scores an isolated narrow glyph near zero: on SROIE receipts a quantity column of lone "1"s
-and the colons that stand apart between a label and its value ("CODE : 300") are not detected at all,
-at any detector scale, so they are silently absent from the text. Classic OCR finds text from the other
-end, from connected components of the binarised page (Tesseract's blob finding, Smith 2007); this module
-does that for what the detector left: the page is binarised (Otsu 1979), the ink inside the detected
-boxes is removed, what is left is grouped into glyph-sized clusters, and each cluster is read by the
-recogniser as one crop (:meth:`~clearocr.engines.OcrEngine.recognize_crops`). A reading is kept only
-when the recogniser is sure of it, so specks, rules and pictures, which it reads with low confidence or
-as nothing, add no text.
+and the colons that stand apart between a label and its value ("CODE : 300") are not detected at all
+at the detector scales tried (1280 to 2048 px), so they are silently absent from the text. Classic OCR
+finds text from the other end, from connected components of the binarised page (Tesseract's blob
+finding, Smith 2007); this module does that for what the detector left: the page is binarised (Otsu
+1979), the ink beside the detected boxes in their rows is grouped into glyph-sized clusters, and each
+cluster is read by the recogniser as one crop (:meth:`~clearocr.engines.OcrEngine.recognize_crops`).
+A reading is kept only when the recogniser is sure of it, so specks, rules and pictures, which it
+reads with low confidence or as nothing, add no text.
 """
 
 from __future__ import annotations

@@ -85,22 +85,28 @@ def test_too_few_segments_give_no_text_height():
     assert missed_clusters(image, segments[:2]) == []
 
 
-class _Reads(OcrEngine):
-    """Injects recogniser readings: each crop's reading in turn."""
+class _DetectsOnly(OcrEngine):
+    """An engine with no recogniser of its own (it keeps the default ``recognize_crops``)."""
 
-    name = "reads"
+    name = "detects-only"
     LANGUAGES = {"en": "en"}
 
     @classmethod
     def info(cls) -> EngineInfo:
         return EngineInfo(cls.name, "test", ["en"])
 
+    def recognize(self, image, languages):  # pragma: no cover - recovery reads crops only
+        raise AssertionError("recovery must not detect again")
+
+
+class _Reads(_DetectsOnly):
+    """Injects recogniser readings: the readings of each ``recognize_crops`` call in turn."""
+
+    name = "reads"
+
     def __init__(self, *calls: list[tuple[str, float]]) -> None:
         self.calls = list(calls)
         self.crops: list[list[np.ndarray]] = []
-
-    def recognize(self, image, languages):  # pragma: no cover - recovery reads crops only
-        raise AssertionError("recovery must not detect again")
 
     def recognize_crops(self, crops, languages):
         self.crops.append(list(crops))
@@ -124,19 +130,8 @@ def test_keeps_only_sure_readings():
 
 
 def test_an_engine_without_a_recogniser_of_its_own_recovers_nothing():
-    class DetectsOnly(OcrEngine):
-        name = "detects-only"
-        LANGUAGES = {"en": "en"}
-
-        @classmethod
-        def info(cls) -> EngineInfo:
-            return EngineInfo(cls.name, "test", ["en"])
-
-        def recognize(self, image, languages):
-            raise AssertionError("not to be called")
-
     image, segments, _ = _page()
-    assert recover_missed(image, segments, DetectsOnly(), ["en"]) == []
+    assert recover_missed(image, segments, _DetectsOnly(), ["en"]) == []
 
 
 def test_an_unsure_glyph_is_read_again_beside_its_nearer_word():
