@@ -148,8 +148,9 @@ def estimate_skew(image: np.ndarray, max_angle: float = 45.0) -> float:
     """Skew angle in degrees (counter-clockwise positive, as OpenCV's rotation) by projection profiles.
 
     The angle in ``[-max_angle, max_angle]`` that makes text lines axis-aligned: for each candidate the
-    binarized page is rotated (its ink pixels' coordinates, not the image) and scored by the variation of its row sums (lines of text become sharp
-    peaks) and of its column sums (the same for a page turned by 90 degrees, whose lines are vertical),
+    binarized page is rotated (its ink pixels' coordinates, not the image) and scored by the variation
+    of its row sums (lines of text become sharp peaks) and of its column sums (the same for a page
+    turned by 90 degrees, whose lines are vertical),
     so a page turned by 90 degrees plus a skew is straightened to the nearest right angle and the
     orientation step does the rest. Searched coarse-to-fine: 1 degree steps on a copy at most 500 px
     long, then 0.1 degree steps at most 1000 px long.

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from clearocr.document import Line, Word
-from clearocr.layout import words_from_text
+from clearocr.layout import InkPage, words_from_text
 
 if TYPE_CHECKING:
     from clearocr.engines import OcrEngine
@@ -70,10 +70,8 @@ def missed_clusters(image: Any, segments: Sequence[Line]) -> list[tuple[int, int
     h = text_height(segments)
     if h < 6:
         return []
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    _, binary = cv2.threshold(np.ascontiguousarray(grey), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    ink = binary > 0
-    _count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    ink = InkPage.from_image(image).ink  # Otsu, as the column finder binarises the page
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
     covered = np.zeros(width, dtype=bool)
     bounds = np.array([[round(v) for v in segment.bbox] for segment in segments], dtype=np.int64)
     boxes: list[tuple[int, int, int, int]] = []
