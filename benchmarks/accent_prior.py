@@ -3,7 +3,7 @@
     python benchmarks/accent_prior.py --priors 1,0.5,0.3,0.2,0.1,0 --json benchmarks/results/accent_prior.json
 
 With ``--lang en`` the multilingual PP-OCRv6 recogniser may put accents on plain letters of a noisy
-scan ("Intércept"); :data:`clearocr.engines.rapidocr.ENGLISH_ACCENT_PRIOR` discounts them (1 is no
+scan ("Intércept"); :data:`clearocr.engines.ctc_mask.ENGLISH_ACCENT_PRIOR` discounts them (1 is no
 prior, 0 bans them). Two sets, read with ``languages="en"``, one row per prior:
 
 * FUNSD (``../shared/data/funsd``, the 17 English forms shipped there, word-level ground truth with no accented
@@ -73,7 +73,7 @@ def words_of(text: str) -> list[str]:
 
 def main() -> int:
     import clearocr
-    import clearocr.engines.rapidocr as engine_module
+    import clearocr.engines.ctc_mask as engine_module
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--priors", default="1,0.5,0.3,0.2,0.1,0")

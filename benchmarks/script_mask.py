@@ -20,7 +20,7 @@ from ocr_accuracy import sroie_items  # noqa: E402
 
 def main() -> None:
     import clearocr
-    from clearocr.engines.rapidocr import foreign_script
+    from clearocr.engines.ctc_mask import foreign_script
     from clearocr.metrics import cer, normalize_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

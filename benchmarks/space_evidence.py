@@ -3,7 +3,7 @@
     python benchmarks/space_evidence.py --values 1,0.3,0.1,0.05,0.03 --json benchmarks/results/space_evidence.json
 
 PP-OCR's greedy CTC decoding drops narrow spaces ("forward.On"); with
-:data:`clearocr.engines.rapidocr.SPACE_EVIDENCE` below 1, a space is read where the model gives one
+:data:`clearocr.engines.ctc_mask.SPACE_EVIDENCE` below 1, a space is read where the model gives one
 at least that probability between two characters (1 is off). One row per value, each set read
 with the full pipeline:
 
@@ -33,7 +33,7 @@ from ocr_accuracy import sroie_items  # noqa: E402
 
 def main() -> int:
     import clearocr
-    import clearocr.engines.rapidocr as engine_module
+    import clearocr.engines.ctc_mask as engine_module
     from clearocr.metrics import cer, normalize_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

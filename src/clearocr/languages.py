@@ -2,7 +2,7 @@
 language from its words.
 
 ``languages=["auto"]`` (the default) asks for detection. Recognition then keeps the characters of every
-script the recogniser is sure of, line by line (:class:`clearocr.engines.rapidocr._ScriptMask`), and
+script the recogniser is sure of, line by line (:class:`clearocr.engines.ctc_mask.ScriptMask`), and
 after reading, :func:`detect_languages` names the languages that correction and extraction use:
 
 * a CJK script is named when enough of its characters were read (:data:`MIN_CJK_SHARE`);

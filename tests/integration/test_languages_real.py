@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from clearocr.engines.rapidocr import foreign_script
+from clearocr.engines.ctc_mask import foreign_script
 from tests.fixtures.pages import lines_page
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian: fonts-wqy-microhei

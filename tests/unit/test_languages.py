@@ -69,9 +69,9 @@ def _line(columns: list[int], confidence: float = 0.97) -> np.ndarray:
 
 
 def test_auto_keeps_a_line_of_sure_cjk_and_drops_a_lone_smudge():
-    from clearocr.engines.rapidocr import _ScriptMask
+    from clearocr.engines.ctc_mask import ScriptMask
 
-    mask = _ScriptMask(_Decoder())
+    mask = ScriptMask(_Decoder())
     mask.use(["auto"])
     assert mask(_line([5, 6])) == ["合计"]  # two sure CJK characters: a Chinese line
     assert mask(_line([1, 2, 3, 4, 7, 1])) == ["ToalT"]  # one smudge in a Latin line: removed
@@ -85,9 +85,9 @@ def test_auto_keeps_a_line_of_sure_cjk_and_drops_a_lone_smudge():
 
 
 def test_unsure_characters_removed_are_not_counted_as_lost():
-    from clearocr.engines.rapidocr import _ScriptMask
+    from clearocr.engines.ctc_mask import ScriptMask
 
-    mask = _ScriptMask(_Decoder())
+    mask = ScriptMask(_Decoder())
     mask.use(["en"])
     mask(_line([5, 6], confidence=0.6))
     assert mask.take_notes()["removed"] == 0

@@ -91,7 +91,7 @@ def test_checkpoint_round_trip_key_and_torn_line(tmp_path):
 
 
 def test_languages_restrict_the_recognisers_script():
-    from clearocr.engines.rapidocr import _ScriptMask, foreign_script
+    from clearocr.engines.ctc_mask import ScriptMask, foreign_script
 
     assert foreign_script("排", ["en"]) and foreign_script("（", ["en", "sv"]) and foreign_script("ж", ["es"])
     assert not foreign_script("排", ["en", "zh"]) and not any(foreign_script(c, ["sv"]) for c in "åäöÅÄÖé€£°")
@@ -107,7 +107,7 @@ def test_languages_restrict_the_recognisers_script():
         def __call__(self, preds, *args, **kwargs):
             return ["".join(self.character[i] for i in row if i) for row in preds.argmax(axis=2)]
 
-    mask = _ScriptMask(Decoder())
+    mask = ScriptMask(Decoder())
     preds = np.zeros((1, 3, 5), np.float32)
     preds[0, 0, [2, 1]] = [0.6, 0.3]  # full-width paren first, ASCII second
     preds[0, 1, [4, 3]] = [0.9, 0.1]
@@ -120,7 +120,7 @@ def test_languages_restrict_the_recognisers_script():
 
 
 def test_english_discounts_accents_without_banning_them():
-    from clearocr.engines.rapidocr import ENGLISH_ACCENT_PRIOR, _ScriptMask, accent_penalised
+    from clearocr.engines.ctc_mask import ENGLISH_ACCENT_PRIOR, ScriptMask, accent_penalised
 
     assert accent_penalised("í", ["en"]) and accent_penalised("Ó", ["en", "zh"])
     assert not accent_penalised("i", ["en"]) and not accent_penalised("é", ["en", "fr"])
@@ -134,7 +134,7 @@ def test_english_discounts_accents_without_banning_them():
             text = "".join(self.character[i] for i in best[0] if i)
             return text, [round(float(preds[0, t, i]), 3) for t, i in enumerate(best[0]) if i]
 
-    mask = _ScriptMask(Decoder())
+    mask = ScriptMask(Decoder())
     preds = np.zeros((1, 3, 7), np.float32)
     preds[0, 0, [2, 1]] = [0.55, 0.4]  # unsure accent: read as its plain letter
     preds[0, 1, [3, 0]] = [0.5, 0.45]  # unsure letter without a plain one: the next best (blank)
@@ -148,7 +148,7 @@ def test_english_discounts_accents_without_banning_them():
 
 
 def test_a_space_the_model_saw_is_read_but_never_inside_a_number_or_word():
-    from clearocr.engines.rapidocr import SPACE_EVIDENCE, _ScriptMask, space_allowed
+    from clearocr.engines.ctc_mask import SPACE_EVIDENCE, ScriptMask, space_allowed
 
     assert space_allowed("", "E", "(", "0") and space_allowed("d", ".", "O", "n")
     assert space_allowed("a", "x", "P", "h")  # a capital after a small letter: two words run together
@@ -175,7 +175,7 @@ def test_a_space_the_model_saw_is_read_but_never_inside_a_number_or_word():
                 preds[0, t, 0] = 1 - p - space
         return preds
 
-    mask = _ScriptMask(Decoder())
+    mask = ScriptMask(Decoder())
     mask.use(["en"])
     seen = 2 * SPACE_EVIDENCE
     # E, a blank step with some space probability, (: the space is read.
