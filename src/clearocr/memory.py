@@ -15,6 +15,12 @@ def release_memory() -> None:
     """Collect garbage, then return free heap pages to the OS (glibc's ``malloc_trim``; a no-op on other
     C libraries and platforms)."""
     gc.collect()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Return free heap pages to the OS (glibc's ``malloc_trim``; a no-op elsewhere), without
+    collecting garbage first: cheap enough to call once a page."""
     if sys.platform.startswith("linux"):
         import ctypes
 

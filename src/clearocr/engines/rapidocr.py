@@ -1,4 +1,5 @@
-"""The default engine: PP-OCRv6 (small) detection + recognition through RapidOCR and onnxruntime.
+"""The default engine: PP-OCRv6 (small) detection + recognition through RapidOCR, on OpenVINO (the
+detector, :mod:`clearocr.engines.openvino_det`) and ONNX Runtime (the recogniser).
 
 rapidocr 3.10.0 ships ``PP-OCRv6_det_small.onnx``, ``PP-OCRv6_rec_small.onnx`` (one multilingual
 recogniser: Chinese, English, Latin-script languages with diacritics, Japanese) and the PP-OCR text-line
@@ -21,6 +22,7 @@ import numpy as np
 from clearocr.document import Line, Word
 from clearocr.engines import EngineInfo, OcrEngine, register_engine
 from clearocr.engines.ctc_mask import ScriptMask
+from clearocr.engines.openvino_det import openvino_det_params, release_after_each_page, resolve_det_runtime
 from clearocr.engines.rec_workers import MAX_REC_WORKERS, ParallelRecogniser, rec_config
 from clearocr.errors import EngineUnavailableError
 from clearocr.geometry import quad_to_bbox
@@ -120,10 +122,11 @@ def bundled_model_paths() -> dict[str, Path]:
 
 @register_engine("rapidocr")
 class RapidOcrEngine(OcrEngine):
-    """PP-OCRv6 small through RapidOCR on onnxruntime (CPU).
+    """PP-OCRv6 small through RapidOCR (CPU): the detector on OpenVINO where installed, the recogniser
+    on ONNX Runtime.
 
     Args:
-        threads: onnxruntime intra-op threads (default: all cores, at most 8).
+        threads: inference threads of each model (default: all cores, at most 8).
         det_limit_side: the detector sees the image with its longer side at most this many pixels.
         text_score: drop segments whose recognition score is below this (0-1).
         use_line_classifier: run PP-OCR's 0/180 text-line classifier (off: preprocessing turns pages).
@@ -136,6 +139,12 @@ class RapidOcrEngine(OcrEngine):
             among them, :class:`ParallelRecogniser`), at most :data:`MAX_REC_WORKERS`. Opt-in: 2
             took 0.91-0.96x the time of 1 on 2 cores for 110-150 MiB more at the peak
             (docs/benchmarks.md, 2026-12-07 second session).
+        det_runtime: where the detector runs: ``"auto"`` (OpenVINO when installed, else ONNX
+            Runtime), ``"openvino"`` or ``"onnxruntime"`` (:mod:`clearocr.engines.openvino_det`).
+
+    Raises:
+        EngineUnavailableError: rapidocr, its bundled models, or an asked-for runtime are missing.
+        ValueError: an unknown ``det_runtime``.
     """
 
     LANGUAGES: ClassVar[dict[str, str]] = _ISO_TO_RAPIDOCR
@@ -159,6 +168,7 @@ class RapidOcrEngine(OcrEngine):
         det_box_thresh: float = 0.5,
         det_unclip_ratio: float = 1.6,
         rec_workers: int = 1,
+        det_runtime: str = "auto",
     ) -> None:
         paths = bundled_model_paths()
         from rapidocr import RapidOCR
@@ -181,7 +191,15 @@ class RapidOcrEngine(OcrEngine):
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
-        log.info("loading RapidOCR (%s, %d inference threads)", Path(paths["Rec"]).name, threads)
+        try:
+            self.det_runtime = resolve_det_runtime(det_runtime)
+        except ImportError as exc:
+            raise EngineUnavailableError(str(exc)) from None
+        if self.det_runtime == "openvino":
+            params.update(openvino_det_params(threads))
+        log.info(
+            "loading RapidOCR (%s, detector on %s, %d threads)", paths["Rec"].name, self.det_runtime, threads
+        )
         self._ocr: Any = RapidOCR(params=params)
         self.detector_side = det_limit_side
         self.fast_detector_side = min(det_limit_side, type(self).fast_detector_side or det_limit_side)
@@ -275,7 +293,7 @@ class RapidOcrEngine(OcrEngine):
     @contextmanager
     def detector_side_at(self, side: int) -> Iterator[None]:
         """Inside the block, RapidOCR's detector shrinks pages to ``side`` pixels; restored after."""
-        detector = self._ocr._load_det_model()
+        detector = self._detector()
         before = detector.limit_side_len
         detector.limit_side_len = side
         try:
@@ -283,8 +301,15 @@ class RapidOcrEngine(OcrEngine):
         finally:
             detector.limit_side_len = before
 
+    def _detector(self) -> Any:
+        """RapidOCR's text detector, loaded (on OpenVINO: releasing its memory after each page)."""
+        if self._ocr is None:
+            raise EngineUnavailableError("rapidocr engine was closed")
+        return release_after_each_page(self._ocr._load_det_model())
+
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         self._prepare(languages)
+        self._detector()
         # RapidOCR expects OpenCV's BGR order for arrays.
         result = self._ocr(np.ascontiguousarray(image[:, :, ::-1]), return_word_box=True)
         texts = getattr(result, "txts", None)
