@@ -10,8 +10,14 @@ OpenVINO was slower there (5.2 s against 4.3 s on the same receipts' 482 crops).
 The model is the same ONNX file; RapidOCR's own OpenVINO session loads it
 (``Det.engine_type: openvino``). OpenVINO keeps the intermediate buffers of every input shape it
 has seen (a receipt of another width: another set), so the peak grew to 920 MiB over nine shapes;
-:class:`ReleasingSession` gives them back after each page (``CompiledModel.release_memory``), which
-holds the peak to one page's (about 400 MiB at 640 x 1280) at no measurable cost in time.
+:class:`ReleasingSession` gives them back (``CompiledModel.release_memory``) before a page larger
+than the buffers held, so that one set, for the largest page so far, is kept.
+
+The cost is memory: the set held (about 270 MiB for a 640 x 1280 receipt, 450 for a page's 990 x
+1280) is not shared with the rest of the process as ONNX Runtime's freed buffers are. Peak RSS of a
+process: one receipt 321 -> 482 MiB, 20 receipts 590 -> 1000, a 20-page PDF 831 -> 1298
+(docs/benchmarks.md, 2026-12-07 fifth session). Releasing after every page held a 20-receipt run to
+850 MiB but cost 0.2 s of page faults a receipt. ``det_runtime="onnxruntime"`` keeps the old figures.
 """
 
 from __future__ import annotations
@@ -62,26 +68,32 @@ def openvino_det_params(threads: int) -> dict[str, Any]:
 
 
 class ReleasingSession:
-    """An OpenVINO session of RapidOCR's (``__call__(input) -> output``) that copies its output and
-    then releases the compiled model's intermediate memory, so that pages of many sizes do not each
-    keep a set of buffers (see the module's docstring)."""
+    """An OpenVINO session of RapidOCR's (``__call__(input) -> output``) that releases the compiled
+    model's intermediate memory before a page larger than any since the last release, so that pages
+    of many sizes do not each keep a set of buffers (see the module's docstring); its output is
+    copied."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self._compiled = inner.session.get_compiled_model()
+        self._held = 0  # input size (elements) the buffers OpenVINO holds were made for
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        trim_heap()  # what the page's preparation freed goes back first: OpenVINO does not reuse it
-        output = np.array(self._inner(batch), copy=True)  # a view into OpenVINO's buffer until copied
-        self._compiled.release_memory()
-        trim_heap()
-        return output
+        if batch.size > self._held:
+            # A larger page than the buffers held: they are released before OpenVINO makes new ones
+            # (it would keep both), with what the page's preparation freed (OpenVINO does not reuse
+            # glibc's free heap). Smaller pages reuse the buffers: releasing after every page cost
+            # 0.2 s of page faults a receipt.
+            self._compiled.release_memory()
+            trim_heap()
+            self._held = batch.size
+        return np.array(self._inner(batch), copy=True)  # a view into OpenVINO's buffer until copied
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
-def release_after_each_page(detector: Any) -> Any:
+def release_on_growth(detector: Any) -> Any:
     """``detector`` (RapidOCR's ``TextDetector``) with its OpenVINO session wrapped in a
     :class:`ReleasingSession` (once; a detector on ONNX Runtime is left as it is)."""
     session = detector.session

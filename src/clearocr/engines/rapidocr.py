@@ -22,7 +22,7 @@ import numpy as np
 from clearocr.document import Line, Word
 from clearocr.engines import EngineInfo, OcrEngine, register_engine
 from clearocr.engines.ctc_mask import ScriptMask
-from clearocr.engines.openvino_det import openvino_det_params, release_after_each_page, resolve_det_runtime
+from clearocr.engines.openvino_det import openvino_det_params, release_on_growth, resolve_det_runtime
 from clearocr.engines.rec_workers import MAX_REC_WORKERS, ParallelRecogniser, rec_config
 from clearocr.errors import EngineUnavailableError
 from clearocr.geometry import quad_to_bbox
@@ -302,10 +302,10 @@ class RapidOcrEngine(OcrEngine):
             detector.limit_side_len = before
 
     def _detector(self) -> Any:
-        """RapidOCR's text detector, loaded (on OpenVINO: releasing its memory after each page)."""
+        """RapidOCR's text detector, loaded (on OpenVINO: its buffers released before a larger page)."""
         if self._ocr is None:
             raise EngineUnavailableError("rapidocr engine was closed")
-        return release_after_each_page(self._ocr._load_det_model())
+        return release_on_growth(self._ocr._load_det_model())
 
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         self._prepare(languages)
