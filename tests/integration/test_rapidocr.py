@@ -183,3 +183,25 @@ def test_fast_speed_reads_a_clean_invoice_like_the_default(reader, upright, samp
     text = normalize_text(document.text)
     assert cer(normalize_text(upright.text), text) < 0.02, document.text
     assert "INV-2024-00172" in document.text
+
+
+def test_rapidocr_model_table_is_parsed_once_and_omegaconf_restored():
+    """import_rapidocr memoises rapidocr's model table for its own import only (a fresh process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from omegaconf import OmegaConf\n"
+        "original = OmegaConf.load\n"
+        "from clearocr.engines.rapidocr import import_rapidocr\n"
+        "cls = import_rapidocr()\n"
+        "import rapidocr.inference_engine.base as base, rapidocr.utils.model_resolver as resolver\n"
+        "assert cls.__name__ == 'RapidOCR'\n"
+        "assert OmegaConf.load is original\n"
+        "assert resolver._MODEL_CONFIG is base.InferSession.model_info\n"
+        "assert OmegaConf.to_container(base.InferSession.model_info) == "
+        "OmegaConf.to_container(OmegaConf.load(base.MODEL_URL_PATH))\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
