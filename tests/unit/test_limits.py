@@ -187,3 +187,27 @@ def test_a_space_the_model_saw_is_read_but_never_inside_a_number_or_word():
     assert mask(steps((3, 0.9, 0.0), (0, 1 - seen, seen), (4, 0.9, 0.0))) == "01"
     # Nor between two small letters (a word is never split).
     assert mask(steps((5, 0.9, 0.0), (0, 1 - seen, seen), (6, 0.9, 0.0))) == "ab"
+
+
+@pytest.mark.parametrize("word_boxes", [False, True])
+def test_script_mask_decodes_as_rapidocr_does_where_it_changes_nothing(word_boxes):
+    """The mask hands its own argmax to RapidOCR's decoder; where no mask rule applies, the result
+    must be exactly RapidOCR's own decoding (texts, scores, word boxes)."""
+    pytest.importorskip("rapidocr")
+    from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
+
+    from clearocr.engines.ctc_mask import ScriptMask
+
+    decoder = CTCLabelDecode(character=list("abcdefghij0123456789"))
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(3, 40, len(decoder.character))).astype(np.float32)
+    logits[:, :, 0] += 1.5  # blanks between characters, as a CTC model outputs
+    logits[:, :, decoder.character.index(" ")] -= 20  # no space evidence: the space rule stays out
+    logits[:, 5:8, decoder.character.index("c")] += 10  # one character over three steps: read once
+    preds = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    mask = ScriptMask(decoder)
+    mask.use(["en"])  # nothing in this alphabet is foreign or accented in English
+    kwargs = {"wh_ratio_list": [2.0, 3.0, 4.0], "max_wh_ratio": 4.0}
+    expected = decoder(preds.copy(), word_boxes, **kwargs)
+    assert mask(preds, word_boxes, **kwargs) == expected
+    assert any(text for text, _ in expected[0])

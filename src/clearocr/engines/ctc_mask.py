@@ -252,9 +252,9 @@ class ScriptMask:
         self._watched = self._banned.copy()  # steps whose best output is one of these are masked
         self._watched[self.penalised if self.penalised is not None else []] = True
 
-    def _sure_tokens(self, row: np.ndarray) -> list[tuple[int, float]]:
-        """``(column, probability)`` of each character the greedy decoding of one line reads."""
-        best = row.argmax(axis=-1)
+    def _sure_tokens(self, row: np.ndarray, best: np.ndarray) -> list[tuple[int, float]]:
+        """``(column, probability)`` of each character the greedy decoding of one line reads
+        (``best``: the row's argmax per step)."""
         out = []
         for t in range(len(best)):
             if best[t] != 0 and (t == 0 or best[t] != best[t - 1]):
@@ -277,16 +277,16 @@ class ScriptMask:
         most = max(cjk.count(char) for char in set(cjk))
         return not (len(cjk) >= 6 and 2 * most > len(cjk))
 
-    def _mask_rows(self, preds: np.ndarray) -> np.ndarray:
+    def _mask_rows(self, preds: np.ndarray, best: np.ndarray) -> np.ndarray:
         """``preds`` with the banned columns zeroed, row by row (in auto mode, not in rows read in CJK);
-        sure characters that are removed are counted."""
+        sure characters that are removed are counted. ``best``: ``preds.argmax(axis=-1)``."""
         if self.columns is None:
             return preds
         # Only steps whose best output is banned (or penalised, which compares with the best other)
         # change when the banned columns are zeroed: those alone are, in a copy made when needed.
         out = preds
         for n in range(preds.shape[0]):
-            tokens = self._sure_tokens(preds[n])
+            tokens = self._sure_tokens(preds[n], best[n])
             if self.auto and self._keeps_cjk(tokens):
                 with self._notes_lock:
                     self.cjk_lines += 1
@@ -297,7 +297,7 @@ class ScriptMask:
                     self.removed += len(lost)
                     if len(self.removed_examples) < 12:
                         self.removed_examples += "".join(self.character[c] for c in lost)[:12]
-            steps = np.flatnonzero(self._watched[preds[n].argmax(axis=-1)])
+            steps = np.flatnonzero(self._watched[best[n]])
             if steps.size:
                 if out is preds:
                     out = preds.copy()
@@ -306,19 +306,39 @@ class ScriptMask:
 
     def __call__(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
         if preds.ndim == 3 and preds.shape[-1] == len(self.character):
-            preds = self._mask_rows(preds)
+            # One argmax over the (lines, steps, ~18k characters) output serves every stage until a
+            # stage changes the array (most lines pass unchanged).
+            best = preds.argmax(axis=-1)
+            changed = self._mask_rows(preds, best)
+            if changed is not preds:
+                preds, best = changed, changed.argmax(axis=-1)
             if self.penalised is not None and self.base is not None:
-                preds = self._penalise(preds, self.penalised, self.base)
+                changed = self._penalise(preds, self.penalised, self.base, best)
+                if changed is not preds:
+                    preds, best = changed, changed.argmax(axis=-1)
             if self.space is not None and SPACE_EVIDENCE < 1.0:
-                preds = self._spaces(preds)
+                changed = self._spaces(preds, best)
+                if changed is not preds:
+                    preds, best = changed, changed.argmax(axis=-1)
+            if not hasattr(self.decoder, "decode"):
+                return self.decoder(preds, *args, **kwargs)
+            # RapidOCR 3.10's CTCLabelDecode.__call__ (pinned) less its own argmax and max passes.
+            return self.decoder.decode(
+                best,
+                np.take_along_axis(preds, best[..., None], axis=-1)[..., 0],
+                kwargs.get("return_word_box", args[0] if args else False),
+                kwargs.get("wh_ratio_list", (1.0,)),
+                kwargs.get("max_wh_ratio", 1.0),
+                remove_duplicate=True,
+            )
         return self.decoder(preds, *args, **kwargs)
 
-    def _spaces(self, preds: np.ndarray) -> np.ndarray:
+    def _spaces(self, preds: np.ndarray, best: np.ndarray) -> np.ndarray:
         """``preds`` with a space read between two characters where the model gives one at least
-        :data:`SPACE_EVIDENCE` somewhere between them and :func:`space_allowed` agrees."""
+        :data:`SPACE_EVIDENCE` somewhere between them and :func:`space_allowed` agrees (``best``:
+        ``preds.argmax(axis=-1)``)."""
         space = self.space
         assert space is not None
-        best = preds.argmax(axis=-1)
         out = preds
         for n in range(best.shape[0]):
             row = best[n]
@@ -342,8 +362,7 @@ class ScriptMask:
         return out
 
     @staticmethod
-    def _penalise(preds: np.ndarray, penalised: np.ndarray, base: np.ndarray) -> np.ndarray:
-        best = preds.argmax(axis=-1)
+    def _penalise(preds: np.ndarray, penalised: np.ndarray, base: np.ndarray, best: np.ndarray) -> np.ndarray:
         where = np.flatnonzero(np.isin(best, penalised))
         if not len(where):
             return preds
