@@ -205,3 +205,22 @@ def test_rapidocr_model_table_is_parsed_once_and_omegaconf_restored():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_detector_input_is_normalised_in_float32_to_the_same_values():
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    from clearocr.engines.rapidocr import RapidOcrEngine
+
+    engine = RapidOcrEngine(threads=1)
+    try:
+        detector = engine._detector()
+        assert detector.mean.dtype == np.float32 and detector.std.dtype == np.float32
+        image = np.random.default_rng(3).integers(0, 256, size=(97, 131, 3), dtype=np.uint8)
+        as_configured = DetPreProcess(
+            detector.limit_side_len, detector.limit_type, detector.mean.tolist(), detector.std.tolist()
+        )
+        assert as_configured.mean.dtype == np.float64  # RapidOCR's own arrays from the config's lists
+        assert np.array_equal(detector.get_preprocess()(image), as_configured(image))
+    finally:
+        engine.close()

@@ -342,7 +342,13 @@ class RapidOcrEngine(OcrEngine):
         """RapidOCR's text detector, loaded (on OpenVINO: its buffers released before a larger page)."""
         if self._ocr is None:
             raise EngineUnavailableError("rapidocr engine was closed")
-        return release_on_growth(self._ocr._load_det_model())
+        detector = self._ocr._load_det_model()
+        if not isinstance(detector.mean, np.ndarray):
+            # RapidOCR normalises the page with its mean and std as float64 arrays, which makes the
+            # whole page float64 on the way (25 ms of a receipt); in float32 the input is the same.
+            detector.mean = np.asarray(detector.mean, dtype=np.float32)
+            detector.std = np.asarray(detector.std, dtype=np.float32)
+        return release_on_growth(detector)
 
     def recognize(self, image: np.ndarray, languages: Sequence[str]) -> list[Line]:
         self._prepare(languages)
