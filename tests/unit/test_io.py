@@ -207,3 +207,34 @@ def test_text_layer_boxes_sit_on_the_rendered_text(rotate, shift_origin):
         x0, y0, x1, y1 = word.bbox
         assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, word
         assert page.image[y0:y1, x0:x1].min() < 128, word  # dark pixels: the word is drawn there
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+@pytest.mark.parametrize("as_path", [False, True])
+def test_single_frame_pixels_are_freed_once_the_page_is_an_array(tmp_path, fmt, as_path):
+    """Pillow's decoded copy goes as soon as the page array exists; asking again decodes again."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, size=(40, 64, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned: the page is transposed on loading
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, exif=exif.tobytes())
+    path = tmp_path / f"page.{fmt.lower()}"
+    path.write_bytes(buffer.getvalue())
+    source = open_source(path if as_path else buffer.getvalue())
+    first = source.page(1)
+    assert first.image.shape == (64, 40, 3) and first.steps[0][0] == "exif_transpose"
+    with pytest.raises(ValueError):  # the PIL image is closed: its pixels are gone
+        source._image.getpixel((0, 0))
+    again = source.page(1)
+    assert np.array_equal(first.image, again.image) and again.steps == first.steps
+    source.close()
+
+
+def test_a_callers_pil_image_stays_usable():
+    image = Image.new("RGB", (30, 20), "white")
+    source = open_source(image)
+    source.page(1)
+    source.close()
+    assert image.getpixel((0, 0)) == (255, 255, 255)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io as _stdio
 import warnings
 from struct import error as struct_error
 from typing import Any
@@ -40,6 +41,8 @@ class ImageSource(SourceDocument):
         self._keep_open = keep_open
         self._max_pixels = max_pixels
         self._format = image.format or "the"
+        self._released = False  # page() freed the decoded pixels of a single-frame image
+        self._data = b""
         try:
             self.page_count = max(1, getattr(image, "n_frames", 1))
         except (OSError, SyntaxError, ValueError, EOFError, struct_error) as exc:
@@ -48,6 +51,8 @@ class ImageSource(SourceDocument):
             ) from None
 
     def page(self, number: int) -> PageImage:
+        if self._released:
+            self._reopen()
         image = self._image
         try:
             if self.page_count > 1:
@@ -85,11 +90,25 @@ class ImageSource(SourceDocument):
             raise CorruptInputError(
                 self.name, f"{what}{self._format} image data is damaged or truncated ({exc})"
             ) from None
+        if self.page_count == 1 and self._owned and self._keep_open is not None:
+            # The page is now an array: Pillow's decoded copy (4 bytes a pixel, 133 MiB for a 35-Mpx
+            # photo) is freed here rather than at close(); a later call decodes again.
+            self._data = self._keep_open.getvalue()  # the bytes, shared: Pillow may close the buffer
+            image.close()
+            self._released = True
         return PageImage(number=number, image=array, dpi=dpi, steps=steps)
+
+    def _reopen(self) -> None:
+        """Open the image again from the bytes kept (after :meth:`page` released its pixels)."""
+        self._keep_open = _stdio.BytesIO(self._data)
+        self._image = Image.open(
+            self._keep_open, formats=[self._image.format] if self._image.format else None
+        )
+        self._released = False
 
     def close(self) -> None:
         try:
-            if self._owned:
+            if self._owned and not self._released:
                 self._image.close()
         finally:
             if self._keep_open is not None:
