@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io as _stdio
 import warnings
+from collections.abc import Callable
 from struct import error as struct_error
 from typing import Any
 
@@ -30,10 +30,26 @@ from clearocr.io.base import (
 
 
 class ImageSource(SourceDocument):
-    """A single- or multi-frame image (TIFF pages, GIF/WebP frames) read with Pillow."""
+    """A single- or multi-frame image (TIFF pages, GIF/WebP frames) read with Pillow.
+
+    Args:
+        image: the opened (not yet decoded) image.
+        name: the input's name, for errors.
+        max_pixels: pages over this many pixels raise :class:`ImageTooLargeError`.
+        keep_open: the file object Pillow reads from, closed with the source.
+        owned: False for a caller's PIL image, which is never closed here.
+        open_again: opens the same input again. Given, a single-frame image's decoded pixels are freed
+            as soon as :meth:`page` has made its array, and a later :meth:`page` opens it again.
+    """
 
     def __init__(
-        self, image: Image.Image, name: str, max_pixels: int, keep_open: Any = None, owned: bool = True
+        self,
+        image: Image.Image,
+        name: str,
+        max_pixels: int,
+        keep_open: Any = None,
+        owned: bool = True,
+        open_again: Callable[[], ImageSource] | None = None,
     ) -> None:
         self._owned = owned  # False: the caller's PIL image, which must stay usable after reading
         self.name = name
@@ -42,7 +58,7 @@ class ImageSource(SourceDocument):
         self._max_pixels = max_pixels
         self._format = image.format or "the"
         self._released = False  # page() freed the decoded pixels of a single-frame image
-        self._data = b""
+        self._open_again = open_again
         try:
             self.page_count = max(1, getattr(image, "n_frames", 1))
         except (OSError, SyntaxError, ValueError, EOFError, struct_error) as exc:
@@ -90,20 +106,18 @@ class ImageSource(SourceDocument):
             raise CorruptInputError(
                 self.name, f"{what}{self._format} image data is damaged or truncated ({exc})"
             ) from None
-        if self.page_count == 1 and self._owned and self._keep_open is not None:
+        if self.page_count == 1 and self._owned and self._open_again is not None:
             # The page is now an array: Pillow's decoded copy (4 bytes a pixel, 133 MiB for a 35-Mpx
-            # photo) is freed here rather than at close(); a later call decodes again.
-            self._data = self._keep_open.getvalue()  # the bytes, shared: Pillow may close the buffer
+            # photo) is freed here rather than at close(); a later call opens and decodes again.
             image.close()
             self._released = True
         return PageImage(number=number, image=array, dpi=dpi, steps=steps)
 
     def _reopen(self) -> None:
-        """Open the image again from the bytes kept (after :meth:`page` released its pixels)."""
-        self._keep_open = _stdio.BytesIO(self._data)
-        self._image = Image.open(
-            self._keep_open, formats=[self._image.format] if self._image.format else None
-        )
+        """Open the image again (after :meth:`page` released its pixels) as it was first opened."""
+        assert self._open_again is not None
+        again = self._open_again()
+        self._image, self._keep_open = again._image, again._keep_open
         self._released = False
 
     def close(self) -> None:

@@ -229,7 +229,13 @@ def _open_image_bytes(data: bytes, name: str, max_pixels: int) -> ImageSource:
         raise _unidentified(data, name) from None
     except (OSError, SyntaxError, ValueError, EOFError, struct_error) as exc:
         raise CorruptInputError(name, f"image header is damaged ({exc})") from None
-    return ImageSource(image, name, max_pixels, keep_open=buffer)
+    return ImageSource(
+        image,
+        name,
+        max_pixels,
+        keep_open=buffer,
+        open_again=lambda: _open_image_bytes(data, name, max_pixels),
+    )
 
 
 #: Leading bytes of the allowed image formats, to tell a damaged image from something else.
